@@ -1,0 +1,338 @@
+//! Body decoders: fixed length, chunked (resumable at every byte) and
+//! until close. Each takes bytes from the front of the receive buffer and
+//! hands out body data as zero-copy `Bytes` slices of it.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::RecvErrorKind;
+use crate::framing::BodyLength;
+use crate::head::{HeadScanner, ScanFacts};
+use crate::headers::{is_field_vchar, is_tchar, Headers};
+use crate::Config;
+
+/// One step of decoding.
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    /// Body bytes (never empty).
+    Data(Bytes),
+    /// The body ended; trailers (empty unless chunked with trailers).
+    End(Headers),
+    /// Nothing more can be decoded from the buffer yet.
+    NeedData,
+}
+
+/// A body decoder, chosen from the message's [`BodyLength`].
+#[derive(Debug, Clone)]
+pub(crate) enum Decoder {
+    Fixed { remaining: u64 },
+    Chunked(Chunked),
+    UntilClose,
+}
+
+impl Decoder {
+    pub(crate) fn new(length: BodyLength) -> Self {
+        match length {
+            BodyLength::Empty => Self::Fixed { remaining: 0 },
+            BodyLength::Fixed(n) => Self::Fixed { remaining: n },
+            BodyLength::Chunked => Self::Chunked(Chunked::default()),
+            BodyLength::UntilClose => Self::UntilClose,
+        }
+    }
+
+    /// Decodes from the front of `buf`. `received` counts body bytes so far
+    /// (for `max_body_len`).
+    pub(crate) fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Result<Decoded, RecvErrorKind> {
+        match self {
+            Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
+            Self::Fixed { remaining } => {
+                if buf.is_empty() {
+                    return Ok(Decoded::NeedData);
+                }
+                let n = (*remaining).min(buf.len() as u64);
+                *remaining -= n;
+                Ok(Decoded::Data(take(buf, n as usize, config, received)?))
+            }
+            Self::UntilClose => {
+                if buf.is_empty() {
+                    return Ok(Decoded::NeedData);
+                }
+                let n = buf.len();
+                Ok(Decoded::Data(take(buf, n, config, received)?))
+            }
+            Self::Chunked(c) => c.decode(buf, config, received),
+        }
+    }
+
+    /// The peer closed: the body ends cleanly only if it was delimited by
+    /// the close.
+    pub(crate) fn eof(&self) -> Result<Decoded, RecvErrorKind> {
+        match self {
+            Self::UntilClose => Ok(Decoded::End(Headers::empty())),
+            Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
+            _ => Err(RecvErrorKind::IncompleteMessage),
+        }
+    }
+}
+
+fn take(
+    buf: &mut BytesMut,
+    n: usize,
+    config: &Config,
+    received: &mut u64,
+) -> Result<Bytes, RecvErrorKind> {
+    *received += n as u64;
+    if config.max_body_len.is_some_and(|max| *received > max) {
+        return Err(RecvErrorKind::BodyTooLarge);
+    }
+    Ok(buf.split_to(n).freeze())
+}
+
+/// Where the chunked decoder stands (RFC 9112 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum St {
+    /// chunk-size digits (none yet if `digits == 0`).
+    #[default]
+    Size,
+    /// BWS after the size: only `;` may follow.
+    SizeBws,
+    /// BWS after `;`, before an extension name.
+    ExtPreName,
+    ExtName,
+    /// BWS after a name: `=` or `;` may follow.
+    ExtPostName,
+    /// BWS after `=`.
+    ExtPreVal,
+    ExtValToken,
+    ExtQuoted,
+    ExtQuotedEscape,
+    /// After a value: BWS then `;`, or CR.
+    ExtPostVal,
+    /// CR seen at the end of the chunk-size line.
+    LineLf,
+    Data,
+    DataCr,
+    DataLf,
+    Trailers,
+    Done,
+}
+
+/// The chunked decoder: a byte-at-a-time state machine for the size line,
+/// zero-copy data, and a bounded trailer section.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Chunked {
+    st: St,
+    size: u64,
+    digits: u32,
+    ext_len: usize,
+    remaining: u64,
+    trailers: HeadScanner,
+}
+
+impl Chunked {
+    fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Result<Decoded, RecvErrorKind> {
+        loop {
+            match self.st {
+                St::Done => return Ok(Decoded::End(Headers::empty())),
+                St::Data => {
+                    if buf.is_empty() {
+                        return Ok(Decoded::NeedData);
+                    }
+                    let n = self.remaining.min(buf.len() as u64);
+                    self.remaining -= n;
+                    if self.remaining == 0 {
+                        self.st = St::DataCr;
+                    }
+                    return Ok(Decoded::Data(take(buf, n as usize, config, received)?));
+                }
+                St::Trailers => return self.trailers(buf, config),
+                _ => {
+                    // The size line and the CRLF after data: one byte at a
+                    // time, consumed as they are judged.
+                    let mut used = 0;
+                    let result = loop {
+                        let Some(&b) = buf.get(used) else {
+                            break Ok(None);
+                        };
+                        used += 1;
+                        match self.line_byte(b, config) {
+                            Ok(true) => break Ok(Some(())),
+                            Ok(false) => {}
+                            Err(e) => break Err(e),
+                        }
+                    };
+                    buf.advance(used);
+                    match result? {
+                        None => return Ok(Decoded::NeedData),
+                        Some(()) => continue,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds one byte of framing. `Ok(true)` when a state with its own
+    /// handling (data, trailers, done) was reached.
+    fn line_byte(&mut self, b: u8, config: &Config) -> Result<bool, RecvErrorKind> {
+        use RecvErrorKind::{
+            BareLf, ChunkExtensionTooLong, InvalidChunkExtension as BadExt,
+            InvalidChunkSize as BadSize, MissingChunkTerminator,
+        };
+        let in_ext = !matches!(self.st, St::Size | St::LineLf | St::DataCr | St::DataLf);
+        if in_ext && b != b'\r' && b != b'\n' {
+            self.ext_len += 1;
+            if self.ext_len > config.max_chunk_ext_len {
+                return Err(ChunkExtensionTooLong);
+            }
+        }
+        let ows = b == b' ' || b == b'\t';
+        self.st = match (self.st, b) {
+            (St::Size, _) if b.is_ascii_hexdigit() => {
+                let d = (b as char).to_digit(16).unwrap_or(0) as u64;
+                self.size = self
+                    .size
+                    .checked_mul(16)
+                    .and_then(|s| s.checked_add(d))
+                    .ok_or(BadSize)?;
+                self.digits += 1;
+                St::Size
+            }
+            (St::Size, _) if self.digits == 0 => return Err(BadSize),
+            (St::Size, b';') => {
+                self.ext_len = 1;
+                St::ExtPreName
+            }
+            (St::Size, _) if ows => {
+                self.ext_len = 1;
+                St::SizeBws
+            }
+            (St::Size | St::ExtName | St::ExtValToken | St::ExtPostVal, b'\r') => St::LineLf,
+            (St::Size | St::ExtName | St::ExtValToken | St::ExtPostVal, b'\n') => {
+                if !config.allow_bare_lf {
+                    return Err(BareLf);
+                }
+                return Ok(self.line_done());
+            }
+            (St::Size, _) => return Err(BadSize),
+            (St::SizeBws, _) if ows => St::SizeBws,
+            (St::SizeBws, b';') => St::ExtPreName,
+            (St::SizeBws, _) => return Err(BadSize),
+            (St::ExtPreName, _) if ows => St::ExtPreName,
+            (St::ExtPreName | St::ExtName, _) if is_tchar(b) => St::ExtName,
+            (St::ExtName | St::ExtPostName, _) if ows => St::ExtPostName,
+            (St::ExtName | St::ExtPostName, b'=') => St::ExtPreVal,
+            (St::ExtName | St::ExtPostName | St::ExtValToken | St::ExtPostVal, b';') => {
+                St::ExtPreName
+            }
+            (St::ExtPreVal, _) if ows => St::ExtPreVal,
+            (St::ExtPreVal, b'"') => St::ExtQuoted,
+            (St::ExtPreVal | St::ExtValToken, _) if is_tchar(b) => St::ExtValToken,
+            (St::ExtValToken | St::ExtPostVal, _) if ows => St::ExtPostVal,
+            (St::ExtQuoted, b'"') => St::ExtPostVal,
+            (St::ExtQuoted, b'\\') => St::ExtQuotedEscape,
+            (St::ExtQuoted | St::ExtQuotedEscape, _) if is_field_vchar(b) => St::ExtQuoted,
+            (St::LineLf, b'\n') => return Ok(self.line_done()),
+            (St::LineLf, _) => return Err(if self.ext_len > 0 { BadExt } else { BadSize }),
+            (St::DataCr, b'\r') => St::DataLf,
+            (St::DataCr, b'\n') if config.allow_bare_lf => return Ok(self.next_chunk()),
+            (St::DataLf, b'\n') => return Ok(self.next_chunk()),
+            (St::DataCr | St::DataLf, _) => return Err(MissingChunkTerminator),
+            _ => return Err(BadExt),
+        };
+        Ok(false)
+    }
+
+    fn line_done(&mut self) -> bool {
+        if self.size == 0 {
+            self.st = St::Trailers;
+        } else {
+            self.remaining = self.size;
+            self.st = St::Data;
+        }
+        true
+    }
+
+    fn next_chunk(&mut self) -> bool {
+        self.st = St::Size;
+        self.size = 0;
+        self.digits = 0;
+        self.ext_len = 0;
+        true
+    }
+
+    /// The trailer section (RFC 9112 §7.1.2): field lines up to a blank
+    /// line, bounded by `max_trailers_len`, validated like header fields.
+    fn trailers(&mut self, buf: &mut BytesMut, config: &Config) -> Result<Decoded, RecvErrorKind> {
+        // An empty trailer section is just CRLF.
+        match buf.first() {
+            None => return Ok(Decoded::NeedData),
+            Some(b'\r') => match buf.get(1) {
+                None => return Ok(Decoded::NeedData),
+                Some(b'\n') => {
+                    buf.advance(2);
+                    self.st = St::Done;
+                    return Ok(Decoded::End(Headers::empty()));
+                }
+                Some(_) => return Err(RecvErrorKind::InvalidTrailer),
+            },
+            Some(b'\n') if config.allow_bare_lf => {
+                buf.advance(1);
+                self.st = St::Done;
+                return Ok(Decoded::End(Headers::empty()));
+            }
+            Some(_) => {}
+        }
+        // Scan as a "head" whose start line is the first trailer field.
+        let limits = Config {
+            max_head_len: config.max_trailers_len,
+            ..config.clone()
+        };
+        let scanned = self
+            .trailers
+            .scan(buf, &limits, false)
+            .map_err(|e| match e {
+                RecvErrorKind::HeadTooLarge => RecvErrorKind::TrailersTooLarge,
+                RecvErrorKind::BareLf => RecvErrorKind::BareLf,
+                _ => RecvErrorKind::InvalidTrailer,
+            })?;
+        let Some((n, facts)) = scanned else {
+            return Ok(Decoded::NeedData);
+        };
+        let raw = buf.split_to(n).freeze();
+        self.st = St::Done;
+        Ok(Decoded::End(parse_trailers(raw, facts, config)?))
+    }
+}
+
+fn parse_trailers(raw: Bytes, facts: ScanFacts, config: &Config) -> Result<Headers, RecvErrorKind> {
+    if facts.obs_fold || raw.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+        return Err(RecvErrorKind::InvalidTrailer);
+    }
+    let mut stack = [httparse::EMPTY_HEADER; 32];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if config.max_headers <= stack.len() {
+        &mut stack[..config.max_headers]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; config.max_headers];
+        &mut heap[..]
+    };
+    let fields = match httparse::parse_headers(&raw, slots) {
+        Ok(httparse::Status::Complete((len, fields))) if len == raw.len() => fields,
+        Err(httparse::Error::TooManyHeaders) => return Err(RecvErrorKind::TrailersTooLarge),
+        _ => return Err(RecvErrorKind::InvalidTrailer),
+    };
+    let mut trailers = Headers::with_raw(raw.clone());
+    for f in fields.iter() {
+        trailers.push(crate::head::field_span(&raw, f));
+    }
+    Ok(trailers)
+}

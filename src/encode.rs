@@ -1,0 +1,463 @@
+//! Serialization: heads into the caller's [`SendBuf`], body framing around
+//! the caller's own `Bytes` (never copied).
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::SendError;
+use crate::framing::{parse_decimal, BodyLength};
+use crate::head::Version;
+use crate::headers::{is_field_vchar, is_token, list_elements, trim_ows, Header};
+
+/// Outgoing bytes, in order: framing written by the machine and body
+/// `Bytes` handed in by the caller, kept as separate segments so body data
+/// is never copied.
+///
+/// It implements [`bytes::Buf`]: write it with
+/// [`chunks_vectored`](Buf::chunks_vectored) and
+/// [`advance`](Buf::advance) (vectored IO), or drain it with
+/// [`copy_to_bytes`](Buf::copy_to_bytes). Reuse one per connection: its
+/// storage is recycled once written bytes are released.
+#[derive(Debug, Default)]
+pub struct SendBuf {
+    /// Segments before `staging`, oldest first.
+    queue: VecDeque<Bytes>,
+    /// Framing bytes being written after the last queued segment.
+    staging: BytesMut,
+    queued: usize,
+}
+
+impl SendBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.queued + self.staging.len()
+    }
+
+    /// Whether nothing waits to be written.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops everything waiting to be written.
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.staging.clear();
+        self.queued = 0;
+    }
+
+    /// Number of segments (framing runs and body `Bytes`) waiting.
+    pub fn segments(&self) -> usize {
+        self.queue.len() + usize::from(!self.staging.is_empty())
+    }
+
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        self.staging.extend_from_slice(bytes);
+    }
+
+    pub(crate) fn put_u64_hex(&mut self, n: u64) {
+        let mut digits = [0u8; 16];
+        let mut i = digits.len();
+        let mut v = n;
+        loop {
+            i -= 1;
+            digits[i] = b"0123456789abcdef"[(v & 0xf) as usize];
+            v >>= 4;
+            if v == 0 {
+                break;
+            }
+        }
+        self.put(&digits[i..]);
+    }
+
+    /// Queues a body segment after everything written so far.
+    pub(crate) fn push(&mut self, data: Bytes) {
+        if !self.staging.is_empty() {
+            let framing = self.staging.split().freeze();
+            self.queued += framing.len();
+            self.queue.push_back(framing);
+        }
+        self.queued += data.len();
+        self.queue.push_back(data);
+    }
+
+    /// Position to roll back to if encoding fails half-way.
+    pub(crate) fn mark(&self) -> usize {
+        self.staging.len()
+    }
+
+    pub(crate) fn rollback(&mut self, mark: usize) {
+        self.staging.truncate(mark);
+    }
+}
+
+impl Buf for SendBuf {
+    fn remaining(&self) -> usize {
+        self.len()
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self.queue.front() {
+            Some(b) => b,
+            None => &self.staging,
+        }
+    }
+
+    fn advance(&mut self, mut cnt: usize) {
+        while cnt > 0 {
+            let Some(front) = self.queue.front_mut() else {
+                self.staging.advance(cnt);
+                return;
+            };
+            let n = cnt.min(front.len());
+            front.advance(n);
+            self.queued -= n;
+            cnt -= n;
+            if front.is_empty() {
+                self.queue.pop_front();
+            }
+        }
+        while self.queue.front().is_some_and(Bytes::is_empty) {
+            self.queue.pop_front();
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for seg in self
+            .queue
+            .iter()
+            .map(|b| &b[..])
+            .chain(core::iter::once(&self.staging[..]))
+        {
+            if n == dst.len() {
+                break;
+            }
+            if !seg.is_empty() {
+                dst[n] = IoSlice::new(seg);
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// What a sent head says, gathered while writing it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SentFacts {
+    pub(crate) content_length: Option<u64>,
+    pub(crate) transfer_encoding: bool,
+    pub(crate) host_count: u32,
+    pub(crate) connection_close: bool,
+    pub(crate) connection_keep_alive: bool,
+    pub(crate) upgrade: bool,
+    pub(crate) connection_upgrade: bool,
+    pub(crate) expect_continue: bool,
+}
+
+/// Writes validated field lines and gathers the framing facts.
+pub(crate) fn write_fields(
+    out: &mut SendBuf,
+    headers: &[Header<'_>],
+) -> Result<SentFacts, SendError> {
+    let mut facts = SentFacts::default();
+    for h in headers {
+        check_field(h)?;
+        if h.is("content-length") {
+            let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
+            if facts.content_length.is_some() {
+                return Err(SendError::InvalidContentLength);
+            }
+            facts.content_length = Some(n);
+        } else if h.is("transfer-encoding") {
+            if facts.transfer_encoding {
+                // One line keeps the final-coding check simple and exact.
+                return Err(SendError::InvalidTransferEncoding);
+            }
+            let mut codings = list_elements(h.value).peekable();
+            let mut last_chunked = false;
+            let mut chunked_count = 0;
+            while let Some(c) = codings.next() {
+                last_chunked = c.eq_ignore_ascii_case(b"chunked");
+                chunked_count += usize::from(last_chunked);
+            }
+            if !last_chunked || chunked_count != 1 {
+                return Err(SendError::InvalidTransferEncoding);
+            }
+            facts.transfer_encoding = true;
+        } else if h.is("host") {
+            facts.host_count += 1;
+        } else if h.is("connection") {
+            for o in list_elements(h.value) {
+                facts.connection_close |= o.eq_ignore_ascii_case(b"close");
+                facts.connection_keep_alive |= o.eq_ignore_ascii_case(b"keep-alive");
+                facts.connection_upgrade |= o.eq_ignore_ascii_case(b"upgrade");
+            }
+        } else if h.is("upgrade") {
+            facts.upgrade = true;
+        } else if h.is("expect") {
+            facts.expect_continue |=
+                list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+        }
+        out.put(h.name);
+        out.put(b": ");
+        out.put(h.value);
+        out.put(b"\r\n");
+    }
+    if facts.content_length.is_some() && facts.transfer_encoding {
+        // RFC 9112 §6.2: a sender MUST NOT send Content-Length with
+        // Transfer-Encoding.
+        return Err(SendError::InvalidContentLength);
+    }
+    Ok(facts)
+}
+
+/// A field name must be a token; a value must hold no CR, LF, NUL or other
+/// control, and no leading or trailing whitespace (a recipient would strip
+/// it, so the peer would see something else than was sent).
+fn check_field(h: &Header<'_>) -> Result<(), SendError> {
+    if !is_token(h.name) {
+        return Err(SendError::InvalidHeaderName);
+    }
+    if !h.value.iter().all(|&b| is_field_vchar(b)) || trim_ows(h.value).len() != h.value.len() {
+        return Err(SendError::InvalidHeaderValue);
+    }
+    Ok(())
+}
+
+/// Fields that must not be sent as trailers (RFC 9110 §6.5.1): framing,
+/// routing, connection control, request modifiers, authentication,
+/// response control and content processing.
+fn forbidden_trailer(name: &[u8]) -> bool {
+    const FORBIDDEN: &[&str] = &[
+        "content-length",
+        "transfer-encoding",
+        "host",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+        "expect",
+        "authorization",
+        "proxy-authorization",
+        "www-authenticate",
+        "proxy-authenticate",
+        "set-cookie",
+        "cookie",
+        "content-encoding",
+        "content-type",
+        "content-range",
+        "cache-control",
+        "expires",
+        "date",
+        "location",
+        "retry-after",
+        "vary",
+        "age",
+        "range",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "if-range",
+        "max-forwards",
+    ];
+    FORBIDDEN
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f.as_bytes()))
+}
+
+pub(crate) fn write_request_line(
+    out: &mut SendBuf,
+    method: &str,
+    target: &str,
+    version: Version,
+) -> Result<(), SendError> {
+    if !is_token(method.as_bytes()) {
+        return Err(SendError::InvalidMethod);
+    }
+    if target.is_empty() || !target.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Err(SendError::InvalidTarget);
+    }
+    out.put(method.as_bytes());
+    out.put(b" ");
+    out.put(target.as_bytes());
+    out.put(b" ");
+    out.put(version.as_str().as_bytes());
+    out.put(b"\r\n");
+    Ok(())
+}
+
+pub(crate) fn write_status_line(
+    out: &mut SendBuf,
+    status: u16,
+    reason: &str,
+) -> Result<(), SendError> {
+    if !(100..=999).contains(&status) {
+        return Err(SendError::InvalidStatus);
+    }
+    let reason = if reason.is_empty() {
+        canonical_reason(status)
+    } else {
+        reason
+    };
+    if !reason.bytes().all(is_field_vchar) {
+        return Err(SendError::InvalidReason);
+    }
+    let mut code = [b'0'; 3];
+    code[0] += (status / 100) as u8;
+    code[1] += (status / 10 % 10) as u8;
+    code[2] += (status % 10) as u8;
+    out.put(b"HTTP/1.1 ");
+    out.put(&code);
+    out.put(b" ");
+    out.put(reason.as_bytes());
+    out.put(b"\r\n");
+    Ok(())
+}
+
+/// The canonical reason phrase (RFC 9110 §15), or `""` for an unknown code.
+pub fn canonical_reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+/// Frames body data as it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoder {
+    Empty,
+    Fixed { remaining: u64 },
+    Chunked,
+    UntilClose,
+}
+
+impl Encoder {
+    pub(crate) fn new(length: BodyLength) -> Self {
+        match length {
+            BodyLength::Empty => Self::Empty,
+            BodyLength::Fixed(n) => Self::Fixed { remaining: n },
+            BodyLength::Chunked => Self::Chunked,
+            BodyLength::UntilClose => Self::UntilClose,
+        }
+    }
+
+    pub(crate) fn data(&mut self, data: Bytes, out: &mut SendBuf) -> Result<(), SendError> {
+        if data.is_empty() {
+            // Nothing to frame; an empty chunk would end the body.
+            return Ok(());
+        }
+        match self {
+            Self::Empty => return Err(SendError::BodyNotAllowed),
+            Self::Fixed { remaining } => {
+                let n = data.len() as u64;
+                if n > *remaining {
+                    return Err(SendError::BodyTooLong);
+                }
+                *remaining -= n;
+                out.push(data);
+            }
+            Self::Chunked => {
+                out.put_u64_hex(data.len() as u64);
+                out.put(b"\r\n");
+                out.push(data);
+                out.put(b"\r\n");
+            }
+            Self::UntilClose => out.push(data),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn end(
+        &mut self,
+        trailers: &[Header<'_>],
+        out: &mut SendBuf,
+    ) -> Result<(), SendError> {
+        match self {
+            Self::Fixed { remaining } if *remaining > 0 => return Err(SendError::BodyTooShort),
+            Self::Chunked => {
+                let mark = out.mark();
+                out.put(b"0\r\n");
+                for t in trailers {
+                    if forbidden_trailer(t.name) {
+                        out.rollback(mark);
+                        return Err(SendError::InvalidTrailer);
+                    }
+                }
+                if let Err(e) = write_fields(out, trailers) {
+                    out.rollback(mark);
+                    return Err(e);
+                }
+                out.put(b"\r\n");
+                return Ok(());
+            }
+            _ => {}
+        }
+        if !trailers.is_empty() {
+            return Err(SendError::InvalidTrailer);
+        }
+        Ok(())
+    }
+}
+
+/// Appends `Name: value\r\n` for a field the machine adds itself.
+pub(crate) fn put_field(out: &mut SendBuf, name: &str, value: &str) {
+    out.put(name.as_bytes());
+    out.put(b": ");
+    out.put(value.as_bytes());
+    out.put(b"\r\n");
+}

@@ -1,0 +1,259 @@
+//! Errors: [`RecvError`] when the peer breaks the protocol, [`SendError`]
+//! when the caller misuses the API.
+
+use core::fmt;
+
+use crate::Role;
+
+/// One variant per way a peer's bytes can violate HTTP/1.1.
+///
+/// [`status`](Self::status) gives the status code a server answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecvErrorKind {
+    /// The request line or status line is malformed (RFC 9112 §3, §4).
+    InvalidStartLine,
+    /// The method is not a token (RFC 9110 §9.1).
+    InvalidMethod,
+    /// The request-target has a forbidden byte or a form not allowed for
+    /// the method (RFC 9112 §3.2).
+    InvalidTarget,
+    /// The HTTP-version is malformed (RFC 9112 §2.3).
+    InvalidVersion,
+    /// A well-formed version with an unsupported major number, such as
+    /// `HTTP/2.0` on a request line (RFC 9110 §15.6.6: 505).
+    UnsupportedVersion,
+    /// The status code is malformed (RFC 9112 §4).
+    InvalidStatus,
+    /// A field name has a byte that is not a token character (RFC 9110 §5.1).
+    InvalidHeaderName,
+    /// Whitespace between a field name and the colon (RFC 9112 §5.1: MUST 400).
+    WhitespaceBeforeColon,
+    /// A field value holds CR, LF, NUL or another control (RFC 9110 §5.5).
+    InvalidHeaderValue,
+    /// Obsolete line folding in a request (RFC 9112 §5.2), strict default.
+    ObsFold,
+    /// A line ended with LF not preceded by CR (RFC 9112 §2.2), strict default.
+    BareLf,
+    /// An HTTP/1.1 request without a `Host` field (RFC 9112 §3.2: MUST 400).
+    MissingHost,
+    /// More than one `Host` field line (RFC 9112 §3.2: MUST 400).
+    DuplicateHost,
+    /// A `Host` value that is not `uri-host [ ":" port ]` (RFC 9112 §3.2).
+    InvalidHost,
+    /// The head is longer than [`Config::max_head_len`](crate::Config::max_head_len).
+    HeadTooLarge,
+    /// More fields than [`Config::max_headers`](crate::Config::max_headers).
+    TooManyHeaders,
+    /// The request-target is longer than
+    /// [`Config::max_target_len`](crate::Config::max_target_len).
+    TargetTooLong,
+    /// `Content-Length` is not a single non-negative decimal number, or a
+    /// list of differing values (RFC 9112 §6.3 rule 5).
+    InvalidContentLength,
+    /// `Transfer-Encoding` in a request whose final coding is not `chunked`
+    /// (RFC 9112 §6.3 rule 4: MUST 400), or `chunked` applied twice.
+    TransferEncodingNotChunked,
+    /// A transfer coding this crate cannot decode placed before the final
+    /// `chunked` (RFC 9112 §6.1: 501).
+    UnknownTransferCoding,
+    /// `Transfer-Encoding` in an HTTP/1.0 message: faulty framing
+    /// (RFC 9112 §6.1).
+    Http10TransferEncoding,
+    /// A chunk-size line is malformed or its size overflows 64 bits
+    /// (RFC 9112 §7.1).
+    InvalidChunkSize,
+    /// A chunk extension is malformed (RFC 9112 §7.1.1).
+    InvalidChunkExtension,
+    /// Chunk extensions longer than
+    /// [`Config::max_chunk_ext_len`](crate::Config::max_chunk_ext_len).
+    ChunkExtensionTooLong,
+    /// Chunk data not followed by exactly CRLF (RFC 9112 §7.1).
+    MissingChunkTerminator,
+    /// A trailer field is malformed (RFC 9112 §7.1.2).
+    InvalidTrailer,
+    /// The trailer section is longer than
+    /// [`Config::max_trailers_len`](crate::Config::max_trailers_len).
+    TrailersTooLarge,
+    /// The body is longer than [`Config::max_body_len`](crate::Config::max_body_len).
+    BodyTooLarge,
+    /// The peer closed the connection in the middle of a message
+    /// (RFC 9112 §8: an incomplete message).
+    IncompleteMessage,
+    /// Bytes arrived from a server while no request was outstanding: an
+    /// unsolicited response or a stale connection (client role).
+    UnsolicitedResponse,
+    /// A `101 Switching Protocols` answered a request that offered no
+    /// `Upgrade` (RFC 9110 §15.2.2) (client role).
+    UnexpectedSwitch,
+}
+
+impl RecvErrorKind {
+    /// The status a server answers this violation with.
+    pub const fn status(self) -> u16 {
+        use RecvErrorKind::*;
+        match self {
+            UnsupportedVersion => 505,
+            HeadTooLarge | TooManyHeaders | TrailersTooLarge => 431,
+            TargetTooLong => 414,
+            UnknownTransferCoding => 501,
+            BodyTooLarge => 413,
+            _ => 400,
+        }
+    }
+
+    /// A short description in plain words.
+    pub const fn description(self) -> &'static str {
+        use RecvErrorKind::*;
+        match self {
+            InvalidStartLine => "malformed start line",
+            InvalidMethod => "invalid method",
+            InvalidTarget => "invalid request-target",
+            InvalidVersion => "malformed HTTP version",
+            UnsupportedVersion => "unsupported HTTP major version",
+            InvalidStatus => "invalid status code",
+            InvalidHeaderName => "invalid field name",
+            WhitespaceBeforeColon => "whitespace between field name and colon",
+            InvalidHeaderValue => "invalid field value",
+            ObsFold => "obsolete line folding",
+            BareLf => "bare LF line terminator",
+            MissingHost => "missing Host field",
+            DuplicateHost => "more than one Host field",
+            InvalidHost => "invalid Host field",
+            HeadTooLarge => "message head too large",
+            TooManyHeaders => "too many header fields",
+            TargetTooLong => "request-target too long",
+            InvalidContentLength => "invalid Content-Length",
+            TransferEncodingNotChunked => "Transfer-Encoding whose final coding is not chunked",
+            UnknownTransferCoding => "unsupported transfer coding",
+            Http10TransferEncoding => "Transfer-Encoding in an HTTP/1.0 message",
+            InvalidChunkSize => "invalid chunk size",
+            InvalidChunkExtension => "invalid chunk extension",
+            ChunkExtensionTooLong => "chunk extension too long",
+            MissingChunkTerminator => "chunk data not followed by CRLF",
+            InvalidTrailer => "invalid trailer field",
+            TrailersTooLarge => "trailer section too large",
+            BodyTooLarge => "message body too large",
+            IncompleteMessage => "connection closed inside a message",
+            UnsolicitedResponse => "response bytes with no request outstanding",
+            UnexpectedSwitch => "101 response to a request that offered no upgrade",
+        }
+    }
+}
+
+/// The peer's bytes broke the protocol. The connection is unusable
+/// afterwards: every later [`poll_event`](crate::Connection::poll_event)
+/// returns the same error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecvError {
+    kind: RecvErrorKind,
+    role: Role,
+}
+
+impl RecvError {
+    pub(crate) const fn new(kind: RecvErrorKind, role: Role) -> Self {
+        Self { kind, role }
+    }
+
+    /// Which rule was broken.
+    pub const fn kind(&self) -> RecvErrorKind {
+        self.kind
+    }
+
+    /// The status to answer with, when this side is the server; `None` on
+    /// the client side, which has nobody to answer.
+    pub const fn status(&self) -> Option<u16> {
+        match self.role {
+            Role::Server => Some(self.kind.status()),
+            Role::Client => None,
+        }
+    }
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status() {
+            Some(s) => write!(f, "{} ({s})", self.kind.description()),
+            None => f.write_str(self.kind.description()),
+        }
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// The caller asked for something the protocol or the connection's state
+/// does not allow. Nothing was written and the state did not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendError {
+    /// A client sends requests; a server sends responses.
+    WrongRole,
+    /// The message cannot be sent in the connection's current state: a
+    /// second head before the cycle ended, a response before a request was
+    /// received, data before a head, and so on.
+    InvalidState,
+    /// The connection is closing, closed, switched or broken.
+    ConnectionClosed,
+    /// The method is not a token.
+    InvalidMethod,
+    /// An HTTP/1.1 request without exactly one `Host` field (RFC 9112 §3.2).
+    InvalidHost,
+    /// The request-target is empty or has a byte outside visible ASCII.
+    InvalidTarget,
+    /// The status code is outside 100..=999, or a 101 was sent to a
+    /// request that offered no upgrade.
+    InvalidStatus,
+    /// The reason phrase has CR, LF, NUL or another control byte.
+    InvalidReason,
+    /// A field name is empty or not a token.
+    InvalidHeaderName,
+    /// A field value has CR, LF, NUL or another control byte, or leading
+    /// or trailing whitespace.
+    InvalidHeaderValue,
+    /// `Content-Length` is not one decimal number, or appears with
+    /// `Transfer-Encoding`, or in a message that must not carry it.
+    InvalidContentLength,
+    /// `Transfer-Encoding` whose final coding is not `chunked`, or in a
+    /// message that must not carry it.
+    InvalidTransferEncoding,
+    /// Body data for a message that has none (HEAD response, 1xx, 204,
+    /// 304, a request without framing headers).
+    BodyNotAllowed,
+    /// More body bytes than the declared `Content-Length`.
+    BodyTooLong,
+    /// End of message before the declared `Content-Length` was sent.
+    BodyTooShort,
+    /// Trailers on a message that is not chunked, or a trailer field that
+    /// controls framing, routing or the connection (RFC 9110 §6.5.1).
+    InvalidTrailer,
+    /// The client has unread bytes from the server, or saw it close, while
+    /// no request was outstanding: this connection cannot be reused.
+    NotReusable,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SendError::*;
+        f.write_str(match self {
+            WrongRole => "message kind does not match the connection's role",
+            InvalidState => "not allowed in the connection's current state",
+            ConnectionClosed => "connection is closing or closed",
+            InvalidMethod => "invalid method",
+            InvalidHost => "missing or repeated Host field",
+            InvalidTarget => "invalid request-target",
+            InvalidStatus => "invalid status code",
+            InvalidReason => "invalid reason phrase",
+            InvalidHeaderName => "invalid field name",
+            InvalidHeaderValue => "invalid field value",
+            InvalidContentLength => "invalid or forbidden Content-Length",
+            InvalidTransferEncoding => "invalid or forbidden Transfer-Encoding",
+            BodyNotAllowed => "this message has no body",
+            BodyTooLong => "more body bytes than Content-Length",
+            BodyTooShort => "fewer body bytes than Content-Length",
+            InvalidTrailer => "trailers not allowed here",
+            NotReusable => "connection is not reusable",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}

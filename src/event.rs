@@ -1,0 +1,87 @@
+//! What the receive side hands the caller.
+
+use core::fmt;
+
+use bytes::Bytes;
+
+use crate::framing::SwitchKind;
+use crate::head::{RequestHead, ResponseHead};
+use crate::headers::Headers;
+use crate::persist::Persist;
+
+/// Which end of the connection this machine plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Sends requests, receives responses.
+    Client,
+    /// Receives requests, sends responses.
+    Server,
+}
+
+impl Role {
+    /// The other end.
+    pub const fn peer(self) -> Self {
+        match self {
+            Self::Client => Self::Server,
+            Self::Server => Self::Client,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        })
+    }
+}
+
+/// Something the peer sent, or the end of an exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A request head (server role). Its body follows as `Data`, then `End`.
+    Request(RequestHead),
+    /// An interim 1xx response other than 101 (client role). More heads
+    /// follow until the final response.
+    Informational(ResponseHead),
+    /// A final response head, or a 101 (client role).
+    Response(ResponseHead),
+    /// Body bytes: a zero-copy slice of the receive buffer.
+    Data(Bytes),
+    /// The message ended, with its trailer fields (usually empty).
+    End(Headers),
+    /// The exchange (request and response) is complete: whether the
+    /// connection persists, and why not. With [`Persist::KeepAlive`] the
+    /// next cycle has already begun.
+    Cycle(Persist),
+    /// The connection left HTTP/1.1 (101 or a 2xx to CONNECT). `leftover`
+    /// holds every byte received after the head, untouched; later bytes
+    /// belong to the new protocol and are the caller's.
+    Switched {
+        /// Upgrade or CONNECT tunnel.
+        kind: SwitchKind,
+        /// Bytes already received after the switching head.
+        leftover: Bytes,
+    },
+    /// The peer closed the connection cleanly between messages.
+    Closed,
+}
+
+/// The result of [`Connection::poll_event`](crate::Connection::poll_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recv {
+    /// An event.
+    Event(Event),
+    /// Feed more bytes ([`receive`](crate::Connection::receive)) or the end
+    /// of input ([`receive_eof`](crate::Connection::receive_eof)).
+    NeedData,
+    /// Waiting for this side to send: a server must finish its response
+    /// before the next pipelined request is read; a client must send a
+    /// request. Bytes already received stay buffered.
+    Paused,
+    /// No more events: the connection is closing, closed or switched. See
+    /// [`persist`](crate::Connection::persist) and
+    /// [`unread`](crate::Connection::unread).
+    Finished,
+}

@@ -1,0 +1,226 @@
+//! RFC 9112 §6.3 — the length of a message body, as one pure function.
+//!
+//! [`body_length`] looks at one received head (and, for a response, the
+//! request it answers) and decides how its body is delimited. The rules are
+//! numbered as in §6.3; the first that applies wins.
+
+use crate::error::RecvErrorKind;
+use crate::head::Version;
+use crate::headers::{list_elements, trim_ows, Headers};
+
+/// How a message body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyLength {
+    /// No body at all (HEAD responses, 1xx, 204, 304, requests without
+    /// framing fields, switching responses).
+    Empty,
+    /// Exactly this many bytes (`Content-Length`).
+    Fixed(u64),
+    /// The chunked transfer coding (RFC 9112 §7.1).
+    Chunked,
+    /// Everything until the connection closes (responses only).
+    UntilClose,
+}
+
+/// Which protocol switch a response makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SwitchKind {
+    /// `101 Switching Protocols` after an `Upgrade` offer.
+    Upgrade,
+    /// A 2xx answer to `CONNECT`: the connection becomes a tunnel.
+    Connect,
+}
+
+/// What [`body_length`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Framing {
+    pub(crate) length: BodyLength,
+    /// Both Transfer-Encoding and Content-Length were present: the
+    /// connection must close after this exchange (RFC 9112 §6.1).
+    pub(crate) conflicting: bool,
+    /// After this head the connection leaves HTTP/1.1.
+    pub(crate) switch: Option<SwitchKind>,
+}
+
+impl Framing {
+    const fn plain(length: BodyLength) -> Self {
+        Self {
+            length,
+            conflicting: false,
+            switch: None,
+        }
+    }
+}
+
+/// The message whose framing is decided.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Message<'a> {
+    Request {
+        version: Version,
+        headers: &'a Headers,
+    },
+    Response {
+        request_method: &'a [u8],
+        upgrade_offered: bool,
+        status: u16,
+        version: Version,
+        headers: &'a Headers,
+    },
+}
+
+/// RFC 9112 §6.3: the body length of a received message.
+pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
+    let (version, headers, is_request) = match msg {
+        Message::Request { version, headers } => (version, headers, true),
+        Message::Response {
+            request_method,
+            upgrade_offered,
+            status,
+            version,
+            headers,
+        } => {
+            // Rule 1: HEAD responses, 1xx, 204 and 304 end at the head,
+            // whatever their fields say.
+            if status == 101 {
+                // RFC 9110 §15.2.2: a 101 answers an Upgrade offer; without
+                // one it is a protocol error.
+                if !upgrade_offered {
+                    return Err(RecvErrorKind::UnexpectedSwitch);
+                }
+                return Ok(Framing {
+                    switch: Some(SwitchKind::Upgrade),
+                    ..Framing::plain(BodyLength::Empty)
+                });
+            }
+            if request_method == b"HEAD"
+                || (100..200).contains(&status)
+                || status == 204
+                || status == 304
+            {
+                return Ok(Framing::plain(BodyLength::Empty));
+            }
+            // Rule 2: a 2xx answer to CONNECT turns into a tunnel right
+            // after the head; its framing fields are ignored.
+            if request_method == b"CONNECT" && (200..300).contains(&status) {
+                return Ok(Framing {
+                    switch: Some(SwitchKind::Connect),
+                    ..Framing::plain(BodyLength::Empty)
+                });
+            }
+            (version, headers, false)
+        }
+    };
+
+    let has_te = headers.contains("transfer-encoding");
+    let has_cl = headers.contains("content-length");
+
+    if has_te {
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+        // framing, even with a Content-Length.
+        if version == Version::Http10 {
+            return Err(RecvErrorKind::Http10TransferEncoding);
+        }
+        // Rule 3: Transfer-Encoding overrides Content-Length; the
+        // connection must close after the exchange (RFC 9112 §6.1).
+        let length = transfer_coding(headers, is_request)?;
+        return Ok(Framing {
+            length,
+            conflicting: has_cl,
+            switch: None,
+        });
+    }
+
+    if has_cl {
+        // Rule 5: a valid Content-Length gives the length; an invalid one
+        // is unrecoverable (400 for a request; a client closes).
+        return Ok(Framing::plain(BodyLength::Fixed(content_length(headers)?)));
+    }
+
+    // Rule 6: a request with neither has no body.
+    // Rule 7: a response with neither is read until the connection closes.
+    Ok(Framing::plain(if is_request {
+        BodyLength::Empty
+    } else {
+        BodyLength::UntilClose
+    }))
+}
+
+/// Rule 4: the transfer codings, in the order applied. Only `chunked` can
+/// be decoded here.
+fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, RecvErrorKind> {
+    let mut codings = headers.list("transfer-encoding").peekable();
+    let mut saw_chunked = false;
+    let mut saw_unknown = false;
+    let mut final_is_chunked = false;
+    while let Some(coding) = codings.next() {
+        let name = coding
+            .split(|&b| b == b';')
+            .next()
+            .map(trim_ows)
+            .unwrap_or(b"");
+        let is_chunked = name.eq_ignore_ascii_case(b"chunked");
+        if is_chunked {
+            // RFC 9112 §7.1: chunked takes no parameters, and a sender
+            // MUST NOT apply it more than once (§6.1).
+            if saw_chunked || name.len() != coding.len() {
+                return Err(RecvErrorKind::TransferEncodingNotChunked);
+            }
+            saw_chunked = true;
+        } else {
+            if !crate::headers::is_token(name) {
+                return Err(RecvErrorKind::TransferEncodingNotChunked);
+            }
+            saw_unknown = true;
+        }
+        final_is_chunked = is_chunked && codings.peek().is_none();
+    }
+    if !final_is_chunked {
+        // A request whose final coding is not chunked MUST be refused with
+        // 400; a response with such a coding is read until close.
+        return if is_request || saw_chunked {
+            Err(RecvErrorKind::TransferEncodingNotChunked)
+        } else {
+            Ok(BodyLength::UntilClose)
+        };
+    }
+    if saw_unknown {
+        // A coding before chunked that this crate cannot decode (RFC 9112
+        // §6.1: a server SHOULD answer 501).
+        return Err(RecvErrorKind::UnknownTransferCoding);
+    }
+    Ok(BodyLength::Chunked)
+}
+
+/// Rule 5: `Content-Length = 1*DIGIT`, possibly repeated as a list of
+/// identical values (`5, 5` or two field lines) which is accepted as one.
+fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
+    let mut value: Option<u64> = None;
+    for line in headers.get_all("content-length") {
+        let mut any = false;
+        for element in list_elements(line) {
+            any = true;
+            let n = parse_decimal(element).ok_or(RecvErrorKind::InvalidContentLength)?;
+            if value.is_some_and(|v| v != n) {
+                return Err(RecvErrorKind::InvalidContentLength);
+            }
+            value = Some(n);
+        }
+        if !any {
+            return Err(RecvErrorKind::InvalidContentLength);
+        }
+    }
+    value.ok_or(RecvErrorKind::InvalidContentLength)
+}
+
+/// `1*DIGIT` as u64; `None` on any other byte or on overflow.
+pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}

@@ -1,0 +1,794 @@
+//! Message heads: the received [`RequestHead`] and [`ResponseHead`], the
+//! [`Request`] and [`Response`] a caller sends, and the wrapper around
+//! `httparse` that validates a complete head (RFC 9112 §2–§5).
+
+use core::fmt;
+use core::mem::MaybeUninit;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::RecvErrorKind;
+use crate::framing::BodyLength;
+use crate::headers::{is_field_vchar, is_ows, trim_ows, Header, Headers, Latin1, Span};
+use crate::Config;
+
+/// The HTTP version of a message. A received `HTTP/1.x` with x ≥ 2 is
+/// processed as 1.1 (RFC 9110 §2.5: a recipient of a higher minor version
+/// treats it as the highest minor version it implements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Version {
+    /// HTTP/1.0: persistence needs `Connection: keep-alive`, no chunked coding.
+    Http10,
+    /// HTTP/1.1: persistent by default.
+    Http11,
+}
+
+impl Version {
+    /// `"HTTP/1.0"` or `"HTTP/1.1"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Http10 => "HTTP/1.0",
+            Self::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A received request head. Method, target and fields are slices of the
+/// received bytes (no copy).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    headers: Headers,
+    method: (u32, u32),
+    target: (u32, u32),
+    version: Version,
+    pub(crate) body: BodyLength,
+}
+
+impl RequestHead {
+    /// The method, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
+    pub fn method(&self) -> &str {
+        str_at(self.headers.raw(), self.method)
+    }
+
+    /// The request-target exactly as received.
+    pub fn target(&self) -> &str {
+        str_at(self.headers.raw(), self.target)
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in received order.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// How the body of this request is framed (RFC 9112 §6.3).
+    pub fn body_length(&self) -> BodyLength {
+        self.body
+    }
+
+    /// Whether the client asked for `100 Continue` before sending the body
+    /// (RFC 9110 §10.1.1). The caller decides: send a `100` response with
+    /// [`Connection::send_response`](crate::Connection::send_response), or a
+    /// final response straight away.
+    pub fn expects_continue(&self) -> bool {
+        self.version >= Version::Http11
+            && self
+                .headers
+                .list("expect")
+                .any(|e| e.eq_ignore_ascii_case(b"100-continue"))
+    }
+
+    /// Whether the request offers a protocol upgrade (`Upgrade` field and
+    /// the `upgrade` connection option, RFC 9110 §7.8).
+    pub fn is_upgrade(&self) -> bool {
+        self.headers.contains("upgrade") && self.headers.has_token("connection", "upgrade")
+    }
+}
+
+impl fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("method", &self.method())
+            .field("target", &self.target())
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// A received response head (final, interim 1xx, or 101).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    headers: Headers,
+    status: u16,
+    reason: (u32, u32),
+    version: Version,
+    pub(crate) body: BodyLength,
+}
+
+impl ResponseHead {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase as received (may be empty; RFC 9112 §4 says to
+    /// ignore it).
+    pub fn reason(&self) -> &[u8] {
+        let (s, e) = self.reason;
+        &self.headers.raw()[s as usize..e as usize]
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in received order.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// How the body of this response is framed (RFC 9112 §6.3), given the
+    /// request it answers.
+    pub fn body_length(&self) -> BodyLength {
+        self.body
+    }
+}
+
+impl fmt::Debug for ResponseHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseHead")
+            .field("status", &self.status)
+            .field("reason", &Latin1(self.reason()))
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+fn str_at(raw: &Bytes, (s, e): (u32, u32)) -> &str {
+    // Method and target were checked to be ASCII when parsed.
+    core::str::from_utf8(&raw[s as usize..e as usize]).unwrap_or("")
+}
+
+/// A request to send. Borrowed, so sending costs no allocation.
+///
+/// The machine adds no framing header to a request: a request without
+/// `Content-Length` or `Transfer-Encoding` has no body (RFC 9112 §6.3 rule
+/// 7), so give `Content-Length`, or `Transfer-Encoding: chunked` to stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The method token, e.g. `"GET"`.
+    pub method: &'a str,
+    /// The request-target, e.g. `"/index.html"`.
+    pub target: &'a str,
+    /// The version to send: HTTP/1.1 unless emulating an HTTP/1.0 client.
+    pub version: Version,
+    /// The header fields, in the order to send them. Must include `Host`
+    /// for HTTP/1.1 (RFC 9112 §3.2).
+    pub headers: &'a [Header<'a>],
+}
+
+impl<'a> Request<'a> {
+    /// An HTTP/1.1 request.
+    pub const fn new(method: &'a str, target: &'a str, headers: &'a [Header<'a>]) -> Self {
+        Self {
+            method,
+            target,
+            version: Version::Http11,
+            headers,
+        }
+    }
+}
+
+/// A response to send. Borrowed, so sending costs no allocation.
+///
+/// Without `Content-Length` the machine frames the body itself: chunked for
+/// an HTTP/1.1 request, until close for HTTP/1.0.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    /// The status code (100..=999).
+    pub status: u16,
+    /// The reason phrase; empty means the canonical phrase for `status`.
+    pub reason: &'a str,
+    /// The header fields, in the order to send them.
+    pub headers: &'a [Header<'a>],
+}
+
+impl<'a> Response<'a> {
+    /// A response with the canonical reason phrase.
+    pub const fn new(status: u16, headers: &'a [Header<'a>]) -> Self {
+        Self {
+            status,
+            reason: "",
+            headers,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------
+// Parsing a complete head.
+
+/// What the head scanner found besides the end of the head.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScanFacts {
+    /// A field line starts with whitespace (obs-fold).
+    pub(crate) obs_fold: bool,
+}
+
+/// Resumable search for the end of a head: remembers where it stopped, so
+/// a head fed one byte at a time is scanned once in total (O(n)).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadScanner {
+    pos: usize,
+    line_start: usize,
+    first_line_done: bool,
+    facts: ScanFacts,
+}
+
+/// A request line longer than the target limit by more than this is
+/// refused before it is complete: method, two spaces and the version fit
+/// in 64 bytes for every method in use.
+const LINE_SLACK: usize = 64;
+
+impl HeadScanner {
+    /// Whether no byte of a head has been scanned yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.pos == 0
+    }
+
+    /// Scans `buf` (which starts at the head) for the blank line ending the
+    /// head. `Ok(Some(n))`: the head is `buf[..n]`. `Ok(None)`: need more.
+    pub(crate) fn scan(
+        &mut self,
+        buf: &[u8],
+        config: &Config,
+        is_request: bool,
+    ) -> Result<Option<(usize, ScanFacts)>, RecvErrorKind> {
+        loop {
+            let (limit, over) = if !self.first_line_done && is_request {
+                let line = config.max_target_len.saturating_add(LINE_SLACK);
+                if line < config.max_head_len {
+                    (line, RecvErrorKind::TargetTooLong)
+                } else {
+                    (config.max_head_len, RecvErrorKind::HeadTooLarge)
+                }
+            } else {
+                (config.max_head_len, RecvErrorKind::HeadTooLarge)
+            };
+            let window = &buf[..buf.len().min(limit)];
+            let Some(off) = window[self.pos.min(window.len())..]
+                .iter()
+                .position(|&b| b == b'\n')
+            else {
+                self.pos = window.len();
+                if buf.len() >= limit {
+                    return Err(over);
+                }
+                return Ok(None);
+            };
+            let i = self.pos + off;
+            let has_cr = i > self.line_start && buf[i - 1] == b'\r';
+            if !has_cr && !config.allow_bare_lf {
+                return Err(RecvErrorKind::BareLf);
+            }
+            let content_end = if has_cr { i - 1 } else { i };
+            if content_end == self.line_start {
+                if !self.first_line_done {
+                    // Leading empty lines were skipped by the caller, so an
+                    // empty first line cannot happen; treat it as malformed.
+                    return Err(RecvErrorKind::InvalidStartLine);
+                }
+                let facts = self.facts;
+                *self = Self::default();
+                return Ok(Some((i + 1, facts)));
+            }
+            if self.first_line_done && is_ows(buf[self.line_start]) {
+                self.facts.obs_fold = true;
+            }
+            self.first_line_done = true;
+            self.line_start = i + 1;
+            self.pos = i + 1;
+        }
+    }
+}
+
+/// Stack room for parsed fields; heads with more (allowed by a larger
+/// `max_headers`) parse into a heap array.
+const STACK_HEADERS: usize = 100;
+
+/// Parses a complete request head (`raw` ends with the blank line).
+pub(crate) fn parse_request(
+    raw: Bytes,
+    facts: ScanFacts,
+    config: &Config,
+) -> Result<RequestHead, RecvErrorKind> {
+    let raw = unfold(raw, facts, config.allow_obs_fold_in_requests)?;
+    let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if config.max_headers <= STACK_HEADERS {
+        &mut stack[..config.max_headers]
+    } else {
+        heap = vec![MaybeUninit::uninit(); config.max_headers];
+        &mut heap[..]
+    };
+    let mut req = httparse::Request::new(&mut []);
+    let parsed = req.parse_with_uninit_headers(&raw, slots);
+    let (version, headers_parsed) = match parsed {
+        Ok(httparse::Status::Complete(n)) if n == raw.len() => (req.version, req.headers),
+        Ok(_) => return Err(RecvErrorKind::InvalidStartLine),
+        Err(httparse::Error::Version) => {
+            // RFC 9110 §2.5: HTTP/1.x with a higher minor is processed as
+            // 1.1; another major is 505. Parse a same-length copy with the
+            // version rewritten: offsets into it are offsets into `raw`.
+            let at = request_version_offset(&raw)?;
+            let patched = patch_minor(&raw, at)?;
+            return finish_request_from_patch(raw, patched, config);
+        }
+        Err(e) => return Err(classify_request_error(&raw, e)),
+    };
+    let method = span_of(&raw, req.method.unwrap_or("").as_bytes());
+    let target_bytes = req.path.unwrap_or("").as_bytes();
+    let target = span_of(&raw, target_bytes);
+    let version = if version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let headers = index_fields(raw.clone(), headers_parsed);
+    build_request(headers, method, target, version, config)
+}
+
+fn finish_request_from_patch(
+    raw: Bytes,
+    patched: Vec<u8>,
+    config: &Config,
+) -> Result<RequestHead, RecvErrorKind> {
+    let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if config.max_headers <= STACK_HEADERS {
+        &mut stack[..config.max_headers]
+    } else {
+        heap = vec![MaybeUninit::uninit(); config.max_headers];
+        &mut heap[..]
+    };
+    let mut req = httparse::Request::new(&mut []);
+    match req.parse_with_uninit_headers(&patched, slots) {
+        Ok(httparse::Status::Complete(n)) if n == patched.len() => {}
+        Ok(_) => return Err(RecvErrorKind::InvalidStartLine),
+        Err(e) => return Err(classify_request_error(&patched, e)),
+    }
+    let method = span_of(&patched, req.method.unwrap_or("").as_bytes());
+    let target = span_of(&patched, req.path.unwrap_or("").as_bytes());
+    let mut headers = Headers::with_raw(raw);
+    for h in req.headers.iter() {
+        headers.push(field_span(&patched, h));
+    }
+    build_request(headers, method, target, Version::Http11, config)
+}
+
+fn build_request(
+    headers: Headers,
+    method: (u32, u32),
+    target: (u32, u32),
+    version: Version,
+    config: &Config,
+) -> Result<RequestHead, RecvErrorKind> {
+    let raw = headers.raw();
+    let m = &raw[method.0 as usize..method.1 as usize];
+    let t = &raw[target.0 as usize..target.1 as usize];
+    if t.len() > config.max_target_len {
+        return Err(RecvErrorKind::TargetTooLong);
+    }
+    check_target(m, t)?;
+    check_host(&headers, version)?;
+    Ok(RequestHead {
+        headers,
+        method,
+        target,
+        version,
+        body: BodyLength::Empty,
+    })
+}
+
+/// Parses a complete response head.
+pub(crate) fn parse_response(
+    raw: Bytes,
+    facts: ScanFacts,
+    config: &Config,
+) -> Result<ResponseHead, RecvErrorKind> {
+    // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
+    let raw = unfold(raw, facts, true)?;
+    let patched;
+    let src: &[u8] = match raw.get(..9) {
+        Some([b'H', b'T', b'T', b'P', b'/', b'1', b'.', d, b' '])
+            if d.is_ascii_digit() && *d >= b'2' =>
+        {
+            patched = patch_minor(&raw, 5)?;
+            &patched
+        }
+        _ => &raw,
+    };
+    let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if config.max_headers <= STACK_HEADERS {
+        &mut stack[..config.max_headers]
+    } else {
+        heap = vec![MaybeUninit::uninit(); config.max_headers];
+        &mut heap[..]
+    };
+    let mut resp = httparse::Response::new(&mut []);
+    match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, src, slots)
+    {
+        Ok(httparse::Status::Complete(n)) if n == src.len() => {}
+        Ok(_) => return Err(RecvErrorKind::InvalidStartLine),
+        Err(httparse::Error::Status) => return Err(RecvErrorKind::InvalidStatus),
+        Err(httparse::Error::Version) => return Err(RecvErrorKind::InvalidVersion),
+        Err(httparse::Error::TooManyHeaders) => return Err(RecvErrorKind::TooManyHeaders),
+        Err(e) => return Err(classify_field_error(src, e)),
+    }
+    let version = if resp.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let status = resp.code.unwrap_or(0);
+    let reason = match resp.reason {
+        Some(r) if !r.is_empty() => span_of(src, r.as_bytes()),
+        _ => (0, 0),
+    };
+    let mut headers = Headers::with_raw(raw.clone());
+    for h in resp.headers.iter() {
+        headers.push(field_span(src, h));
+    }
+    Ok(ResponseHead {
+        headers,
+        status,
+        reason,
+        version,
+        body: BodyLength::Empty,
+    })
+}
+
+/// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
+/// the same length, so httparse sees one line and offsets stay valid.
+fn unfold(raw: Bytes, facts: ScanFacts, allowed: bool) -> Result<Bytes, RecvErrorKind> {
+    if !facts.obs_fold {
+        return Ok(raw);
+    }
+    let first_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+    if raw.get(first_end + 1).copied().is_some_and(is_ows) {
+        // RFC 9112 §2.2: whitespace between the start-line and the first
+        // field line: reject rather than guess.
+        return Err(RecvErrorKind::InvalidHeaderName);
+    }
+    if !allowed {
+        return Err(RecvErrorKind::ObsFold);
+    }
+    let mut copy = BytesMut::from(&raw[..]);
+    let end = copy.len();
+    for i in first_end + 1..end {
+        if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {
+            copy[i] = b' ';
+            if i > 0 && copy[i - 1] == b'\r' {
+                copy[i - 1] = b' ';
+            }
+        }
+    }
+    Ok(copy.freeze())
+}
+
+fn request_version_offset(raw: &[u8]) -> Result<usize, RecvErrorKind> {
+    let line_end = raw
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(raw.len());
+    let line = &raw[..line_end];
+    let sp = line
+        .iter()
+        .rposition(|&b| b == b' ')
+        .ok_or(RecvErrorKind::InvalidStartLine)?;
+    let v = &line[sp + 1..];
+    match v {
+        [b'H', b'T', b'T', b'P', b'/', maj, b'.', min]
+            if maj.is_ascii_digit() && min.is_ascii_digit() =>
+        {
+            if *maj != b'1' {
+                Err(RecvErrorKind::UnsupportedVersion)
+            } else {
+                Ok(sp + 1)
+            }
+        }
+        _ => Err(RecvErrorKind::InvalidVersion),
+    }
+}
+
+/// A copy of `raw` with the version at `at` rewritten to `HTTP/1.1`, for
+/// `HTTP/1.x`, x ≥ 2. Anything else is not a patchable version.
+fn patch_minor(raw: &[u8], at: usize) -> Result<Vec<u8>, RecvErrorKind> {
+    match raw.get(at..at + 8) {
+        Some([b'H', b'T', b'T', b'P', b'/', b'1', b'.', d]) if d.is_ascii_digit() && *d >= b'2' => {
+            let mut v = raw.to_vec();
+            v[at + 7] = b'1';
+            Ok(v)
+        }
+        _ => Err(RecvErrorKind::InvalidVersion),
+    }
+}
+
+fn span_of(base: &[u8], part: &[u8]) -> (u32, u32) {
+    let start = part.as_ptr() as usize - base.as_ptr() as usize;
+    (start as u32, (start + part.len()) as u32)
+}
+
+pub(crate) fn field_span(base: &[u8], h: &httparse::Header<'_>) -> Span {
+    let (n, n_end) = span_of(base, h.name.as_bytes());
+    let value = trim_ows(h.value);
+    let (v, v_end) = if value.is_empty() {
+        (n_end, n_end)
+    } else {
+        span_of(base, value)
+    };
+    Span {
+        name: n,
+        name_len: n_end - n,
+        value: v,
+        value_len: v_end - v,
+    }
+}
+
+fn index_fields(raw: Bytes, parsed: &[httparse::Header<'_>]) -> Headers {
+    let mut headers = Headers::with_raw(raw);
+    for h in parsed {
+        let span = field_span(headers.raw(), h);
+        headers.push(span);
+    }
+    headers
+}
+
+/// Names the rule a request head broke, from httparse's coarse error.
+fn classify_request_error(raw: &[u8], e: httparse::Error) -> RecvErrorKind {
+    let line_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+    let line = raw[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&raw[..line_end]);
+    let mut parts = line.split(|&b| b == b' ');
+    let method = parts.next().unwrap_or(b"");
+    if !crate::headers::is_token(method) {
+        return RecvErrorKind::InvalidMethod;
+    }
+    match e {
+        httparse::Error::TooManyHeaders => RecvErrorKind::TooManyHeaders,
+        httparse::Error::Version => RecvErrorKind::InvalidVersion,
+        httparse::Error::Token => RecvErrorKind::InvalidTarget,
+        _ => {
+            let target = parts.next().unwrap_or(b"");
+            let version = parts.next();
+            if target.is_empty()
+                || version.is_none()
+                || parts.next().is_some()
+                || target.iter().any(|&b| !(0x21..0x7f).contains(&b))
+            {
+                return RecvErrorKind::InvalidTarget;
+            }
+            classify_field_error(raw, e)
+        }
+    }
+}
+
+fn classify_field_error(raw: &[u8], e: httparse::Error) -> RecvErrorKind {
+    let first_end = raw
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(raw.len(), |i| i + 1);
+    for line in raw[first_end..].split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return RecvErrorKind::InvalidHeaderName;
+        };
+        let name = &line[..colon];
+        if name.last().copied().is_some_and(is_ows) && crate::headers::is_token(trim_ows(name)) {
+            return RecvErrorKind::WhitespaceBeforeColon;
+        }
+        if !crate::headers::is_token(name) {
+            return RecvErrorKind::InvalidHeaderName;
+        }
+        if !line[colon + 1..].iter().all(|&b| is_field_vchar(b)) {
+            return RecvErrorKind::InvalidHeaderValue;
+        }
+    }
+    match e {
+        httparse::Error::HeaderName => RecvErrorKind::InvalidHeaderName,
+        httparse::Error::Status => RecvErrorKind::InvalidStatus,
+        httparse::Error::Version => RecvErrorKind::InvalidVersion,
+        httparse::Error::TooManyHeaders => RecvErrorKind::TooManyHeaders,
+        _ => RecvErrorKind::InvalidHeaderValue,
+    }
+}
+
+// ---------------------------------------------------------------------
+// Request-target and Host (RFC 9112 §3.2, RFC 3986).
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn is_sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
+/// Checks that `s` holds only bytes from `allowed` or valid `%HH` escapes.
+fn valid_chars(s: &[u8], allowed: impl Fn(u8) -> bool) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if b == b'%' {
+            if !(i + 2 < s.len() && s[i + 1].is_ascii_hexdigit() && s[i + 2].is_ascii_hexdigit()) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !allowed(b) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+fn is_path_query_char(b: u8) -> bool {
+    is_unreserved(b) || is_sub_delim(b) || matches!(b, b':' | b'@' | b'/' | b'?')
+}
+
+/// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
+    let (host, port) = if let Some(rest) = s.strip_prefix(b"[") {
+        let Some(close) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let literal = &rest[..close];
+        if literal.is_empty()
+            || !literal.iter().all(|&b| {
+                b.is_ascii_hexdigit()
+                    || matches!(b, b':' | b'.')
+                    || is_unreserved(b)
+                    || is_sub_delim(b)
+            })
+        {
+            return false;
+        }
+        match &rest[close + 1..] {
+            [] => (&b""[..], None),
+            [b':', port @ ..] => (&b"x"[..], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match s.iter().rposition(|&b| b == b':') {
+            Some(c) => (&s[..c], Some(&s[c + 1..])),
+            None => (s, None),
+        }
+    };
+    if !valid_chars(host, |b| is_unreserved(b) || is_sub_delim(b)) {
+        return false;
+    }
+    match port {
+        Some(p) => p.iter().all(u8::is_ascii_digit) && !(port_required && p.is_empty()),
+        None => !port_required,
+    }
+}
+
+fn check_target(method: &[u8], t: &[u8]) -> Result<(), RecvErrorKind> {
+    let ok = if method == b"CONNECT" {
+        // authority-form only, port required (RFC 9112 §3.2.3).
+        !t.is_empty() && valid_authority(t, true)
+    } else if t == b"*" {
+        // asterisk-form only for OPTIONS (RFC 9112 §3.2.4).
+        method == b"OPTIONS"
+    } else if t.first() == Some(&b'/') {
+        valid_chars(t, is_path_query_char)
+    } else {
+        // absolute-form: scheme ":" hier-part [ "?" query ] (RFC 3986 §4.3).
+        match t.iter().position(|&b| b == b':') {
+            Some(c) if c > 0 && t[0].is_ascii_alphabetic() => {
+                t[..c]
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                    && valid_chars(&t[c + 1..], |b| {
+                        is_path_query_char(b) || matches!(b, b'[' | b']')
+                    })
+            }
+            _ => false,
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(RecvErrorKind::InvalidTarget)
+    }
+}
+
+fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
+    let mut hosts = headers.get_all("host");
+    match (hosts.next(), hosts.next()) {
+        (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
+        (None, _) => Ok(()),
+        (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
+        (Some(h), None) if valid_authority(h, false) => Ok(()),
+        (Some(_), None) => Err(RecvErrorKind::InvalidHost),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(input: &[u8], config: &Config) -> Result<Option<usize>, RecvErrorKind> {
+        HeadScanner::default()
+            .scan(input, config, true)
+            .map(|o| o.map(|(n, _)| n))
+    }
+
+    #[test]
+    fn scanner_is_resumable_and_linear() {
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest";
+        let config = Config::default();
+        let mut s = HeadScanner::default();
+        for n in 0..head.len() {
+            match s.scan(&head[..n], &config, true).unwrap() {
+                None => assert!(n < 27),
+                Some((end, _)) => {
+                    assert_eq!((n, end), (27, 27));
+                    return;
+                }
+            }
+        }
+        assert_eq!(scan_all(head, &config), Ok(Some(27)));
+    }
+
+    #[test]
+    fn scanner_refuses_bare_lf_unless_allowed() {
+        let mut config = Config::default();
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\nHost: x\r\n\r\n", &config),
+            Err(RecvErrorKind::BareLf)
+        );
+        config.allow_bare_lf = true;
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\nHost: x\n\n", &config),
+            Ok(Some(24))
+        );
+    }
+
+    #[test]
+    fn authority_syntax() {
+        assert!(valid_authority(b"example.com:443", true));
+        assert!(valid_authority(b"[::1]:8080", true));
+        assert!(!valid_authority(b"example.com", true));
+        assert!(valid_authority(b"example.com", false));
+        assert!(valid_authority(b"", false));
+        assert!(!valid_authority(b"exa mple", false));
+        assert!(!valid_authority(b"a:b", false));
+        assert!(!valid_authority(b"a/b", false));
+    }
+}

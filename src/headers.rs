@@ -1,0 +1,383 @@
+//! [`Headers`]: an ordered, case-preserving, zero-copy field list.
+
+use core::fmt;
+
+use bytes::Bytes;
+
+/// One field line: a name and a value, borrowed.
+///
+/// Received fields come out of [`Headers::iter`]; fields to send are built
+/// with [`Header::new`] (text) or [`Header::bytes`] (raw octets).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Header<'a> {
+    /// The field name, exactly as received or given (case preserved).
+    pub name: &'a [u8],
+    /// The field value, without leading or trailing whitespace.
+    pub value: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// A field from text.
+    pub const fn new(name: &'a str, value: &'a str) -> Self {
+        Self {
+            name: name.as_bytes(),
+            value: value.as_bytes(),
+        }
+    }
+
+    /// A field from raw octets (values may hold obs-text, bytes ≥ 0x80).
+    pub const fn bytes(name: &'a [u8], value: &'a [u8]) -> Self {
+        Self { name, value }
+    }
+
+    /// Whether the name equals `name`, ignoring ASCII case.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
+
+impl fmt::Debug for Header<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {:?}", Latin1(self.name), Latin1(self.value))
+    }
+}
+
+/// Debug-prints bytes as Latin-1 text.
+pub(crate) struct Latin1<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for Latin1<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s: String = self.0.iter().map(|&b| b as char).collect();
+        fmt::Debug::fmt(&s, f)
+    }
+}
+
+/// Offsets of one field inside the head's bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) name: u32,
+    pub(crate) name_len: u32,
+    pub(crate) value: u32,
+    pub(crate) value_len: u32,
+}
+
+/// Fields kept inline before spilling to the heap. Typical browser
+/// requests carry 10–20 fields; 32 keeps them all allocation-free.
+const INLINE: usize = 32;
+
+#[derive(Clone)]
+enum Index {
+    Inline { len: u8, spans: [Span; INLINE] },
+    Heap(Vec<Span>),
+}
+
+/// An ordered list of header (or trailer) fields.
+///
+/// Names keep their original case and order (proxies need both); lookups
+/// ignore case. The fields are slices of one shared [`Bytes`] holding the
+/// received head, so a `Headers` costs no copy and, up to 32 fields, no
+/// allocation.
+#[derive(Clone)]
+pub struct Headers {
+    raw: Bytes,
+    index: Index,
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl Headers {
+    /// A list with no fields.
+    pub const fn empty() -> Self {
+        Self {
+            raw: Bytes::new(),
+            index: Index::Inline {
+                len: 0,
+                spans: [Span {
+                    name: 0,
+                    name_len: 0,
+                    value: 0,
+                    value_len: 0,
+                }; INLINE],
+            },
+        }
+    }
+
+    pub(crate) fn with_raw(raw: Bytes) -> Self {
+        Self {
+            raw,
+            ..Self::empty()
+        }
+    }
+
+    pub(crate) fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// Appends a field given by offsets into the raw bytes.
+    pub(crate) fn push(&mut self, span: Span) {
+        match &mut self.index {
+            Index::Inline { len, spans } if (*len as usize) < INLINE => {
+                spans[*len as usize] = span;
+                *len += 1;
+            }
+            Index::Inline { spans, .. } => {
+                let mut v = Vec::with_capacity(INLINE * 2);
+                v.extend_from_slice(&spans[..]);
+                v.push(span);
+                self.index = Index::Heap(v);
+            }
+            Index::Heap(v) => v.push(span),
+        }
+    }
+
+    fn spans(&self) -> &[Span] {
+        match &self.index {
+            Index::Inline { len, spans } => &spans[..*len as usize],
+            Index::Heap(v) => v,
+        }
+    }
+
+    fn field(&self, s: &Span) -> Header<'_> {
+        let n = s.name as usize;
+        let v = s.value as usize;
+        Header {
+            name: &self.raw[n..n + s.name_len as usize],
+            value: &self.raw[v..v + s.value_len as usize],
+        }
+    }
+
+    /// Number of field lines.
+    pub fn len(&self) -> usize {
+        self.spans().len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fields in received order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            headers: self,
+            spans: self.spans().iter(),
+        }
+    }
+
+    /// The value of the first field named `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.iter().find(|h| h.is(name)).map(|h| h.value)
+    }
+
+    /// Whether any field is named `name` (any case).
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The values of every field named `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter().filter(move |h| h.is(name)).map(|h| h.value)
+    }
+
+    /// The elements of the comma-separated list formed by every field named
+    /// `name` (RFC 9110 §5.6.1 and §5.3: several field lines are one list),
+    /// with optional whitespace trimmed and empty elements skipped.
+    /// Commas inside quoted strings do not split.
+    pub fn list<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.get_all(name).flat_map(list_elements)
+    }
+
+    /// Whether the list `name` holds `token`, ignoring ASCII case (e.g.
+    /// `has_token("connection", "close")`).
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.list(name)
+            .any(|e| e.eq_ignore_ascii_case(token.as_bytes()))
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = Header<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the fields of a [`Headers`], in order.
+#[derive(Clone)]
+pub struct Iter<'a> {
+    headers: &'a Headers,
+    spans: core::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Header<'a>;
+    fn next(&mut self) -> Option<Header<'a>> {
+        self.spans.next().map(|s| self.headers.field(s))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.spans.next_back().map(|s| self.headers.field(s))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+pub(crate) fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !is_ows(*first) {
+            break;
+        }
+        s = rest;
+    }
+    while let [rest @ .., last] = s {
+        if !is_ows(*last) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+/// Splits one field value into its list elements (RFC 9110 §5.6.1):
+/// `#element => [ element ] *( OWS "," OWS [ element ] )`. Quoted strings
+/// (with backslash escapes) are kept whole; empty elements are dropped.
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = value;
+    core::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut i = 0;
+        let mut quoted = false;
+        while i < rest.len() {
+            match rest[i] {
+                b'"' => quoted = !quoted,
+                b'\\' if quoted => i += 1,
+                b',' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let end = i.min(rest.len());
+        let element = trim_ows(&rest[..end]);
+        rest = if end < rest.len() {
+            &rest[end + 1..]
+        } else {
+            &[]
+        };
+        if !element.is_empty() {
+            return Some(element);
+        }
+    })
+}
+
+/// `tchar` of RFC 9110 §5.6.2.
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+'
+        | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// Whether `s` is a non-empty token (RFC 9110 §5.6.2).
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// A byte allowed inside a field value: VCHAR, SP, HTAB, obs-text
+/// (RFC 9110 §5.5). CR, LF, NUL and other controls are not.
+pub(crate) const fn is_field_vchar(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elems(v: &str) -> Vec<&[u8]> {
+        list_elements(v.as_bytes()).collect()
+    }
+
+    #[test]
+    fn list_syntax_follows_rfc9110_5_6_1() {
+        // "empty elements do not contribute to the count of elements present"
+        assert_eq!(elems(", ,a ,  b,,"), vec![&b"a"[..], b"b"]);
+        assert_eq!(elems(""), Vec::<&[u8]>::new());
+        assert_eq!(elems(" \t"), Vec::<&[u8]>::new());
+        // quoted strings keep their commas
+        assert_eq!(
+            elems(r#"gzip;q="a,b", chunked"#),
+            vec![&br#"gzip;q="a,b""#[..], b"chunked"]
+        );
+        assert_eq!(
+            elems(r#"x;p="a\",b", y"#),
+            vec![&br#"x;p="a\",b""#[..], b"y"]
+        );
+    }
+
+    #[test]
+    fn spills_past_inline_capacity_in_order() {
+        let raw = Bytes::from_static(b"nv");
+        let mut h = Headers::with_raw(raw);
+        for _ in 0..INLINE + 5 {
+            h.push(Span {
+                name: 0,
+                name_len: 1,
+                value: 1,
+                value_len: 1,
+            });
+        }
+        assert_eq!(h.len(), INLINE + 5);
+        assert!(h.iter().all(|f| f.name == b"n" && f.value == b"v"));
+    }
+
+    #[test]
+    fn tokens_are_case_insensitive_across_lines() {
+        let raw = Bytes::from_static(b"ConnectionKeep-Alive, fooCONNECTIONClose");
+        let mut h = Headers::with_raw(raw);
+        h.push(Span {
+            name: 0,
+            name_len: 10,
+            value: 10,
+            value_len: 15,
+        });
+        h.push(Span {
+            name: 25,
+            name_len: 10,
+            value: 35,
+            value_len: 5,
+        });
+        assert!(h.has_token("connection", "keep-alive"));
+        assert!(h.has_token("Connection", "close"));
+        assert!(!h.has_token("connection", "upgrade"));
+        assert_eq!(h.list("connection").count(), 3);
+    }
+}

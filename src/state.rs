@@ -1,0 +1,221 @@
+//! Every state transition of a connection, and the persistence latch.
+//!
+//! A connection has two halves, ours (what we send) and theirs (what we
+//! receive). Each walks the same states; this file knows nothing of bytes
+//! or roles.
+//!
+//! ```text
+//!            Head                   End
+//!   Idle ───────────► Body ─────────────────► Done
+//!    │ ▲ Interim                               │ │
+//!    └─┘                  Cycle(keep-alive)    │ │ Cycle(close)
+//!    ▲─────────────────────────────────────────┘ ▼
+//!    │                                        MustClose
+//!    │ Eof (between messages)     Switch (from Idle or Done)
+//!    └──────────► Closed           ──────────► Switched
+//!
+//!   any ── Fail ──► Error (sticky)
+//! ```
+//!
+//! The latch only moves from persist to close and keeps the first reason.
+//! A new cycle starts only when both halves are done and the latch says
+//! persist (RFC 9112 §9.3); an exchange whose response is done while the
+//! request is not can end early only if the latch already says close.
+
+use crate::persist::{CloseReason, Persist};
+
+/// Where one half of the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HalfState {
+    /// No message of this exchange yet (interim responses keep it here).
+    Idle,
+    /// A head went through; body and end follow.
+    Body,
+    /// The message of this exchange is complete.
+    Done,
+    /// The exchange ended and the connection will close: no more messages.
+    MustClose,
+    /// The peer closed between messages.
+    Closed,
+    /// The connection left HTTP/1.1.
+    Switched,
+    /// A protocol error; nothing more.
+    Error,
+}
+
+/// What happens to a half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// A message head (final for responses).
+    Head,
+    /// A 1xx interim response head.
+    Interim,
+    /// The message ended.
+    End,
+    /// A switching head (101, 2xx to CONNECT).
+    Switch,
+    /// The exchange ended; `keep_alive` from the latch.
+    CycleEnd { keep_alive: bool },
+    /// The peer closed between messages.
+    Eof,
+    /// The peer broke the protocol.
+    Fail,
+}
+
+/// The transition table. `None`: not allowed in this state.
+pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
+    use HalfState::*;
+    use Input::*;
+    Some(match (state, input) {
+        (Error, _) => Error,
+        (_, Fail) => Error,
+        (Idle, Head) => Body,
+        (Idle, Interim) => Idle,
+        (Body, End) => Done,
+        (Idle | Done, Switch) => Switched,
+        (Done, CycleEnd { keep_alive: true }) => Idle,
+        (Idle | Body | Done, CycleEnd { keep_alive: false }) => MustClose,
+        (Idle, Eof) => Closed,
+        (Closed, Eof) => Closed,
+        (MustClose | Switched, Eof) => state,
+        _ => return None,
+    })
+}
+
+/// The persistence latch: persist until the first reason to close.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Latch(Option<CloseReason>);
+
+impl Latch {
+    /// Records a reason to close; the first one is kept.
+    pub(crate) fn close(&mut self, reason: CloseReason) {
+        if self.0.is_none() {
+            self.0 = Some(reason);
+        }
+    }
+
+    /// Records `reason` if there is one.
+    pub(crate) fn close_if(&mut self, reason: Option<CloseReason>) {
+        if let Some(r) = reason {
+            self.close(r);
+        }
+    }
+
+    pub(crate) fn persist(&self) -> Persist {
+        match self.0 {
+            None => Persist::KeepAlive,
+            Some(r) => Persist::Close(r),
+        }
+    }
+
+    pub(crate) fn is_close(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// Both halves and the latch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Machine {
+    pub(crate) ours: HalfState,
+    pub(crate) theirs: HalfState,
+    pub(crate) latch: Latch,
+}
+
+/// Which half carries the response (the server's own, the client's peer's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Half {
+    Ours,
+    Theirs,
+}
+
+impl Machine {
+    pub(crate) const fn new() -> Self {
+        Self {
+            ours: HalfState::Idle,
+            theirs: HalfState::Idle,
+            latch: Latch(None),
+        }
+    }
+
+    /// Applies `input` to one half; `false` if the table forbids it.
+    pub(crate) fn apply(&mut self, half: Half, input: Input) -> bool {
+        let slot = match half {
+            Half::Ours => &mut self.ours,
+            Half::Theirs => &mut self.theirs,
+        };
+        match next(*slot, input) {
+            Some(s) => {
+                *slot = s;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn get(&self, half: Half) -> HalfState {
+        match half {
+            Half::Ours => self.ours,
+            Half::Theirs => self.theirs,
+        }
+    }
+
+    /// Whether the exchange is over: the response is done and either the
+    /// request is done too or the latch already says close.
+    pub(crate) fn exchange_over(&self, response: Half) -> bool {
+        let request = match response {
+            Half::Ours => Half::Theirs,
+            Half::Theirs => Half::Ours,
+        };
+        self.get(response) == HalfState::Done
+            && (self.get(request) == HalfState::Done
+                || (self.latch.is_close()
+                    && matches!(self.get(request), HalfState::Body | HalfState::Idle)))
+    }
+
+    /// Ends the exchange: both halves move on per the latch.
+    pub(crate) fn end_cycle(&mut self) -> Persist {
+        let keep_alive = !self.latch.is_close();
+        for half in [Half::Ours, Half::Theirs] {
+            let ok = self.apply(half, Input::CycleEnd { keep_alive });
+            debug_assert!(ok, "cycle end from {:?}", self.get(half));
+        }
+        self.latch.persist()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HalfState::*;
+
+    #[test]
+    fn error_is_sticky_and_cycle_needs_done() {
+        assert_eq!(next(Error, Input::Head), Some(Error));
+        assert_eq!(next(Body, Input::CycleEnd { keep_alive: true }), None);
+        assert_eq!(next(Done, Input::CycleEnd { keep_alive: true }), Some(Idle));
+        assert_eq!(next(Body, Input::Head), None);
+        assert_eq!(next(Closed, Input::Head), None);
+        assert_eq!(next(MustClose, Input::Head), None);
+    }
+
+    #[test]
+    fn latch_keeps_first_reason() {
+        let mut l = Latch::default();
+        assert_eq!(l.persist(), Persist::KeepAlive);
+        l.close(CloseReason::PeerClosed);
+        l.close(CloseReason::ProtocolError);
+        assert_eq!(l.persist(), Persist::Close(CloseReason::PeerClosed));
+    }
+
+    #[test]
+    fn early_response_ends_exchange_only_when_closing() {
+        let mut m = Machine::new();
+        m.ours = Done;
+        m.theirs = Body;
+        assert!(!m.exchange_over(Half::Ours));
+        m.latch.close(CloseReason::UnreadBody);
+        assert!(m.exchange_over(Half::Ours));
+        assert_eq!(m.end_cycle(), Persist::Close(CloseReason::UnreadBody));
+        assert_eq!((m.ours, m.theirs), (MustClose, MustClose));
+    }
+}
