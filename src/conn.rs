@@ -105,6 +105,8 @@ pub struct Connection {
     body_received: u64,
     eof: bool,
     error: Option<RecvError>,
+    /// Client only: bytes arrived while no request was outstanding.
+    stale: bool,
     cycle: Option<Persist>,
     switch: Option<SwitchKind>,
 }
@@ -124,6 +126,7 @@ impl Connection {
             body_received: 0,
             eof: false,
             error: None,
+            stale: false,
             cycle: None,
             switch: None,
         }
@@ -145,12 +148,22 @@ impl Connection {
     /// Appends received bytes. Nothing is parsed until
     /// [`poll_event`](Self::poll_event).
     pub fn receive(&mut self, bytes: &[u8]) {
+        if self.role == Role::Client
+            && self.machine.ours == HalfState::Idle
+            && bytes.iter().any(|&b| b != b'\r' && b != b'\n')
+        {
+            // Nothing was asked: a server talking now is answering nobody
+            // (or closing a stale connection with an error page).
+            self.stale = true;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// The receive buffer, for adapters that read straight into it (e.g.
     /// `reserve` then `read` into the spare capacity) instead of calling
-    /// [`receive`](Self::receive). Only append to it.
+    /// [`receive`](Self::receive). Only append to it. A client that reads
+    /// this way while idle should [`poll_event`](Self::poll_event) before
+    /// reusing the connection: unsolicited bytes are reported there.
     pub fn recv_buf(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
@@ -394,8 +407,7 @@ impl Connection {
         {
             return Err(SendError::InvalidState);
         }
-        self.skip_empty_lines();
-        if !self.buf.is_empty() || self.eof {
+        if self.stale || self.eof {
             // Bytes or EOF from the server while no request was
             // outstanding: stale connection, not safe to reuse.
             return Err(SendError::NotReusable);

@@ -1,0 +1,460 @@
+//! `explain`: shows how keepalive frames a byte stream and whether the
+//! connection persists after each exchange.
+//!
+//! ```text
+//! cargo run --example explain                       # a sample conversation, in words
+//! cargo run --example explain -- --role server < requests.bin
+//! cargo run --example explain -- --jsonl --role server < requests.bin
+//! cargo run --example explain -- --jsonl --role client --requests GET,HEAD < responses.bin
+//! ```
+//!
+//! `--jsonl` prints trace format v1 (`shared/trace-format.md`), one JSON
+//! object per line, for comparison with other implementations.
+
+use std::io::{Read, Write};
+
+use bytes::{Buf, Bytes};
+use keepalive::{
+    BodyLength, Config, Connection, Event, Header, Headers, Persist, Recv, RecvErrorKind, Request,
+    Response, Role, SendBuf, SwitchKind, Version,
+};
+
+/// One line of the trace, independent of how it is printed.
+enum Line {
+    Request {
+        method: String,
+        target: String,
+        version: Version,
+        headers: Vec<(Bytes, Bytes)>,
+        body: BodyLength,
+    },
+    Informational {
+        status: u16,
+        headers: Vec<(Bytes, Bytes)>,
+    },
+    Response {
+        status: u16,
+        version: Version,
+        headers: Vec<(Bytes, Bytes)>,
+        body: BodyLength,
+    },
+    Data(Bytes),
+    End(Vec<(Bytes, Bytes)>),
+    Cycle {
+        verdict: Persist,
+        unread: Bytes,
+    },
+    Switch {
+        kind: SwitchKind,
+        trailing: Bytes,
+    },
+    Error {
+        status: Option<u16>,
+        detail: String,
+    },
+    Eof {
+        clean: bool,
+        detail: Option<&'static str>,
+    },
+}
+
+fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
+    h.iter()
+        .map(|f| {
+            (
+                Bytes::copy_from_slice(f.name),
+                Bytes::copy_from_slice(f.value),
+            )
+        })
+        .collect()
+}
+
+/// Runs one connection over `input` and returns its trace. In role server
+/// every request is answered `200 OK` with an empty body; in role client
+/// the `requests` are sent one per cycle.
+fn run(role: Role, input: &[u8], requests: &[String]) -> Vec<Line> {
+    let mut conn = Connection::new(role, Config::default());
+    let mut out = SendBuf::new();
+    let mut lines = Vec::new();
+    let mut next_request = requests.iter();
+    let mut connect = false;
+    if role == Role::Client {
+        // The tool's first request goes out before any response arrives.
+        if let Some(m) = next_request.next() {
+            send_request(&mut conn, m, &mut out);
+        }
+    }
+    conn.receive(input);
+    loop {
+        match conn.poll_event() {
+            Ok(Recv::Event(ev)) => match ev {
+                Event::Request(h) => {
+                    connect = h.method() == "CONNECT";
+                    lines.push(Line::Request {
+                        method: h.method().into(),
+                        target: h.target().into(),
+                        version: h.version(),
+                        headers: fields(h.headers()),
+                        body: h.body_length(),
+                    })
+                }
+                Event::Informational(h) => lines.push(Line::Informational {
+                    status: h.status(),
+                    headers: fields(h.headers()),
+                }),
+                Event::Response(h) => lines.push(Line::Response {
+                    status: h.status(),
+                    version: h.version(),
+                    headers: fields(h.headers()),
+                    body: h.body_length(),
+                }),
+                Event::Data(d) => lines.push(Line::Data(d)),
+                Event::End(t) => lines.push(Line::End(fields(&t))),
+                Event::Cycle(verdict) => {
+                    let unread = if verdict.is_keep_alive() {
+                        Bytes::new()
+                    } else {
+                        Bytes::copy_from_slice(conn.unread())
+                    };
+                    lines.push(Line::Cycle { verdict, unread });
+                    if !verdict.is_keep_alive() {
+                        return lines;
+                    }
+                    // Role client sends its next request as soon as the
+                    // exchange ends with keep-alive.
+                    if role == Role::Client {
+                        if let Some(m) = next_request.next() {
+                            send_request(&mut conn, m, &mut out);
+                        }
+                    }
+                }
+                Event::Switched { kind, leftover } => {
+                    lines.push(Line::Switch {
+                        kind,
+                        trailing: leftover,
+                    });
+                    return lines;
+                }
+                Event::Closed => {
+                    lines.push(Line::Eof {
+                        clean: true,
+                        detail: None,
+                    });
+                    return lines;
+                }
+            },
+            Ok(Recv::Paused) => match role {
+                Role::Server => {
+                    // CONNECT is answered with a bare 200 (it switches);
+                    // anything else with an empty 200.
+                    let cl = [Header::new("Content-Length", "0")];
+                    let headers: &[Header<'_>] = if connect { &[] } else { &cl };
+                    conn.send_response(&Response::new(200, headers), &mut out)
+                        .expect("response");
+                    if !connect {
+                        conn.send_end(&[], &mut out).expect("end");
+                    }
+                }
+                Role::Client => match next_request.next() {
+                    Some(m) => send_request(&mut conn, m, &mut out),
+                    None => conn.receive_eof(),
+                },
+            },
+            Ok(Recv::NeedData) if !conn.eof_received() => conn.receive_eof(),
+            Ok(Recv::NeedData | Recv::Finished) => return lines,
+            Err(e) if e.kind() == RecvErrorKind::IncompleteMessage => {
+                lines.push(Line::Eof {
+                    clean: false,
+                    detail: Some("end of input inside a message"),
+                });
+                return lines;
+            }
+            Err(e) => {
+                lines.push(Line::Error {
+                    status: e.status(),
+                    detail: e.to_string(),
+                });
+                return lines;
+            }
+        }
+        out.advance(out.remaining());
+    }
+}
+
+fn send_request(conn: &mut Connection, method: &str, out: &mut SendBuf) {
+    let target = if method == "CONNECT" {
+        "example:443"
+    } else {
+        "/"
+    };
+    let host = [Header::new("Host", "example")];
+    conn.send_request(&Request::new(method, target, &host), out)
+        .expect("request");
+    conn.send_end(&[], out).expect("end");
+}
+
+// ---------------------------------------------------------------------
+// JSON Lines (trace format v1)
+
+fn json_str(out: &mut String, bytes: &[u8]) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            // Bytes map 1:1 to Latin-1 code points.
+            _ => out.push_str(&format!("\\u{:04x}", b)),
+        }
+    }
+    out.push('"');
+}
+
+fn json_fields(out: &mut String, fields: &[(Bytes, Bytes)]) {
+    out.push('[');
+    for (i, (n, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        json_str(out, n);
+        out.push(',');
+        json_str(out, v);
+        out.push(']');
+    }
+    out.push(']');
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::Http10 => "1.0",
+        Version::Http11 => "1.1",
+    }
+}
+
+fn to_json(line: &Line) -> String {
+    let mut s = String::from("{\"type\":");
+    match line {
+        Line::Request {
+            method,
+            target,
+            version,
+            headers,
+            ..
+        } => {
+            s.push_str("\"request\",\"method\":");
+            json_str(&mut s, method.as_bytes());
+            s.push_str(",\"target\":");
+            json_str(&mut s, target.as_bytes());
+            s.push_str(&format!(
+                ",\"version\":\"{}\",\"headers\":",
+                version_str(*version)
+            ));
+            json_fields(&mut s, headers);
+        }
+        Line::Informational { status, headers } => {
+            s.push_str(&format!(
+                "\"informational\",\"status\":{status},\"headers\":"
+            ));
+            json_fields(&mut s, headers);
+        }
+        Line::Response {
+            status,
+            version,
+            headers,
+            ..
+        } => {
+            s.push_str(&format!(
+                "\"response\",\"status\":{status},\"version\":\"{}\",\"headers\":",
+                version_str(*version)
+            ));
+            json_fields(&mut s, headers);
+        }
+        Line::Data(d) => {
+            s.push_str("\"data\",\"data\":");
+            json_str(&mut s, d);
+        }
+        Line::End(t) => {
+            s.push_str("\"end\",\"trailers\":");
+            json_fields(&mut s, t);
+        }
+        Line::Cycle { verdict, unread } => {
+            s.push_str(&format!(
+                "\"cycle\",\"keep_alive\":{}",
+                verdict.is_keep_alive()
+            ));
+            if let Persist::Close(reason) = verdict {
+                s.push_str(",\"reason\":");
+                json_str(&mut s, reason.to_string().as_bytes());
+            }
+            if !unread.is_empty() {
+                s.push_str(",\"unread\":");
+                json_str(&mut s, unread);
+            }
+        }
+        Line::Switch { kind, trailing } => {
+            let kind = match kind {
+                SwitchKind::Upgrade => "upgrade",
+                SwitchKind::Connect => "connect",
+            };
+            s.push_str(&format!("\"switch\",\"kind\":\"{kind}\",\"trailing\":"));
+            json_str(&mut s, trailing);
+        }
+        Line::Error { status, detail } => {
+            match status {
+                Some(st) => s.push_str(&format!("\"error\",\"status\":{st},\"detail\":")),
+                None => s.push_str("\"error\",\"status\":null,\"detail\":"),
+            }
+            json_str(&mut s, detail.as_bytes());
+        }
+        Line::Eof { clean, detail } => {
+            s.push_str(&format!("\"eof\",\"clean\":{clean}"));
+            if let Some(d) = detail {
+                s.push_str(",\"detail\":");
+                json_str(&mut s, d.as_bytes());
+            }
+        }
+    }
+    s.push('}');
+    s
+}
+
+// ---------------------------------------------------------------------
+// Plain words
+
+fn latin1(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| c as char)
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
+fn framing_words(body: BodyLength) -> String {
+    match body {
+        BodyLength::Empty => "no body".into(),
+        BodyLength::Fixed(n) => format!("a body of exactly {n} bytes (Content-Length)"),
+        BodyLength::Chunked => "a chunked body (Transfer-Encoding: chunked)".into(),
+        BodyLength::UntilClose => "a body that ends when the connection closes".into(),
+    }
+}
+
+fn to_words(line: &Line) -> String {
+    match line {
+        Line::Request { method, target, version, headers, body } => {
+            let mut s = format!("request   {method} {target} {version}, {} field(s); framing: {}", headers.len(), framing_words(*body));
+            for (n, v) in headers {
+                s.push_str(&format!("\n            {}: {}", latin1(n), latin1(v)));
+            }
+            s
+        }
+        Line::Informational { status, .. } => format!("interim   {status} (more responses follow)"),
+        Line::Response { status, version, headers, body } => {
+            let mut s = format!("response  {version} {status}, {} field(s); framing: {}", headers.len(), framing_words(*body));
+            for (n, v) in headers {
+                s.push_str(&format!("\n            {}: {}", latin1(n), latin1(v)));
+            }
+            s
+        }
+        Line::Data(d) => format!("data      {} bytes: \"{}\"", d.len(), latin1(d)),
+        Line::End(t) if t.is_empty() => "end       of message".into(),
+        Line::End(t) => format!("end       of message, trailers: {}", t.iter().map(|(n, v)| format!("{}: {}", latin1(n), latin1(v))).collect::<Vec<_>>().join(", ")),
+        Line::Cycle { verdict: Persist::KeepAlive, .. } => "verdict   KEEP ALIVE: the connection carries the next exchange\n".into(),
+        Line::Cycle { verdict: Persist::Close(r), unread } => {
+            let mut s = format!("verdict   CLOSE: {r}");
+            if !unread.is_empty() {
+                s.push_str(&format!("\n          {} received byte(s) will never be read: \"{}\"", unread.len(), latin1(unread)));
+            }
+            s.push('\n');
+            s
+        }
+        Line::Switch { kind, trailing } => format!("switch    {kind:?}: the connection leaves HTTP/1.1; {} byte(s) already received belong to the new protocol\n", trailing.len()),
+        Line::Error { status: Some(st), detail } => format!("error     {detail}: the server answers {st} and closes\n"),
+        Line::Error { status: None, detail } => format!("error     {detail}: the client closes the connection\n"),
+        Line::Eof { clean: true, .. } => "eof       the peer closed between messages (clean)\n".into(),
+        Line::Eof { clean: false, .. } => "eof       the peer closed in the middle of a message (incomplete)\n".into(),
+    }
+}
+
+/// The sample conversation shown with no arguments.
+const SAMPLES: &[(&str, Role, &[&str], &[u8])] = &[
+    (
+        "Two pipelined keep-alive requests, a chunked upload with a trailer, then Connection: close",
+        Role::Server,
+        &[],
+        b"GET /a HTTP/1.1\r\nHost: example\r\n\r\nGET /b HTTP/1.1\r\nHost: example\r\n\r\n\
+POST /upload HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n\
+GET /bye HTTP/1.1\r\nHost: example\r\nConnection: close\r\n\r\nGET /never-read HTTP/1.1\r\nHost: example\r\n\r\n",
+    ),
+    (
+        "HTTP/1.0 with Connection: keep-alive, then HTTP/1.0 without it",
+        Role::Server,
+        &[],
+        b"GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /two HTTP/1.0\r\n\r\nGET /three HTTP/1.0\r\n\r\n",
+    ),
+    (
+        "A client's view: a HEAD response (no body despite Content-Length), then a body read until close",
+        Role::Client,
+        &["HEAD", "GET"],
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nthis body ends when the server closes",
+    ),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut jsonl = false;
+    let mut role = None;
+    let mut requests = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--jsonl" => jsonl = true,
+            "--role" => {
+                role = match it.next().map(String::as_str) {
+                    Some("server") => Some(Role::Server),
+                    Some("client") => Some(Role::Client),
+                    _ => usage(),
+                }
+            }
+            "--requests" => {
+                requests = it
+                    .next()
+                    .map(|s| s.split(',').map(str::to_owned).collect())
+                    .unwrap_or_else(|| usage())
+            }
+            _ => usage(),
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    let Some(role) = role else {
+        if jsonl {
+            usage();
+        }
+        for (title, role, reqs, input) in SAMPLES {
+            let reqs: Vec<String> = reqs.iter().map(|s| s.to_string()).collect();
+            writeln!(w, "=== {title} ({role} side)\n").unwrap();
+            for line in run(*role, input, &reqs) {
+                writeln!(w, "{}", to_words(&line)).unwrap();
+            }
+        }
+        return;
+    };
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .expect("read stdin");
+    for line in run(role, &input, &requests) {
+        let text = if jsonl {
+            to_json(&line)
+        } else {
+            to_words(&line)
+        };
+        writeln!(w, "{text}").unwrap();
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] < input");
+    std::process::exit(2)
+}
