@@ -65,6 +65,10 @@ mod headers;
 mod persist;
 mod state;
 
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use config::Config;
 pub use conn::Connection;
 pub use encode::{canonical_reason, SendBuf};
