@@ -1,0 +1,265 @@
+//! A blocking HTTP/1.1 server: `std::net`, one thread per connection, every
+//! framing and persistence decision taken by [`keepalive::Connection`].
+//!
+//! ```text
+//! cargo run --example std_server -- [--addr 127.0.0.1:8080] [--idle-timeout SECS] [--quiet]
+//! ```
+//!
+//! Routes: `/` (Hello, World!), `/echo` (streams the request body back),
+//! `/stream?n=N&interval_ms=MS` (one event per interval, default 60 × 1 s),
+//! `/status/N`. It prints `listening on ADDR`, then `accept N PEER` per TCP
+//! connection unless `--quiet`.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+use keepalive::{
+    Config, Connection, Event, Header, Persist, Recv, RecvError, RequestHead, Response, Role,
+    SendBuf,
+};
+use socket2::{SockRef, TcpKeepalive};
+
+const READ_SIZE: usize = 16 * 1024;
+
+struct Opts {
+    addr: String,
+    idle: Duration,
+    quiet: bool,
+}
+
+fn main() -> io::Result<()> {
+    let mut opts = Opts {
+        addr: "127.0.0.1:8080".into(),
+        idle: Duration::from_secs(10),
+        quiet: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--addr" => opts.addr = args.next().expect("--addr ADDR"),
+            "--idle-timeout" => {
+                let secs: f64 = args.next().and_then(|s| s.parse().ok()).expect("SECS");
+                opts.idle = Duration::from_secs_f64(secs);
+            }
+            "--quiet" => opts.quiet = true,
+            _ => panic!("unknown argument {a}"),
+        }
+    }
+    let listener = TcpListener::bind(&opts.addr)?;
+    println!("listening on {}", listener.local_addr()?);
+    let opts: &'static Opts = Box::leak(Box::new(opts));
+    let accepted = AtomicU64::new(0);
+    for stream in listener.incoming() {
+        let stream = stream?;
+        let n = accepted.fetch_add(1, Ordering::Relaxed) + 1;
+        if !opts.quiet {
+            println!("accept {n} {}", stream.peer_addr()?);
+        }
+        std::thread::spawn(move || {
+            // An IO error (reset, idle timeout) just ends the connection.
+            let _ = serve(stream, opts);
+        });
+    }
+    Ok(())
+}
+
+/// One TCP connection: the socket, the machine, and its output queue.
+struct Peer {
+    stream: TcpStream,
+    conn: Connection,
+    out: SendBuf,
+}
+
+impl Peer {
+    /// Reads once, straight into the machine's receive buffer.
+    fn fill(&mut self) -> io::Result<()> {
+        let buf = self.conn.recv_buf();
+        let len = buf.len();
+        buf.resize(len + READ_SIZE, 0);
+        let read = self.stream.read(&mut buf[len..]);
+        buf.truncate(len + *read.as_ref().unwrap_or(&0));
+        if read? == 0 {
+            self.conn.receive_eof();
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued, body segments included, with `writev`.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.out.has_remaining() {
+            let mut iov = [IoSlice::new(&[]); 64];
+            let n = self.out.chunks_vectored(&mut iov);
+            let written = self.stream.write_vectored(&iov[..n])?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.out.advance(written);
+        }
+        Ok(())
+    }
+
+    /// The next event, reading as needed. Output is flushed only before
+    /// blocking, so responses to pipelined requests leave in one write.
+    fn next(&mut self) -> io::Result<Result<Recv, RecvError>> {
+        loop {
+            match self.conn.poll_event() {
+                Ok(Recv::NeedData) => {
+                    self.flush()?;
+                    self.fill()?;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn respond(&mut self, status: u16, headers: &[Header<'_>], body: &[u8]) -> io::Result<()> {
+        let resp = Response::new(status, headers);
+        self.conn.send_response(&resp, &mut self.out).map_err(bug)?;
+        if !body.is_empty() {
+            let data = Bytes::copy_from_slice(body);
+            self.conn.send_data(data, &mut self.out).map_err(bug)?;
+        }
+        self.conn.send_end(&[], &mut self.out).map_err(bug)
+    }
+
+    /// Half-closes after the last response, then drains what the client
+    /// still sends, so our close does not become a reset that destroys the
+    /// response in flight (RFC 9112 §9.6).
+    fn close(mut self) {
+        let _ = self.flush();
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let _ = self
+            .stream
+            .set_read_timeout(Some(Duration::from_millis(200)));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut sink = [0u8; 4096];
+        while Instant::now() < deadline {
+            match self.stream.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+fn bug(e: keepalive::SendError) -> io::Error {
+    io::Error::other(e)
+}
+
+fn serve(stream: TcpStream, opts: &Opts) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    // A socket read timeout is the idle timeout; TCP keep-alive finds
+    // peers that vanished while idle.
+    stream.set_read_timeout(Some(opts.idle))?;
+    let ka = TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(10));
+    SockRef::from(&stream).set_tcp_keepalive(&ka)?;
+    let mut peer = Peer {
+        stream,
+        conn: Connection::new(Role::Server, Config::default()),
+        out: SendBuf::new(),
+    };
+    loop {
+        match peer.next()? {
+            Ok(Recv::Event(Event::Request(req))) => route(&mut peer, &req)?,
+            // Body of a request whose handler did not read it; then the
+            // verdict of a finished exchange.
+            Ok(Recv::Event(Event::Data(_) | Event::End(_))) => {}
+            Ok(Recv::Event(Event::Cycle(Persist::KeepAlive))) => {}
+            Ok(_) => break,
+            Err(e) => {
+                if let Some(status) = e.status() {
+                    // Fails if a response was already under way; then
+                    // closing is all that is left.
+                    let _ = peer.respond(status, &[Header::new("Content-Length", "0")], b"");
+                }
+                break;
+            }
+        }
+    }
+    peer.close();
+    Ok(())
+}
+
+fn route(peer: &mut Peer, req: &RequestHead) -> io::Result<()> {
+    let is_head = req.method() == "HEAD";
+    let (path, query) = req.target().split_once('?').unwrap_or((req.target(), ""));
+    let text = Header::new("Content-Type", "text/plain");
+    match path {
+        "/" => {
+            let body: &[u8] = if is_head { b"" } else { b"Hello, World!" };
+            peer.respond(200, &[text, Header::new("Content-Length", "13")], body)
+        }
+        "/echo" => echo(peer, req, is_head),
+        "/stream" => stream(peer, query, is_head),
+        _ => match path.strip_prefix("/status/").and_then(|s| s.parse().ok()) {
+            // No Content-Length: the machine frames it (and knows 204 and
+            // 304 have no body).
+            Some(status @ 200..=999) => peer.respond(status, &[], b""),
+            _ => {
+                let body: &[u8] = if is_head { b"" } else { b"not found\n" };
+                peer.respond(404, &[text, Header::new("Content-Length", "10")], body)
+            }
+        },
+    }
+}
+
+/// Streams the request body back as it arrives.
+fn echo(peer: &mut Peer, req: &RequestHead, is_head: bool) -> io::Result<()> {
+    if req.expects_continue() {
+        // The handler is about to read the body: invite it.
+        let resp = Response::new(100, &[]);
+        peer.conn.send_response(&resp, &mut peer.out).map_err(bug)?;
+    }
+    let ct = Header::new("Content-Type", "application/octet-stream");
+    let resp = Response::new(200, std::slice::from_ref(&ct));
+    peer.conn.send_response(&resp, &mut peer.out).map_err(bug)?;
+    loop {
+        match peer.next()? {
+            Ok(Recv::Event(Event::Data(d))) if !is_head => {
+                peer.conn.send_data(d, &mut peer.out).map_err(bug)?;
+            }
+            Ok(Recv::Event(Event::Data(_))) => {}
+            Ok(Recv::Event(Event::End(_))) => break,
+            Ok(other) => return Err(io::Error::other(format!("body cut short: {other:?}"))),
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+    peer.conn.send_end(&[], &mut peer.out).map_err(bug)
+}
+
+/// Server push over a persistent connection: one event per interval.
+fn stream(peer: &mut Peer, query: &str, is_head: bool) -> io::Result<()> {
+    let param = |name: &str, default: u64| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (count, interval) = (param("n", 60), param("interval_ms", 1000));
+    let headers = [
+        Header::new("Content-Type", "text/event-stream"),
+        Header::new("Cache-Control", "no-cache"),
+    ];
+    peer.conn
+        .send_response(&Response::new(200, &headers), &mut peer.out)
+        .map_err(bug)?;
+    for i in 1..=count {
+        if is_head {
+            break;
+        }
+        let event = Bytes::from(format!("data: event {i}\n\n"));
+        peer.conn.send_data(event, &mut peer.out).map_err(bug)?;
+        peer.flush()?;
+        if i < count {
+            std::thread::sleep(Duration::from_millis(interval));
+        }
+    }
+    peer.conn.send_end(&[], &mut peer.out).map_err(bug)
+}
