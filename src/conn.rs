@@ -227,7 +227,11 @@ impl Connection {
             // RFC 9112 §2.2: empty lines before a start line are ignored.
             self.skip_empty_lines();
         }
-        if self.buf.is_empty() {
+        // A lone CR may start an empty line still to be skipped: wait for
+        // its LF instead of letting the scanner take it as the start line,
+        // so the verdict does not depend on how the bytes were split.
+        let lone_cr = !self.eof && self.scanner_is_fresh() && self.buf[..] == b"\r"[..];
+        if self.buf.is_empty() || lone_cr {
             return Ok(match (self.eof, awaiting_response) {
                 (true, true) => return Err(RecvErrorKind::IncompleteMessage),
                 (true, false) => {
