@@ -1,5 +1,7 @@
-//! Limits and leniencies. Every limit answers a specific status; every
-//! leniency is off by default.
+//! Limits, leniencies and timers. Every limit answers a specific status;
+//! every leniency is off by default; every timer is optional.
+
+use std::time::Duration;
 
 /// Connection configuration: resource limits and opt-in leniencies.
 ///
@@ -57,6 +59,48 @@ pub struct Config {
     /// default rejects. Responses (client role) are always unfolded,
     /// because the same section says a user agent MUST replace the folds.
     pub allow_obs_fold_in_requests: bool,
+    /// Close a connection that carries no exchange and receives nothing for
+    /// this long ([`TimerKind::Idle`](crate::TimerKind::Idle)). A client
+    /// uses the shorter of this and the server's `Keep-Alive: timeout`
+    /// hint. Default 75 s, nginx's `keepalive_timeout` (Apache uses 5 s,
+    /// Node's `keepAliveTimeout` 5 s, hyper none).
+    pub idle_timeout: Option<Duration>,
+    /// Fail a head that started arriving but is not complete after this long
+    /// ([`TimerKind::HeadRead`](crate::TimerKind::HeadRead), 408 for a
+    /// server): the slowloris defense. Default 60 s, as nginx's
+    /// `client_header_timeout` and Node's `headersTimeout`.
+    pub head_timeout: Option<Duration>,
+    /// Fail a body that receives no byte for this long
+    /// ([`TimerKind::BodyProgress`](crate::TimerKind::BodyProgress), 408 for
+    /// a server). Re-armed by every byte, so unbounded streams (server-sent
+    /// events) stay alive while they flow. Default 60 s, nginx's
+    /// `client_body_timeout`.
+    pub body_timeout: Option<Duration>,
+    /// How long a client that sent `Expect: 100-continue` waits for an
+    /// answer before sending the body anyway
+    /// ([`TimerKind::ExpectContinue`](crate::TimerKind::ExpectContinue),
+    /// RFC 9110 §10.1.1). Default 1 s, curl's `CURLOPT_EXPECT_100_TIMEOUT_MS`.
+    pub expect_continue_timeout: Option<Duration>,
+    /// After deciding to close, how long to keep reading and discarding
+    /// before closing, so the peer reads the last response instead of a
+    /// reset (RFC 9112 §9.6; [`TimerKind::Linger`](crate::TimerKind::Linger)).
+    /// Default 5 s, nginx's `lingering_timeout`.
+    pub linger_timeout: Option<Duration>,
+    /// Close after this many exchanges: the last response (or request)
+    /// carries `Connection: close`. Default 1000, nginx's
+    /// `keepalive_requests` (Apache's `MaxKeepAliveRequests` is 100).
+    pub max_requests: Option<u32>,
+    /// A server that ends its response before the request body arrived
+    /// keeps reading (and the caller discards) up to this many remaining
+    /// body bytes to keep the connection; more, or a body of unknown
+    /// length, closes it ([`CloseReason::UnreadBody`](crate::CloseReason::UnreadBody)).
+    /// Default 256 KiB, Go's `net/http` (`maxPostHandlerReadBytes`).
+    pub drain_budget: u64,
+    /// A server adds `Keep-Alive: timeout=…, max=…` (RFC 2068 §19.7.1.1
+    /// style hints) to responses on a persistent connection, from
+    /// `idle_timeout` and the requests left under `max_requests`. Off by
+    /// default: HTTP/1.1 clients do not need it.
+    pub advertise_keep_alive: bool,
 }
 
 impl Default for Config {
@@ -70,6 +114,14 @@ impl Default for Config {
             max_body_len: None,
             allow_bare_lf: false,
             allow_obs_fold_in_requests: false,
+            idle_timeout: Some(Duration::from_secs(75)),
+            head_timeout: Some(Duration::from_secs(60)),
+            body_timeout: Some(Duration::from_secs(60)),
+            expect_continue_timeout: Some(Duration::from_secs(1)),
+            linger_timeout: Some(Duration::from_secs(5)),
+            max_requests: Some(1000),
+            drain_budget: 256 * 1024,
+            advertise_keep_alive: false,
         }
     }
 }

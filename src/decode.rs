@@ -11,6 +11,9 @@ use crate::headers::{is_field_vchar, is_tchar, Headers};
 use crate::Config;
 
 /// One step of decoding.
+// Heads carry their field index inline so that a message costs no
+// allocation; boxing the large variant would add one per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Decoded {
     /// Body bytes (never empty).
@@ -65,6 +68,14 @@ impl Decoder {
                 Ok(Decoded::Data(take(buf, n, config, received)?))
             }
             Self::Chunked(c) => c.decode(buf, config, received),
+        }
+    }
+
+    /// Body bytes still expected, when the framing says (fixed length).
+    pub(crate) fn remaining(&self) -> Option<u64> {
+        match self {
+            Self::Fixed { remaining } => Some(*remaining),
+            _ => None,
         }
     }
 

@@ -180,10 +180,10 @@ pub(crate) fn write_fields(
                 // One line keeps the final-coding check simple and exact.
                 return Err(SendError::InvalidTransferEncoding);
             }
-            let mut codings = list_elements(h.value).peekable();
+            let codings = list_elements(h.value);
             let mut last_chunked = false;
             let mut chunked_count = 0;
-            while let Some(c) = codings.next() {
+            for c in codings {
                 last_chunked = c.eq_ignore_ascii_case(b"chunked");
                 chunked_count += usize::from(last_chunked);
             }

@@ -86,6 +86,12 @@ pub enum RecvErrorKind {
     /// A `101 Switching Protocols` answered a request that offered no
     /// `Upgrade` (RFC 9110 §15.2.2) (client role).
     UnexpectedSwitch,
+    /// A head started but did not complete within
+    /// [`Config::head_timeout`](crate::Config::head_timeout) (408).
+    HeadTimeout,
+    /// A body made no progress within
+    /// [`Config::body_timeout`](crate::Config::body_timeout) (408).
+    BodyTimeout,
 }
 
 impl RecvErrorKind {
@@ -94,6 +100,7 @@ impl RecvErrorKind {
         use RecvErrorKind::*;
         match self {
             UnsupportedVersion => 505,
+            HeadTimeout | BodyTimeout => 408,
             HeadTooLarge | TooManyHeaders | TrailersTooLarge => 431,
             TargetTooLong => 414,
             UnknownTransferCoding => 501,
@@ -137,6 +144,8 @@ impl RecvErrorKind {
             IncompleteMessage => "connection closed inside a message",
             UnsolicitedResponse => "response bytes with no request outstanding",
             UnexpectedSwitch => "101 response to a request that offered no upgrade",
+            HeadTimeout => "head not complete in time",
+            BodyTimeout => "no body progress in time",
         }
     }
 }

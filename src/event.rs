@@ -38,6 +38,9 @@ impl fmt::Display for Role {
 }
 
 /// Something the peer sent, or the end of an exchange.
+// Heads carry their field index inline so that a message costs no
+// allocation; boxing the large variant would add one per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A request head (server role). Its body follows as `Data`, then `End`.
@@ -69,6 +72,9 @@ pub enum Event {
 }
 
 /// The result of [`Connection::poll_event`](crate::Connection::poll_event).
+// Heads carry their field index inline so that a message costs no
+// allocation; boxing the large variant would add one per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recv {
     /// An event.

@@ -417,7 +417,7 @@ pub(crate) fn parse_response(
         Some([b'H', b'T', b'T', b'P', b'/', b'1', b'.', d, b' '])
             if d.is_ascii_digit() && *d >= b'2' =>
         {
-            patched = patch_minor(&raw, 5)?;
+            patched = patch_minor(&raw, 0)?;
             &patched
         }
         _ => &raw,
@@ -502,6 +502,10 @@ fn request_version_offset(raw: &[u8]) -> Result<usize, RecvErrorKind> {
         .iter()
         .rposition(|&b| b == b' ')
         .ok_or(RecvErrorKind::InvalidStartLine)?;
+    if line.iter().filter(|&&b| b == b' ').count() > 2 {
+        // `method SP target SP version`: a third space is inside the target.
+        return Err(RecvErrorKind::InvalidTarget);
+    }
     let v = &line[sp + 1..];
     match v {
         [b'H', b'T', b'T', b'P', b'/', maj, b'.', min]
@@ -584,6 +588,11 @@ fn classify_request_error(raw: &[u8], e: httparse::Error) -> RecvErrorKind {
                 || target.iter().any(|&b| !(0x21..0x7f).contains(&b))
             {
                 return RecvErrorKind::InvalidTarget;
+            }
+            if !matches!(version, Some([b'H', b'T', b'T', b'P', b'/', a, b'.', b])
+                if a.is_ascii_digit() && b.is_ascii_digit())
+            {
+                return RecvErrorKind::InvalidVersion;
             }
             classify_field_error(raw, e)
         }

@@ -65,6 +65,9 @@ pub(crate) struct Span {
 /// requests carry 10–20 fields; 32 keeps them all allocation-free.
 const INLINE: usize = 32;
 
+// Heads carry their field index inline so that a message costs no
+// allocation; boxing the large variant would add one per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Index {
     Inline { len: u8, spans: [Span; INLINE] },

@@ -64,6 +64,7 @@ mod head;
 mod headers;
 mod persist;
 mod state;
+mod timer;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -77,4 +78,5 @@ pub use event::{Event, Recv, Role};
 pub use framing::{BodyLength, SwitchKind};
 pub use head::{Request, RequestHead, Response, ResponseHead, Version};
 pub use headers::{Header, Headers, Iter as HeaderIter};
-pub use persist::{CloseReason, Persist};
+pub use persist::{CloseReason, KeepAliveHint, Persist};
+pub use timer::{Expired, TimerKind};

@@ -54,8 +54,17 @@ pub enum CloseReason {
     Switched,
     /// The server answered before reading the request body, and the rest
     /// of that body cannot be read safely (e.g. `Expect: 100-continue`
-    /// refused with a final status).
+    /// refused with a final status, or more left than
+    /// [`Config::drain_budget`](crate::Config::drain_budget)).
     UnreadBody,
+    /// Nothing happened for [`Config::idle_timeout`](crate::Config::idle_timeout).
+    IdleTimeout,
+    /// A head did not complete within [`Config::head_timeout`](crate::Config::head_timeout).
+    HeadTimeout,
+    /// A body stalled for [`Config::body_timeout`](crate::Config::body_timeout).
+    BodyTimeout,
+    /// The connection carried [`Config::max_requests`](crate::Config::max_requests) exchanges.
+    MaxRequests,
 }
 
 impl core::fmt::Display for CloseReason {
@@ -69,6 +78,10 @@ impl core::fmt::Display for CloseReason {
             Self::PeerClosed => f.write_str("peer closed the connection"),
             Self::Switched => f.write_str("protocol switched"),
             Self::UnreadBody => f.write_str("request body left unread"),
+            Self::IdleTimeout => f.write_str("idle timeout"),
+            Self::HeadTimeout => f.write_str("head read timeout"),
+            Self::BodyTimeout => f.write_str("body progress timeout"),
+            Self::MaxRequests => f.write_str("maximum requests per connection reached"),
         }
     }
 }
@@ -98,6 +111,18 @@ pub(crate) fn message_verdict<'a>(
     }
 }
 
+/// RFC 9110 §10.1.1: a server sending its final response while a request
+/// body announced with `Expect: 100-continue` has not arrived, and without
+/// having sent `100 Continue`, cannot know whether the client will still
+/// send that body: only closing leaves no doubt about what follows.
+pub(crate) fn early_response_verdict(
+    expect_continue: bool,
+    sent_continue: bool,
+    request_done: bool,
+) -> Option<CloseReason> {
+    (expect_continue && !sent_continue && !request_done).then_some(CloseReason::UnreadBody)
+}
+
 /// What a message's framing says about persistence (RFC 9112 §6.1, §6.3).
 pub(crate) fn framing_verdict(framing: &Framing) -> Option<CloseReason> {
     if framing.switch.is_some() {
@@ -108,5 +133,44 @@ pub(crate) fn framing_verdict(framing: &Framing) -> Option<CloseReason> {
         Some(CloseReason::UntilCloseBody)
     } else {
         None
+    }
+}
+
+/// `Keep-Alive` parameters a peer advertised (RFC 2068 §19.7.1.1 style:
+/// `Keep-Alive: timeout=5, max=100`). Hints only: HTTP/1.1 does not define
+/// the field, so nothing depends on them being present or accurate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct KeepAliveHint {
+    /// How long the peer keeps an idle connection, in seconds.
+    pub timeout: Option<u64>,
+    /// How many more exchanges the peer allows on this connection.
+    pub max: Option<u64>,
+}
+
+impl KeepAliveHint {
+    /// Parses every `Keep-Alive` field value given; unknown parameters and
+    /// malformed numbers are ignored. `None` if no parameter was found.
+    pub(crate) fn parse<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
+        let mut hint = Self::default();
+        let mut any = false;
+        for param in values.flat_map(list_elements) {
+            let mut kv = param.splitn(2, |&b| b == b'=');
+            let key = crate::headers::trim_ows(kv.next().unwrap_or(b""));
+            let Some(value) = kv
+                .next()
+                .map(crate::headers::trim_ows)
+                .and_then(crate::framing::parse_decimal)
+            else {
+                continue;
+            };
+            if key.eq_ignore_ascii_case(b"timeout") {
+                hint.timeout = Some(value);
+                any = true;
+            } else if key.eq_ignore_ascii_case(b"max") {
+                hint.max = Some(value);
+                any = true;
+            }
+        }
+        any.then_some(hint)
     }
 }

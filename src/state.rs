@@ -12,6 +12,7 @@
 //!    ▲─────────────────────────────────────────┘ ▼
 //!    │                                        MustClose
 //!    │ Eof (between messages)     Switch (from Idle or Done)
+//!    │ (Shutdown: Idle ──► MustClose, an idle timeout)
 //!    └──────────► Closed           ──────────► Switched
 //!
 //!   any ── Fail ──► Error (sticky)
@@ -60,6 +61,8 @@ pub(crate) enum Input {
     Eof,
     /// The peer broke the protocol.
     Fail,
+    /// This side decided to close between exchanges (idle timeout).
+    Shutdown,
 }
 
 /// The transition table. `None`: not allowed in this state.
@@ -75,6 +78,7 @@ pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
         (Idle | Done, Switch) => Switched,
         (Done, CycleEnd { keep_alive: true }) => Idle,
         (Idle | Body | Done, CycleEnd { keep_alive: false }) => MustClose,
+        (Idle, Shutdown) => MustClose,
         (Idle, Eof) => Closed,
         (Closed, Eof) => Closed,
         (MustClose | Switched, Eof) => state,

@@ -1,0 +1,280 @@
+//! The receive side: bytes in, events out.
+
+use bytes::{Buf, BytesMut};
+
+use super::{Connection, Exchange, Method};
+use crate::decode::{Decoded, Decoder};
+use crate::error::{RecvError, RecvErrorKind};
+use crate::event::{Event, Recv, Role};
+use crate::framing::{body_length, BodyLength, Message};
+use crate::head::{parse_request, parse_response, HeadScanner};
+use crate::persist::{framing_verdict, message_verdict, CloseReason, KeepAliveHint};
+use crate::state::{Half, HalfState, Input};
+use crate::timer::TimerKind;
+
+impl Connection {
+    /// Appends received bytes. Nothing is parsed until
+    /// [`poll_event`](Self::poll_event).
+    ///
+    /// Once the connection has decided to close (or failed), received bytes
+    /// are discarded: nothing will read them, and a peer must not be able
+    /// to make a closing connection hold memory.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        if matches!(
+            self.machine.theirs,
+            HalfState::MustClose | HalfState::Error | HalfState::Closed
+        ) {
+            return;
+        }
+        if self.role == Role::Client && !bytes.is_empty() {
+            if self.machine.ours == HalfState::Idle {
+                if bytes.iter().any(|&b| b != b'\r' && b != b'\n') {
+                    // Nothing was asked: a server talking now is answering
+                    // nobody (or closing a stale connection).
+                    self.stale = true;
+                }
+            } else {
+                self.response_started = true;
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The receive buffer, for adapters that read straight into it (e.g.
+    /// `reserve` then `read` into the spare capacity) instead of calling
+    /// [`receive`](Self::receive). Only append to it. A client that reads
+    /// this way while idle should [`poll_event`](Self::poll_event) before
+    /// reusing the connection: unsolicited bytes are reported there.
+    pub fn recv_buf(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// The peer closed its sending side (read returned 0).
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+        // Half-close: a complete request is still answered, but the
+        // connection will not carry another (RFC 9112 §9.6).
+        if self.machine.theirs == HalfState::Done {
+            self.machine.latch.close(CloseReason::PeerClosed);
+        }
+    }
+
+    // ----------------------------------------------------------------
+    // Outputs
+
+    /// The next thing the peer sent, or why there is none.
+    ///
+    /// After an `Err`, the connection is broken: every later call returns
+    /// the same error (a server may still send one response, see
+    /// [`send_response`](Self::send_response)).
+    pub fn poll_event(&mut self) -> Result<Recv, RecvError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if let Some(verdict) = self.cycle.take() {
+            return Ok(Recv::Event(Event::Cycle(verdict)));
+        }
+        self.poll_inner().map_err(|kind| self.fail(kind))
+    }
+
+    fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
+        match self.machine.theirs {
+            HalfState::Idle => self.poll_head(),
+            HalfState::Body => self.poll_body(),
+            HalfState::Done => Ok(Recv::Paused),
+            HalfState::Switched => Ok(match self.switch.take() {
+                Some(kind) => Recv::Event(Event::Switched {
+                    kind,
+                    leftover: self.buf.split().freeze(),
+                }),
+                None => Recv::Finished,
+            }),
+            HalfState::MustClose | HalfState::Closed | HalfState::Error => Ok(Recv::Finished),
+        }
+    }
+
+    fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
+        let awaiting_response = self.role == Role::Client && self.machine.ours != HalfState::Idle;
+        if self.scanner_is_fresh() {
+            // RFC 9112 §2.2: empty lines before a start line are ignored.
+            self.skip_empty_lines();
+            if self.buf[..] == b"\r"[..] && !self.eof {
+                // Maybe the first half of another empty line.
+                return Ok(Recv::NeedData);
+            }
+        }
+        if self.buf.is_empty() {
+            return Ok(match (self.eof, awaiting_response) {
+                (true, true) => return Err(RecvErrorKind::IncompleteMessage),
+                (true, false) => {
+                    self.machine.apply(Half::Theirs, Input::Eof);
+                    self.machine.apply(Half::Ours, Input::Eof);
+                    self.timers.disarm(TimerKind::Idle);
+                    Recv::Event(Event::Closed)
+                }
+                (false, _) if self.role == Role::Client && !awaiting_response => Recv::Paused,
+                (false, _) => Recv::NeedData,
+            });
+        }
+        if self.role == Role::Client && !awaiting_response {
+            return Err(RecvErrorKind::UnsolicitedResponse);
+        }
+        // A head has started: the connection is no longer idle.
+        self.timers.disarm(TimerKind::Idle);
+        self.timers
+            .arm_once(TimerKind::HeadRead, self.config.head_timeout);
+        let is_request = self.role == Role::Server;
+        let Some((n, facts)) = self.scanner.scan(&self.buf, &self.config, is_request)? else {
+            return if self.eof {
+                Err(RecvErrorKind::IncompleteMessage)
+            } else {
+                Ok(Recv::NeedData)
+            };
+        };
+        let raw = self.buf.split_to(n).freeze();
+        self.timers.disarm(TimerKind::HeadRead);
+        if is_request {
+            self.on_request(parse_request(raw, facts, &self.config)?)
+        } else {
+            self.on_response(parse_response(raw, facts, &self.config)?)
+        }
+    }
+
+    fn scanner_is_fresh(&self) -> bool {
+        self.scanner.is_fresh()
+    }
+
+    fn skip_empty_lines(&mut self) {
+        loop {
+            match (self.buf.first(), self.buf.get(1)) {
+                (Some(b'\r'), Some(b'\n')) => self.buf.advance(2),
+                (Some(b'\n'), _) if self.config.allow_bare_lf => self.buf.advance(1),
+                _ => return,
+            }
+        }
+    }
+
+    fn on_request(&mut self, mut head: crate::RequestHead) -> Result<Recv, RecvErrorKind> {
+        let framing = body_length(Message::Request {
+            version: head.version(),
+            headers: head.headers(),
+        })?;
+        head.body = framing.length;
+        self.count_exchange();
+        self.note_keep_alive_hint(head.headers());
+        self.exchange = Exchange {
+            method: Method::of(head.method().as_bytes()),
+            version: head.version(),
+            upgrade_offered: head.is_upgrade(),
+            expect_continue: head.expects_continue(),
+            sent_continue: false,
+        };
+        let latch = &mut self.machine.latch;
+        latch.close_if(framing_verdict(&framing));
+        latch.close_if(message_verdict(
+            Role::Client,
+            head.version(),
+            head.headers().get_all("connection"),
+        ));
+        self.start_body(framing.length);
+        Ok(Recv::Event(Event::Request(head)))
+    }
+
+    fn on_response(&mut self, mut head: crate::ResponseHead) -> Result<Recv, RecvErrorKind> {
+        let framing = body_length(Message::Response {
+            request_method: self.exchange.method.as_bytes(),
+            upgrade_offered: self.exchange.upgrade_offered,
+            status: head.status(),
+            version: head.version(),
+            headers: head.headers(),
+        })?;
+        head.body = framing.length;
+        self.timers.disarm(TimerKind::ExpectContinue);
+        if (100..200).contains(&head.status()) && head.status() != 101 {
+            self.machine.apply(Half::Theirs, Input::Interim);
+            return Ok(Recv::Event(Event::Informational(head)));
+        }
+        self.note_keep_alive_hint(head.headers());
+        let latch = &mut self.machine.latch;
+        latch.close_if(framing_verdict(&framing));
+        latch.close_if(message_verdict(
+            Role::Server,
+            head.version(),
+            head.headers().get_all("connection"),
+        ));
+        if let Some(kind) = framing.switch {
+            self.switch = Some(kind);
+            self.machine.apply(Half::Theirs, Input::Switch);
+            self.machine.ours = HalfState::Switched;
+            self.timers = Default::default();
+        } else {
+            self.start_body(framing.length);
+        }
+        Ok(Recv::Event(Event::Response(head)))
+    }
+
+    fn start_body(&mut self, length: BodyLength) {
+        self.decoder = Decoder::new(length);
+        self.body_received = 0;
+        self.machine.apply(Half::Theirs, Input::Head);
+        if length != BodyLength::Empty {
+            self.timers
+                .arm(TimerKind::BodyProgress, self.config.body_timeout);
+        }
+    }
+
+    fn note_keep_alive_hint(&mut self, headers: &crate::Headers) {
+        if let Some(hint) = KeepAliveHint::parse(headers.get_all("keep-alive")) {
+            self.peer_keep_alive = Some(hint);
+        }
+    }
+
+    fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
+        let step =
+            match self
+                .decoder
+                .decode(&mut self.buf, &self.config, &mut self.body_received)?
+            {
+                Decoded::NeedData if self.eof => {
+                    if self.body_never_came() {
+                        // The client gave up waiting for 100 Continue: a
+                        // clean close, not a broken message. The server
+                        // still answers; nothing follows.
+                        self.machine.latch.close(CloseReason::PeerClosed);
+                        self.timers.disarm(TimerKind::BodyProgress);
+                        return Ok(Recv::Paused);
+                    }
+                    self.decoder.eof()?
+                }
+                step => step,
+            };
+        match step {
+            Decoded::NeedData => Ok(Recv::NeedData),
+            Decoded::Data(d) => {
+                self.timers
+                    .arm(TimerKind::BodyProgress, self.config.body_timeout);
+                Ok(Recv::Event(Event::Data(d)))
+            }
+            Decoded::End(trailers) => {
+                self.machine.apply(Half::Theirs, Input::End);
+                self.scanner = HeadScanner::default();
+                self.timers.disarm(TimerKind::BodyProgress);
+                if self.eof && self.role == Role::Server {
+                    self.machine.latch.close(CloseReason::PeerClosed);
+                }
+                self.maybe_end_cycle();
+                Ok(Recv::Event(Event::End(trailers)))
+            }
+        }
+    }
+
+    /// Server: the request announced `Expect: 100-continue`, no `100` was
+    /// sent and not one body byte arrived.
+    fn body_never_came(&self) -> bool {
+        self.role == Role::Server
+            && self.exchange.expect_continue
+            && !self.exchange.sent_continue
+            && self.body_received == 0
+            && self.buf.is_empty()
+    }
+}

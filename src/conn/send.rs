@@ -1,0 +1,297 @@
+//! The send side: messages in, bytes out, framing chosen here.
+
+use bytes::Bytes;
+
+use super::{Connection, Exchange, Method};
+use crate::encode::{
+    put_field, write_fields, write_request_line, write_status_line, Encoder, SendBuf,
+};
+use crate::error::SendError;
+use crate::event::Role;
+use crate::framing::{BodyLength, SwitchKind};
+use crate::head::{Request, Response, Version};
+use crate::headers::Header;
+use crate::persist::{early_response_verdict, message_verdict, CloseReason};
+use crate::state::{Half, HalfState, Input};
+use crate::timer::TimerKind;
+
+impl Connection {
+    /// Sends a request head (client role). The body follows with
+    /// [`send_data`](Self::send_data); [`send_end`](Self::send_end) ends it,
+    /// also for requests without a body.
+    pub fn send_request(&mut self, req: &Request<'_>, out: &mut SendBuf) -> Result<(), SendError> {
+        if self.role != Role::Client {
+            return Err(SendError::WrongRole);
+        }
+        self.check_open()?;
+        if self.machine.ours != HalfState::Idle
+            || self.machine.theirs != HalfState::Idle
+            || self.cycle.is_some()
+        {
+            return Err(SendError::InvalidState);
+        }
+        if self.stale || self.eof {
+            // Bytes or EOF from the server while no request was
+            // outstanding: stale connection, not safe to reuse.
+            return Err(SendError::NotReusable);
+        }
+        let last = self
+            .config
+            .max_requests
+            .is_some_and(|max| self.exchanges.saturating_add(1) >= max);
+        let mark = out.mark();
+        let result = (|| {
+            write_request_line(out, req.method, req.target, req.version)?;
+            let facts = write_fields(out, req.headers)?;
+            if req.version == Version::Http11 && facts.host_count != 1 {
+                return Err(SendError::InvalidHost);
+            }
+            if facts.transfer_encoding && req.version == Version::Http10 {
+                return Err(SendError::InvalidTransferEncoding);
+            }
+            if last && !facts.connection_close {
+                // The server learns it is the last exchange too.
+                put_field(out, "Connection", "close");
+            }
+            out.put(b"\r\n");
+            Ok(facts)
+        })();
+        let facts = result.inspect_err(|_| out.rollback(mark))?;
+        let length = match (facts.transfer_encoding, facts.content_length) {
+            (true, _) => BodyLength::Chunked,
+            (false, Some(n)) => BodyLength::Fixed(n),
+            (false, None) => BodyLength::Empty,
+        };
+        self.exchange = Exchange {
+            method: Method::of(req.method.as_bytes()),
+            version: req.version,
+            upgrade_offered: facts.upgrade && facts.connection_upgrade,
+            expect_continue: facts.expect_continue,
+            sent_continue: false,
+        };
+        let connection = req
+            .headers
+            .iter()
+            .filter(|h| h.is("connection"))
+            .map(|h| h.value);
+        self.machine
+            .latch
+            .close_if(message_verdict(Role::Client, req.version, connection));
+        self.count_exchange();
+        self.encoder = Encoder::new(length);
+        self.machine.apply(Half::Ours, Input::Head);
+        self.response_started = !self.buf.is_empty();
+        self.timers.disarm(TimerKind::Idle);
+        if facts.expect_continue {
+            self.timers.arm(
+                TimerKind::ExpectContinue,
+                self.config.expect_continue_timeout,
+            );
+        }
+        Ok(())
+    }
+
+    /// Sends a response head (server role): an interim 1xx, a 101 that
+    /// accepts an upgrade, or the final response.
+    ///
+    /// The machine completes the framing: it keeps a given
+    /// `Content-Length` (and enforces it), otherwise uses chunked coding
+    /// toward an HTTP/1.1 client or close-delimiting toward HTTP/1.0; it
+    /// adds `Connection: close` when the connection will close, and
+    /// `Connection: keep-alive` toward an HTTP/1.0 client it keeps.
+    ///
+    /// After a [`RecvError`] the server may still send one final response
+    /// (the error status); the connection closes after it.
+    pub fn send_response(
+        &mut self,
+        resp: &Response<'_>,
+        out: &mut SendBuf,
+    ) -> Result<(), SendError> {
+        if self.role != Role::Server {
+            return Err(SendError::WrongRole);
+        }
+        let after_error = self.machine.theirs == HalfState::Error;
+        if !after_error {
+            self.check_open()?;
+        }
+        if self.machine.ours != HalfState::Idle
+            || !matches!(
+                self.machine.theirs,
+                HalfState::Body | HalfState::Done | HalfState::Error
+            )
+        {
+            return Err(SendError::InvalidState);
+        }
+        let status = resp.status;
+        let request_done = self.machine.theirs == HalfState::Done;
+        let ex = self.exchange;
+        let interim = (100..200).contains(&status) && status != 101;
+        let switch = if after_error {
+            None
+        } else if status == 101 {
+            Some(SwitchKind::Upgrade)
+        } else if ex.method == Method::Connect && (200..300).contains(&status) {
+            Some(SwitchKind::Connect)
+        } else {
+            None
+        };
+        if (interim && (ex.version == Version::Http10 || after_error))
+            || (status == 101 && (!ex.upgrade_offered || after_error))
+        {
+            // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; a 101 only
+            // answers an Upgrade offer.
+            return Err(SendError::InvalidStatus);
+        }
+        if switch.is_some() && !request_done {
+            return Err(SendError::InvalidState);
+        }
+        let advertise = self.config.advertise_keep_alive && !facts_has_keep_alive(resp.headers);
+        let mark = out.mark();
+        let mut latch = self.machine.latch;
+        if after_error {
+            latch.close(CloseReason::ProtocolError);
+        }
+        let result = (|| {
+            write_status_line(out, status, resp.reason)?;
+            let facts = write_fields(out, resp.headers)?;
+            let no_body = interim || status == 204 || status == 304 || ex.method == Method::Head;
+            // RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or
+            // Transfer-Encoding in 1xx, 204, or 2xx to CONNECT; no
+            // Transfer-Encoding in 304 either.
+            let cl_forbidden = (100..200).contains(&status)
+                || status == 204
+                || switch == Some(SwitchKind::Connect);
+            if cl_forbidden && facts.content_length.is_some() {
+                return Err(SendError::InvalidContentLength);
+            }
+            if (cl_forbidden || status == 304) && facts.transfer_encoding {
+                return Err(SendError::InvalidTransferEncoding);
+            }
+            if facts.transfer_encoding && ex.version == Version::Http10 && !after_error {
+                return Err(SendError::InvalidTransferEncoding);
+            }
+            let length = if no_body || switch.is_some() {
+                BodyLength::Empty
+            } else if facts.transfer_encoding {
+                BodyLength::Chunked
+            } else if let Some(n) = facts.content_length {
+                BodyLength::Fixed(n)
+            } else if ex.version == Version::Http11 && !after_error {
+                put_field(out, "Transfer-Encoding", "chunked");
+                BodyLength::Chunked
+            } else {
+                BodyLength::UntilClose
+            };
+            if interim {
+                out.put(b"\r\n");
+                return Ok(length);
+            }
+            if switch.is_some() {
+                latch.close(CloseReason::Switched);
+            } else {
+                if length == BodyLength::UntilClose {
+                    latch.close(CloseReason::UntilCloseBody);
+                }
+                latch.close_if(early_response_verdict(
+                    ex.expect_continue,
+                    ex.sent_continue,
+                    request_done,
+                ));
+                let connection = resp
+                    .headers
+                    .iter()
+                    .filter(|h| h.is("connection"))
+                    .map(|h| h.value);
+                latch.close_if(message_verdict(Role::Server, Version::Http11, connection));
+                if latch.is_close() && !facts.connection_close {
+                    put_field(out, "Connection", "close");
+                } else if !latch.is_close() {
+                    if ex.version == Version::Http10 && !facts.connection_keep_alive {
+                        put_field(out, "Connection", "keep-alive");
+                    }
+                    if advertise {
+                        put_keep_alive(out, &self.config, self.exchanges);
+                    }
+                }
+            }
+            out.put(b"\r\n");
+            Ok(length)
+        })();
+        let length = result.inspect_err(|_| out.rollback(mark))?;
+        if interim {
+            self.exchange.sent_continue |= status == 100;
+            return Ok(());
+        }
+        self.machine.latch = latch;
+        if let Some(kind) = switch {
+            self.switch = Some(kind);
+            self.machine.apply(Half::Ours, Input::Switch);
+            self.machine.apply(Half::Theirs, Input::Switch);
+            self.timers = Default::default();
+            return Ok(());
+        }
+        self.encoder = Encoder::new(length);
+        self.machine.apply(Half::Ours, Input::Head);
+        Ok(())
+    }
+
+    /// Sends body bytes. They are queued in `out` as they are (no copy),
+    /// framed as the head decided.
+    pub fn send_data(&mut self, data: Bytes, out: &mut SendBuf) -> Result<(), SendError> {
+        self.check_sending()?;
+        self.encoder.data(data, out)
+    }
+
+    /// Ends the message, with trailer fields if it is chunked (pass `&[]`
+    /// for none).
+    pub fn send_end(
+        &mut self,
+        trailers: &[Header<'_>],
+        out: &mut SendBuf,
+    ) -> Result<(), SendError> {
+        self.check_sending()?;
+        self.encoder.end(trailers, out)?;
+        self.machine.apply(Half::Ours, Input::End);
+        if self.machine.theirs == HalfState::Error {
+            // The error response is out; only lingering remains.
+            self.machine
+                .apply(Half::Ours, Input::CycleEnd { keep_alive: false });
+            return Ok(());
+        }
+        if self.role == Role::Server && self.machine.theirs == HalfState::Body {
+            // Early response: drain a known, small remainder to keep the
+            // connection; otherwise close without reading the rest.
+            let within_budget = self
+                .decoder
+                .remaining()
+                .is_some_and(|r| r <= self.config.drain_budget);
+            if !within_budget {
+                self.machine.latch.close(CloseReason::UnreadBody);
+            }
+        }
+        self.maybe_end_cycle();
+        Ok(())
+    }
+}
+
+fn facts_has_keep_alive(headers: &[Header<'_>]) -> bool {
+    headers.iter().any(|h| h.is("keep-alive"))
+}
+
+/// `Keep-Alive: timeout=N, max=M` from the idle timeout and the exchanges
+/// left under `max_requests`.
+fn put_keep_alive(out: &mut SendBuf, config: &crate::Config, exchanges: u32) {
+    let mut value = String::new();
+    if let Some(idle) = config.idle_timeout {
+        value.push_str(&format!("timeout={}", idle.as_secs()));
+    }
+    if let Some(max) = config.max_requests {
+        if !value.is_empty() {
+            value.push_str(", ");
+        }
+        value.push_str(&format!("max={}", max.saturating_sub(exchanges)));
+    }
+    if !value.is_empty() {
+        put_field(out, "Keep-Alive", &value);
+    }
+}
