@@ -362,9 +362,15 @@ impl Feeder {
             return;
         };
         let auto = auto.clone();
+        // RFC 9110 §8.6: no Content-Length in a 2xx to CONNECT (the tunnel
+        // starts right after the head), so the auto-response drops it there.
+        let tunnel = (200..300).contains(&auto.status)
+            && matches!(self.outs.iter().rev().find(|o| matches!(o, Out::Request { .. })),
+                Some(Out::Request { method, .. }) if method == "CONNECT");
         let headers: Vec<Header<'_>> = auto
             .headers
             .iter()
+            .filter(|(n, _)| !(tunnel && n.eq_ignore_ascii_case("content-length")))
             .map(|(n, v)| Header::new(n, v))
             .collect();
         let resp = Response::new(auto.status, &headers);

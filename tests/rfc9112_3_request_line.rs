@@ -1,0 +1,344 @@
+//! RFC 9112 §3 "Request Line" (§3.2 request-target forms and Host, §2.3
+//! HTTP-version with RFC 9110 §2.5 and §15.6.6) and §4 "Status Line".
+//! Every row is fed whole and one byte at a time and must give identical
+//! events.
+
+mod support;
+
+use keepalive::Config;
+use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+
+const OK: &[&str] = &["end", "keep-alive", "closed"];
+
+/// Expected lines: the request line, then a plain keep-alive cycle.
+macro_rules! ok {
+    ($req:literal) => {
+        &[$req, OK[0], OK[1], OK[2]]
+    };
+}
+
+#[test]
+fn request_target_forms() {
+    let rows: &[ServerRow] = &[
+        (
+            // §3.2.1: "origin-form = absolute-path [ "?" query ]"
+            "origin-form with query",
+            b"GET /a/b?q=1&r=/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            ok!("req GET /a/b?q=1&r=/x 1.1 empty"),
+        ),
+        (
+            // RFC 3986 §2.1: percent-encoded octets are allowed in a path.
+            "origin-form with percent escape",
+            b"GET /a%20b HTTP/1.1\r\nHost: a\r\n\r\n",
+            ok!("req GET /a%20b 1.1 empty"),
+        ),
+        (
+            // RFC 3986 §2.1: "%" must be followed by two hex digits.
+            "bad percent escape",
+            b"GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3.2.1: origin-form has no fragment ("#" is not a path character).
+            "fragment in target",
+            b"GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // RFC 3986 §2: "<" is not allowed in a URI.
+            "forbidden character in path",
+            b"GET /a<b HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3.2.2: "a server MUST accept the absolute-form in requests"
+            "absolute-form",
+            b"GET http://example.com/x?y HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            ok!("req GET http://example.com/x?y 1.1 empty"),
+        ),
+        (
+            // §3.2.2: "the recipient MUST ignore the received Host header field ...
+            // and instead use the host information of the request-target" — so a
+            // differing Host is no error.
+            "absolute-form with a different Host",
+            b"GET http://one.example/ HTTP/1.1\r\nHost: two.example\r\n\r\n",
+            ok!("req GET http://one.example/ 1.1 empty"),
+        ),
+        (
+            // §3.2.3: "The authority-form is only used for CONNECT requests" —
+            // answered here with the harness's 200, which opens the tunnel.
+            "authority-form for CONNECT",
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+            &[
+                "req CONNECT example.com:443 1.1 empty",
+                "end",
+                "switch connect \"\"",
+            ],
+        ),
+        (
+            // §3.2.3: "authority-form = uri-host ":" port" — the port is required.
+            "authority-form without port",
+            b"CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3.2.3: "a client MUST send only the target URI's authority component"
+            // — an origin-form target is not valid for CONNECT.
+            "origin-form for CONNECT",
+            b"CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3.2.3: authority-form is only for CONNECT, but "example.com:80"
+            // is also a valid absolute-URI (RFC 3986 §3.1: scheme "example.com",
+            // path "80"), so it is accepted as absolute-form (§3.2.2).
+            "host:port for GET parses as absolute-form",
+            b"GET example.com:80 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            ok!("req GET example.com:80 1.1 empty"),
+        ),
+        (
+            // §3.2.4: "The asterisk-form of request-target is only used for a
+            // server-wide OPTIONS request"
+            "asterisk-form for OPTIONS",
+            b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+            ok!("req OPTIONS * 1.1 empty"),
+        ),
+        (
+            // §3.2.4: asterisk-form for any other method is invalid.
+            "asterisk-form for GET",
+            b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3: "request-line = method SP request-target SP HTTP-version" —
+            // whitespace inside the target is invalid.
+            "space inside target",
+            b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+    ];
+    run_server_rows(&Config::default(), rows);
+}
+
+#[test]
+fn methods_and_line_shape() {
+    let rows: &[ServerRow] = &[
+        (
+            // RFC 9110 §9.1: "method = token" — extension methods are fine.
+            "extension method",
+            b"PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n",
+            ok!("req PROPFIND /d 1.1 empty"),
+        ),
+        (
+            // RFC 9110 §9.1: "The method token is case-sensitive" — "get" is a
+            // different, valid token.
+            "lower-case method is another method",
+            b"get / HTTP/1.1\r\nHost: a\r\n\r\n",
+            ok!("req get / 1.1 empty"),
+        ),
+        (
+            // RFC 9110 §9.1: "method = token"; "(" is a delimiter.
+            "method with a delimiter",
+            b"GE(T / HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidMethod 400"],
+        ),
+        (
+            // §3: single SP between elements; "Recipients of an invalid
+            // request-line SHOULD respond with either a 400 (Bad Request) error"
+            "two spaces after method",
+            b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // §3: the HTTP-version is required (no HTTP/0.9 simple requests).
+            "request line without version",
+            b"GET /\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+    ];
+    run_server_rows(&Config::default(), rows);
+}
+
+#[test]
+fn host_field() {
+    let rows: &[ServerRow] = &[
+        (
+            // §3.2: "A server MUST respond with a 400 (Bad Request) status code to
+            // any HTTP/1.1 request message that lacks a Host header field"
+            "missing Host",
+            b"GET / HTTP/1.1\r\nX-A: b\r\n\r\n",
+            &["error MissingHost 400"],
+        ),
+        (
+            // §3.2: "... and to any request message that contains more than one
+            // Host header field line"
+            "two Host lines",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+            &["error DuplicateHost 400"],
+        ),
+        (
+            // §3.2: "... or a Host header field with an invalid field value"
+            "Host with a slash",
+            b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // §3.2: "Host = uri-host [ ":" port ]" — port is digits.
+            "Host with a non-numeric port",
+            b"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // §3.2, a comma list is not one uri-host.
+            "Host list",
+            b"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // §3.2: "If the target URI does not include an authority component,
+            // then a client MUST send a Host header field with an empty field
+            // value."
+            "empty Host",
+            b"GET / HTTP/1.1\r\nHost:\r\n\r\n",
+            ok!("req GET / 1.1 empty"),
+        ),
+        (
+            // §3.2 with RFC 3986 §3.2.2: "port = *DIGIT", an IP-literal host.
+            "Host with IPv6 literal and port",
+            b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+            ok!("req GET / 1.1 empty"),
+        ),
+        (
+            // RFC 3986 §3.2.3: "port = *DIGIT" — may be empty.
+            "Host with empty port",
+            b"GET / HTTP/1.1\r\nHost: a:\r\n\r\n",
+            ok!("req GET / 1.1 empty"),
+        ),
+        (
+            // §3.2: the Host requirement is for HTTP/1.1; HTTP/1.0 may omit it.
+            "HTTP/1.0 without Host",
+            b"GET / HTTP/1.0\r\n\r\n",
+            &["req GET / 1.0 empty", "end", "close(http10/client)"],
+        ),
+    ];
+    run_server_rows(&Config::default(), rows);
+}
+
+#[test]
+fn request_versions() {
+    let rows: &[ServerRow] = &[
+        (
+            // RFC 9110 §15.6.6: "The 505 (HTTP Version Not Supported) status code
+            // indicates that the server does not support, or refuses to support,
+            // the major version of HTTP that was used in the request message."
+            "HTTP/2.0 request line",
+            b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+            &["error UnsupportedVersion 505"],
+        ),
+        (
+            // RFC 9110 §15.6.6, another major.
+            "HTTP/3.0 request line",
+            b"GET / HTTP/3.0\r\nHost: a\r\n\r\n",
+            &["error UnsupportedVersion 505"],
+        ),
+        (
+            // RFC 9110 §2.5: "A recipient that receives a message with a major
+            // version number that it implements and a minor version number higher
+            // than what it implements SHOULD process the message as if it were in
+            // the highest minor version within that major version"
+            "HTTP/1.2 processed as 1.1",
+            b"GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+            ok!("req GET / 1.1 empty"),
+        ),
+        (
+            // §2.3: "HTTP-version = HTTP-name "/" DIGIT "." DIGIT" — one digit each.
+            "two-digit minor",
+            b"GET / HTTP/1.10\r\nHost: a\r\n\r\n",
+            &["error InvalidVersion 400"],
+        ),
+        (
+            // §2.3: "HTTP-name = %s"HTTP"" — case-sensitive.
+            "lower-case http name",
+            b"GET / http/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidVersion 400"],
+        ),
+        (
+            // §2.3: the version needs its minor digit.
+            "version without minor",
+            b"GET / HTTP/1\r\nHost: a\r\n\r\n",
+            &["error InvalidVersion 400"],
+        ),
+    ];
+    run_server_rows(&Config::default(), rows);
+}
+
+#[test]
+fn status_line() {
+    let rows: &[ClientRow] = &[
+        (
+            // §4: "status-line = HTTP-version SP status-code SP [ reason-phrase ]"
+            "plain status line",
+            &["GET"],
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            &["resp 404 1.1 fixed(0)", "end", "keep-alive", "closed"],
+        ),
+        (
+            // §4: the reason-phrase is optional (the SP before it is not).
+            "empty reason phrase",
+            &["GET"],
+            b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n",
+            &["resp 200 1.1 fixed(0)", "end", "keep-alive", "closed"],
+        ),
+        (
+            // §4: "reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )"
+            "obs-text in reason phrase",
+            &["GET"],
+            b"HTTP/1.1 200 D\xe9j\xe0 vu\r\nContent-Length: 0\r\n\r\n",
+            &["resp 200 1.1 fixed(0)", "end", "keep-alive", "closed"],
+        ),
+        (
+            // §4: "status-code = 3DIGIT"
+            "two-digit status",
+            &["GET"],
+            b"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
+            // §4: "status-code = 3DIGIT" — not four.
+            "four-digit status",
+            &["GET"],
+            b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
+            // §4: digits only.
+            "non-numeric status",
+            &["GET"],
+            b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
+            // RFC 9110 §2.5: a higher minor is processed as the highest known.
+            "HTTP/1.2 response processed as 1.1",
+            &["GET"],
+            b"HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n",
+            &["resp 200 1.1 fixed(0)", "end", "keep-alive", "closed"],
+        ),
+        (
+            // §2.3: "HTTP-name = %s"HTTP"" in a status line too.
+            "lower-case version in status line",
+            &["GET"],
+            b"http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidVersion -"],
+        ),
+        (
+            // §2.2: "a user agent SHOULD ignore at least one empty line" — only
+            // CRLF between responses is ignored (the trace format says so too).
+            "CRLF before a status line",
+            &["GET"],
+            b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            &["resp 200 1.1 fixed(0)", "end", "keep-alive", "closed"],
+        ),
+    ];
+    run_client_rows(&Config::default(), rows);
+}
