@@ -10,13 +10,18 @@
 //!
 //! `--jsonl` prints trace format v1 (`shared/trace-format.md`), one JSON
 //! object per line, for comparison with other implementations.
+//!
+//! `--idle-after SECS` lets SECS seconds of simulated time pass once the
+//! input is consumed (before end of input) and shows which timers fire: an
+//! idle connection closes, a half-received head gets 408. Timer lines
+//! (`{"type":"timer",...}`) are an extension outside trace format v1.
 
 use std::io::{Read, Write};
 
 use bytes::{Buf, Bytes};
 use keepalive::{
     BodyLength, Config, Connection, Event, Header, Headers, Persist, Recv, RecvErrorKind, Request,
-    Response, Role, SendBuf, SwitchKind, Version,
+    Response, Role, SendBuf, SwitchKind, TimerKind, Version,
 };
 
 /// One line of the trace, independent of how it is printed.
@@ -56,6 +61,11 @@ enum Line {
         clean: bool,
         detail: Option<&'static str>,
     },
+    Timer {
+        kind: TimerKind,
+        after: u64,
+        verdict: Persist,
+    },
 }
 
 fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
@@ -72,8 +82,10 @@ fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
 /// Runs one connection over `input` and returns its trace. In role server
 /// every request is answered `200 OK` with an empty body; in role client
 /// the `requests` are sent one per cycle.
-fn run(role: Role, input: &[u8], requests: &[String]) -> Vec<Line> {
+fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64>) -> Vec<Line> {
     let mut conn = Connection::new(role, Config::default());
+    let start = std::time::Instant::now();
+    conn.handle_timeout(start);
     let mut out = SendBuf::new();
     let mut lines = Vec::new();
     let mut next_request = requests.iter();
@@ -160,7 +172,21 @@ fn run(role: Role, input: &[u8], requests: &[String]) -> Vec<Line> {
                     None => conn.receive_eof(),
                 },
             },
-            Ok(Recv::NeedData) if !conn.eof_received() => conn.receive_eof(),
+            Ok(Recv::NeedData) if !conn.eof_received() => match idle_after.take() {
+                Some(secs) => {
+                    for kind in conn
+                        .handle_timeout(start + std::time::Duration::from_secs(secs))
+                        .iter()
+                    {
+                        lines.push(Line::Timer {
+                            kind,
+                            after: secs,
+                            verdict: conn.persist(),
+                        });
+                    }
+                }
+                None => conn.receive_eof(),
+            },
             Ok(Recv::NeedData | Recv::Finished) => return lines,
             Err(e) if e.kind() == RecvErrorKind::IncompleteMessage => {
                 lines.push(Line::Eof {
@@ -307,6 +333,21 @@ fn to_json(line: &Line) -> String {
             }
             json_str(&mut s, detail.as_bytes());
         }
+        Line::Timer {
+            kind,
+            after,
+            verdict,
+        } => {
+            s.push_str(&format!(
+                "\"timer\",\"kind\":\"{}\",\"after\":{after},\"keep_alive\":{}",
+                timer_name(*kind),
+                verdict.is_keep_alive()
+            ));
+            if let Persist::Close(reason) = verdict {
+                s.push_str(",\"reason\":");
+                json_str(&mut s, reason.to_string().as_bytes());
+            }
+        }
         Line::Eof { clean, detail } => {
             s.push_str(&format!("\"eof\",\"clean\":{clean}"));
             if let Some(d) = detail {
@@ -317,6 +358,16 @@ fn to_json(line: &Line) -> String {
     }
     s.push('}');
     s
+}
+
+fn timer_name(kind: TimerKind) -> &'static str {
+    match kind {
+        TimerKind::Idle => "idle",
+        TimerKind::HeadRead => "head_read",
+        TimerKind::BodyProgress => "body_progress",
+        TimerKind::ExpectContinue => "expect_continue",
+        TimerKind::Linger => "linger",
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -371,6 +422,14 @@ fn to_words(line: &Line) -> String {
         Line::Switch { kind, trailing } => format!("switch    {kind:?}: the connection leaves HTTP/1.1; {} byte(s) already received belong to the new protocol\n", trailing.len()),
         Line::Error { status: Some(st), detail } => format!("error     {detail}: the server answers {st} and closes\n"),
         Line::Error { status: None, detail } => format!("error     {detail}: the client closes the connection\n"),
+        Line::Timer { kind, after, verdict } => format!(
+            "timer     after {after} s the {} timer fired; the connection {}",
+            timer_name(*kind),
+            match verdict {
+                Persist::KeepAlive => "stays open".to_string(),
+                Persist::Close(r) => format!("closes: {r}"),
+            }
+        ),
         Line::Eof { clean: true, .. } => "eof       the peer closed between messages (clean)\n".into(),
         Line::Eof { clean: false, .. } => "eof       the peer closed in the middle of a message (incomplete)\n".into(),
     }
@@ -405,6 +464,7 @@ fn main() {
     let mut jsonl = false;
     let mut role = None;
     let mut requests = Vec::new();
+    let mut idle_after = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -415,6 +475,13 @@ fn main() {
                     Some("client") => Some(Role::Client),
                     _ => usage(),
                 }
+            }
+            "--idle-after" => {
+                idle_after = Some(
+                    it.next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_else(|| usage()),
+                )
             }
             "--requests" => {
                 requests = it
@@ -434,7 +501,7 @@ fn main() {
         for (title, role, reqs, input) in SAMPLES {
             let reqs: Vec<String> = reqs.iter().map(|s| s.to_string()).collect();
             writeln!(w, "=== {title} ({role} side)\n").unwrap();
-            for line in run(*role, input, &reqs) {
+            for line in run(*role, input, &reqs, None) {
                 writeln!(w, "{}", to_words(&line)).unwrap();
             }
         }
@@ -444,7 +511,7 @@ fn main() {
     std::io::stdin()
         .read_to_end(&mut input)
         .expect("read stdin");
-    for line in run(role, &input, &requests) {
+    for line in run(role, &input, &requests, idle_after) {
         let text = if jsonl {
             to_json(&line)
         } else {
@@ -455,6 +522,6 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] < input");
+    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] [--idle-after SECS] < input");
     std::process::exit(2)
 }

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use keepalive::{
-    BodyLength, CloseReason, Config, Connection, Event, Header, Headers, Persist, Recv, RecvError,
-    RecvErrorKind, Request, Response, Role, SendBuf, SendError, SwitchKind, Version,
+    BodyLength, CloseReason, Config, Connection, Event, Expired, Header, Headers, Persist, Recv,
+    RecvError, RecvErrorKind, Request, Response, Role, SendBuf, SendError, SwitchKind, Version,
 };
 
 // ---------------------------------------------------------------------
@@ -657,9 +657,8 @@ pub struct Pair {
     pub client_wire: Vec<u8>,
     /// Every byte the server sent.
     pub server_wire: Vec<u8>,
-    /// Simulated clock. Nothing reads it yet; when the machine gains
-    /// timers (`poll_timeout`/`handle_timeout(now)`), [`advance`](Self::advance)
-    /// is the one place that hands the new time to both sides.
+    /// Simulated clock: [`advance`](Self::advance) is the one place that
+    /// hands a new time to both sides. No test sleeps.
     pub now: Instant,
 }
 
@@ -675,20 +674,30 @@ impl Pair {
     }
 
     pub fn with_configs(client: Config, server: Config) -> Self {
-        Self {
+        let now = Instant::now();
+        let mut pair = Self {
             client: Connection::new(Role::Client, client),
             server: Connection::new(Role::Server, server),
             to_server: SendBuf::new(),
             to_client: SendBuf::new(),
             client_wire: Vec::new(),
             server_wire: Vec::new(),
-            now: Instant::now(),
-        }
+            now,
+        };
+        pair.client.handle_timeout(now);
+        pair.server.handle_timeout(now);
+        pair
     }
 
-    /// Moves the simulated clock forward. Timer handling hooks in here.
-    pub fn advance(&mut self, by: Duration) {
+    /// Moves the simulated clock forward and hands the new time to both
+    /// sides; returns the timers that fired on (client, server).
+    pub fn advance(&mut self, by: Duration) -> (Expired, Expired) {
         self.now += by;
+        let now = self.now;
+        (
+            self.client.handle_timeout(now),
+            self.server.handle_timeout(now),
+        )
     }
 
     // -- client commands
@@ -821,6 +830,12 @@ impl Pair {
             server_outs.iter().map(Out::line).collect(),
             client_outs.iter().map(Out::line).collect(),
         )
+    }
+
+    /// Takes the bytes the server has sent but not yet delivered (they
+    /// are delivered later with [`pump_wire`](Self::pump_wire)).
+    pub fn to_client_bytes(&mut self) -> Bytes {
+        self.to_client.copy_to_bytes(self.to_client.remaining())
     }
 
     /// The client closes its sending side: the server sees end of input.
