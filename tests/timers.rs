@@ -139,7 +139,7 @@ fn head_read_timeout_answers_408_and_closes() {
     assert_eq!(p.server.persist(), Persist::Close(CloseReason::HeadTimeout));
     // The server still answers 408, with Connection: close.
     p.respond_full(408, &[], b"").unwrap();
-    let wire = p.to_client_bytes();
+    let wire = p.take_client_bound();
     assert!(
         wire.starts_with(b"HTTP/1.1 408 Request Timeout\r\n"),
         "{wire:?}"
@@ -500,7 +500,7 @@ fn eof_from_a_client_still_waiting_for_100_is_a_clean_close() {
     );
     p.respond_full(400, &[], b"").unwrap();
     assert_eq!(p.server_poll(), ["close(peer-closed)", "finished"]);
-    assert!(String::from_utf8_lossy(&p.to_client_bytes()).contains("Connection: close"));
+    assert!(String::from_utf8_lossy(&p.take_client_bound()).contains("Connection: close"));
 }
 
 // ---------------------------------------------------------------------

@@ -100,7 +100,7 @@ impl Connection {
     /// adds `Connection: close` when the connection will close, and
     /// `Connection: keep-alive` toward an HTTP/1.0 client it keeps.
     ///
-    /// After a [`RecvError`] the server may still send one final response
+    /// After a [`RecvError`](crate::RecvError) the server may still send one final response
     /// (the error status); the connection closes after it.
     pub fn send_response(
         &mut self,

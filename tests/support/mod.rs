@@ -834,7 +834,7 @@ impl Pair {
 
     /// Takes the bytes the server has sent but not yet delivered (they
     /// are delivered later with [`pump_wire`](Self::pump_wire)).
-    pub fn to_client_bytes(&mut self) -> Bytes {
+    pub fn take_client_bound(&mut self) -> Bytes {
         self.to_client.copy_to_bytes(self.to_client.remaining())
     }
 
