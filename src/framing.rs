@@ -92,20 +92,22 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
                     ..Framing::plain(BodyLength::Empty)
                 });
             }
+            // Rule 2 (checked first so a 204 to CONNECT also opens the
+            // tunnel, as the sending side decides; RFC 9110 §9.3.6 says any
+            // 2xx): a 2xx answer to CONNECT turns into a tunnel right after
+            // the head; its framing fields are ignored.
+            if request_method == b"CONNECT" && (200..300).contains(&status) {
+                return Ok(Framing {
+                    switch: Some(SwitchKind::Connect),
+                    ..Framing::plain(BodyLength::Empty)
+                });
+            }
             if request_method == b"HEAD"
                 || (100..200).contains(&status)
                 || status == 204
                 || status == 304
             {
                 return Ok(Framing::plain(BodyLength::Empty));
-            }
-            // Rule 2: a 2xx answer to CONNECT turns into a tunnel right
-            // after the head; its framing fields are ignored.
-            if request_method == b"CONNECT" && (200..300).contains(&status) {
-                return Ok(Framing {
-                    switch: Some(SwitchKind::Connect),
-                    ..Framing::plain(BodyLength::Empty)
-                });
             }
             (version, headers, false)
         }

@@ -473,12 +473,20 @@ pub fn feed_bytewise(script: &Script, config: &Config, input: &[u8]) -> Trace {
 pub fn feed_split(script: &Script, config: &Config, input: &[u8], step: usize) -> Trace {
     let mut f = Feeder::new(script, config);
     f.drive(false);
+    let mut fed = 0;
     for piece in input.chunks(step) {
         if f.done {
             break;
         }
         f.conn.receive(piece);
+        fed += piece.len();
         f.drive(false);
+    }
+    // After a switch, later bytes are the caller's: a real caller reads them
+    // straight from the socket. Counting them into `leftover` makes the
+    // tunnel's byte stream comparable however the input was split.
+    if let Some(Out::Switched { leftover, .. }) = f.outs.last_mut() {
+        leftover.extend_from_slice(&input[fed..]);
     }
     f.finish()
 }
