@@ -2,13 +2,19 @@
 //! framing and persistence decision taken by [`keepalive::Connection`].
 //!
 //! ```text
-//! cargo run --example std_server -- [--addr 127.0.0.1:8080] [--idle-timeout SECS] [--quiet]
+//! cargo run --example std_server -- [--addr 127.0.0.1:8080] [--idle-timeout SECS]
+//!     [--max-requests N (0: unlimited)] [--quiet]
 //! ```
 //!
 //! Routes: `/` (Hello, World!), `/echo` (streams the request body back),
 //! `/stream?n=N&interval_ms=MS` (one event per interval, default 60 × 1 s),
 //! `/status/N`. It prints `listening on ADDR`, then `accept N PEER` per TCP
 //! connection unless `--quiet`.
+//!
+//! Time is the machine's too: before every read the socket's read timeout
+//! is set to [`Connection::poll_timeout`], and [`Connection::handle_timeout`]
+//! hears the time after every read (idle close, 408 for slow heads and
+//! bodies, lingering after a close).
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -18,7 +24,7 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes};
 use keepalive::{
     Config, Connection, Event, Header, Persist, Recv, RecvError, RequestHead, Response, Role,
-    SendBuf,
+    SendBuf, TimerKind,
 };
 use socket2::{SockRef, TcpKeepalive};
 
@@ -26,14 +32,14 @@ const READ_SIZE: usize = 16 * 1024;
 
 struct Opts {
     addr: String,
-    idle: Duration,
+    config: Config,
     quiet: bool,
 }
 
 fn main() -> io::Result<()> {
     let mut opts = Opts {
         addr: "127.0.0.1:8080".into(),
-        idle: Duration::from_secs(10),
+        config: Config::default(),
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -42,7 +48,11 @@ fn main() -> io::Result<()> {
             "--addr" => opts.addr = args.next().expect("--addr ADDR"),
             "--idle-timeout" => {
                 let secs: f64 = args.next().and_then(|s| s.parse().ok()).expect("SECS");
-                opts.idle = Duration::from_secs_f64(secs);
+                opts.config.idle_timeout = Some(Duration::from_secs_f64(secs));
+            }
+            "--max-requests" => {
+                let n: u32 = args.next().and_then(|s| s.parse().ok()).expect("N");
+                opts.config.max_requests = Some(n).filter(|&n| n > 0);
             }
             "--quiet" => opts.quiet = true,
             _ => panic!("unknown argument {a}"),
@@ -74,17 +84,32 @@ struct Peer {
 }
 
 impl Peer {
-    /// Reads once, straight into the machine's receive buffer.
+    /// Reads once, straight into the machine's receive buffer, waiting
+    /// no longer than the machine's next deadline.
     fn fill(&mut self) -> io::Result<()> {
+        self.stream.set_read_timeout(self.wait())?;
         let buf = self.conn.recv_buf();
         let len = buf.len();
         buf.resize(len + READ_SIZE, 0);
         let read = self.stream.read(&mut buf[len..]);
         buf.truncate(len + *read.as_ref().unwrap_or(&0));
-        if read? == 0 {
-            self.conn.receive_eof();
+        self.conn.handle_timeout(Instant::now());
+        match read {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(_) => {}
+            // The deadline passed: handle_timeout above has applied it.
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Time until the machine's next deadline (`None`: wait forever).
+    fn wait(&self) -> Option<Duration> {
+        let deadline = self.conn.poll_timeout()?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        // A zero read timeout means "none" to the OS.
+        Some(left.max(Duration::from_millis(1)))
     }
 
     /// Writes everything queued, body segments included, with `writev`.
@@ -125,21 +150,22 @@ impl Peer {
         self.conn.send_end(&[], &mut self.out).map_err(bug)
     }
 
-    /// Half-closes after the last response, then drains what the client
-    /// still sends, so our close does not become a reset that destroys the
-    /// response in flight (RFC 9112 §9.6).
+    /// Half-closes after the last response, then discards what the client
+    /// still sends until it closes or the machine's linger timer fires, so
+    /// our close does not become a reset that destroys the response in
+    /// flight (RFC 9112 §9.6).
     fn close(mut self) {
         let _ = self.flush();
         let _ = self.stream.shutdown(Shutdown::Write);
-        let _ = self
-            .stream
-            .set_read_timeout(Some(Duration::from_millis(200)));
-        let deadline = Instant::now() + Duration::from_secs(1);
         let mut sink = [0u8; 4096];
-        while Instant::now() < deadline {
-            match self.stream.read(&mut sink) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
+        while let Some(wait) = self.wait() {
+            if self.stream.set_read_timeout(Some(wait)).is_err() {
+                break;
+            }
+            let read = self.stream.read(&mut sink);
+            let fired = self.conn.handle_timeout(Instant::now());
+            if fired.contains(TimerKind::Linger) || !matches!(read, Ok(1..)) {
+                break;
             }
         }
     }
@@ -149,20 +175,27 @@ fn bug(e: keepalive::SendError) -> io::Error {
     io::Error::other(e)
 }
 
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 fn serve(stream: TcpStream, opts: &Opts) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    // A socket read timeout is the idle timeout; TCP keep-alive finds
-    // peers that vanished while idle.
-    stream.set_read_timeout(Some(opts.idle))?;
+    // TCP keep-alive finds peers that vanished while idle.
     let ka = TcpKeepalive::new()
         .with_time(Duration::from_secs(60))
         .with_interval(Duration::from_secs(10));
     SockRef::from(&stream).set_tcp_keepalive(&ka)?;
     let mut peer = Peer {
         stream,
-        conn: Connection::new(Role::Server, Config::default()),
+        conn: Connection::new(Role::Server, opts.config.clone()),
         out: SendBuf::new(),
     };
+    // Starts the machine's clock: the idle timer runs from now.
+    peer.conn.handle_timeout(Instant::now());
     loop {
         match peer.next()? {
             Ok(Recv::Event(Event::Request(req))) => route(&mut peer, &req)?,

@@ -66,20 +66,20 @@ async fn run() -> io::Result<()> {
         let (method, path) = spec.split_once(':').unwrap_or(("GET", spec));
         let req = Request::new(method, path, &fields);
         // A request on a reused connection may meet the server's idle close
-        // before any response: then it is retried once on a new connection.
+        // before any response: an idempotent one is retried once on a new
+        // connection (RFC 9112 §9.3.1).
+        let retriable = matches!(method, "GET" | "HEAD");
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
-            let c = match client.as_mut().filter(|c| c.reusable()) {
-                Some(c) => c,
-                None => {
-                    connections += 1;
-                    client.insert(Client::connect(&addr, connections).await?)
-                }
-            };
+            if !client.as_mut().is_some_and(Client::reusable) {
+                connections += 1;
+                client = Some(Client::connect(&addr, connections).await?);
+            }
+            let c = client.as_mut().expect("connected");
             let reused = c.exchanges > 0;
             match c.exchange(&req).await {
-                Err(Failure::Stale) if reused && attempt == 1 => client = None,
+                Err(Failure::Stale) if reused && retriable && attempt == 1 => client = None,
                 r => break r,
             }
         };
@@ -161,17 +161,24 @@ impl Client {
     async fn connect(addr: &str, id: usize) -> io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Self {
+        let mut client = Self {
             stream,
             conn: Connection::new(Role::Client, Config::default()),
             out: SendBuf::new(),
             id,
             exchanges: 0,
-        })
+        };
+        // Starts the machine's clock.
+        client.conn.handle_timeout(Instant::now());
+        Ok(client)
     }
 
-    fn reusable(&self) -> bool {
-        self.conn.persist().is_keep_alive()
+    /// Whether the connection can carry another request; the time given
+    /// lets the machine's idle timer retire a connection the server is
+    /// about to close.
+    fn reusable(&mut self) -> bool {
+        self.conn.handle_timeout(Instant::now());
+        self.conn.is_reusable()
     }
 
     async fn exchange(&mut self, req: &Request<'_>) -> Result<Exchange, Failure> {

@@ -2,7 +2,8 @@
 //! the same [`keepalive::Connection`] driven by async IO, unchanged.
 //!
 //! ```text
-//! cargo run --example tokio_server -- [--addr 127.0.0.1:8080] [--idle-timeout SECS] [--quiet]
+//! cargo run --example tokio_server -- [--addr 127.0.0.1:8080] [--idle-timeout SECS]
+//!     [--max-requests N (0: unlimited)] [--quiet]
 //! ```
 //!
 //! Routes: `/` (Hello, World!), `/echo` (streams the request body back),
@@ -11,30 +12,30 @@
 //! connection unless `--quiet`.
 
 use std::io::{self, IoSlice};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use keepalive::{
     Config, Connection, Event, Header, Persist, Recv, RecvError, RequestHead, Response, Role,
-    SendBuf,
+    SendBuf, TimerKind,
 };
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::timeout;
+use tokio::time::timeout_at;
 
 const READ_SIZE: usize = 16 * 1024;
 
 struct Opts {
     addr: String,
-    idle: Duration,
+    config: Config,
     quiet: bool,
 }
 
 fn main() -> io::Result<()> {
     let mut opts = Opts {
         addr: "127.0.0.1:8080".into(),
-        idle: Duration::from_secs(10),
+        config: Config::default(),
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -43,7 +44,11 @@ fn main() -> io::Result<()> {
             "--addr" => opts.addr = args.next().expect("--addr ADDR"),
             "--idle-timeout" => {
                 let secs: f64 = args.next().and_then(|s| s.parse().ok()).expect("SECS");
-                opts.idle = Duration::from_secs_f64(secs);
+                opts.config.idle_timeout = Some(Duration::from_secs_f64(secs));
+            }
+            "--max-requests" => {
+                let n: u32 = args.next().and_then(|s| s.parse().ok()).expect("N");
+                opts.config.max_requests = Some(n).filter(|&n| n > 0);
             }
             "--quiet" => opts.quiet = true,
             _ => panic!("unknown argument {a}"),
@@ -75,18 +80,23 @@ struct Peer {
     stream: TcpStream,
     conn: Connection,
     out: SendBuf,
-    idle: Duration,
 }
 
 impl Peer {
     /// Reads once, straight into the spare capacity of the machine's
-    /// receive buffer; an idle peer times out.
+    /// receive buffer, waiting no longer than the machine's next deadline.
     async fn fill(&mut self) -> io::Result<()> {
+        let deadline = self.conn.poll_timeout();
         let buf = self.conn.recv_buf();
         buf.reserve(READ_SIZE);
-        let read = timeout(self.idle, self.stream.read_buf(buf)).await;
-        if read.map_err(|_| io::ErrorKind::TimedOut)?? == 0 {
-            self.conn.receive_eof();
+        let read = read_until(&mut self.stream, buf, deadline).await;
+        self.conn.handle_timeout(Instant::now());
+        match read {
+            Some(Ok(0)) => self.conn.receive_eof(),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e),
+            // The deadline passed: handle_timeout above has applied it.
+            None => {}
         }
         Ok(())
     }
@@ -129,15 +139,34 @@ impl Peer {
         self.conn.send_end(&[], &mut self.out).map_err(bug)
     }
 
-    /// Half-closes after the last response, then drains what the client
-    /// still sends, so our close does not become a reset that destroys the
-    /// response in flight (RFC 9112 §9.6).
+    /// Half-closes after the last response, then discards what the client
+    /// still sends until it closes or the machine's linger timer fires, so
+    /// our close does not become a reset that destroys the response in
+    /// flight (RFC 9112 §9.6).
     async fn close(mut self) {
         let _ = self.flush().await;
         let _ = self.stream.shutdown().await;
-        let mut sink = [0u8; 4096];
-        let drain = async { while let Ok(1..) = self.stream.read(&mut sink).await {} };
-        let _ = timeout(Duration::from_secs(1), drain).await;
+        let mut sink = Vec::with_capacity(4096);
+        while let Some(deadline) = self.conn.poll_timeout() {
+            sink.clear();
+            let read = read_until(&mut self.stream, &mut sink, Some(deadline)).await;
+            let fired = self.conn.handle_timeout(Instant::now());
+            if fired.contains(TimerKind::Linger) || !matches!(read, None | Some(Ok(1..))) {
+                break;
+            }
+        }
+    }
+}
+
+/// One read into `buf`'s spare capacity; `None` if `deadline` passed first.
+async fn read_until(
+    stream: &mut TcpStream,
+    buf: &mut impl bytes::BufMut,
+    deadline: Option<Instant>,
+) -> Option<io::Result<usize>> {
+    match deadline {
+        Some(d) => timeout_at(d.into(), stream.read_buf(buf)).await.ok(),
+        None => Some(stream.read_buf(buf).await),
     }
 }
 
@@ -154,10 +183,11 @@ async fn serve(stream: TcpStream, opts: &Opts) -> io::Result<()> {
     SockRef::from(&stream).set_tcp_keepalive(&ka)?;
     let mut peer = Peer {
         stream,
-        conn: Connection::new(Role::Server, Config::default()),
+        conn: Connection::new(Role::Server, opts.config.clone()),
         out: SendBuf::new(),
-        idle: opts.idle,
     };
+    // Starts the machine's clock: the idle timer runs from now.
+    peer.conn.handle_timeout(Instant::now());
     loop {
         match peer.next().await? {
             Ok(Recv::Event(Event::Request(req))) => route(&mut peer, &req).await?,
