@@ -53,6 +53,9 @@ impl Decoder {
         match self {
             Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
             Self::Fixed { remaining } => {
+                // Judge the declared length, not the bytes at hand, so the
+                // verdict does not depend on how the input was split.
+                over_limit(*received, *remaining, config)?;
                 if buf.is_empty() {
                     return Ok(Decoded::NeedData);
                 }
@@ -87,6 +90,15 @@ impl Decoder {
             Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
             _ => Err(RecvErrorKind::IncompleteMessage),
         }
+    }
+}
+
+/// `BodyTooLarge` if `received` plus `announced` more bytes would pass
+/// `max_body_len`.
+fn over_limit(received: u64, announced: u64, config: &Config) -> Result<(), RecvErrorKind> {
+    match config.max_body_len {
+        Some(max) if received.saturating_add(announced) > max => Err(RecvErrorKind::BodyTooLarge),
+        _ => Ok(()),
     }
 }
 
@@ -155,6 +167,9 @@ impl Chunked {
             match self.st {
                 St::Done => return Ok(Decoded::End(Headers::empty())),
                 St::Data => {
+                    // The chunk's declared size counts before its bytes do
+                    // (split-invariant, like the fixed-length check).
+                    over_limit(*received, self.remaining, config)?;
                     if buf.is_empty() {
                         return Ok(Decoded::NeedData);
                     }
