@@ -1,0 +1,59 @@
+//! Allocations per message and heap per connection, counted by a global
+//! allocator (counts, not timings). `tests/alloc_budget.rs` asserts the
+//! budgets on the same drivers; this binary prints the numbers for
+//! `BENCHMARKS.md`. Run with `cargo bench --bench alloc`.
+
+mod common;
+
+use common::counting::{self, Counting};
+use common::{
+    client_memory, recv_allocs_per_message, send_allocs_per_message, server_memory, Reply, CORPORA,
+};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    println!("allocations per message, steady state (after 3 warm-up streams)");
+    for corpus in &CORPORA {
+        let role = match corpus.role {
+            keepalive::Role::Server => "server: receive + 204 reply",
+            keepalive::Role::Client => "client: send GET + receive",
+        };
+        let per = recv_allocs_per_message(corpus, 10);
+        println!("  recv/{:<14} {:<28} {per:.5}", corpus.name, role);
+    }
+    for (name, reply, n) in [
+        ("hello_13", Reply::Hello, 1000),
+        ("body_1mib", Reply::OneMib, 200),
+        ("chunked_4k", Reply::Chunked4k, 200),
+    ] {
+        let per = send_allocs_per_message(reply, n);
+        println!(
+            "  send/{name:<14} {:<28} {per:.5}",
+            "server: recv req_tiny + send"
+        );
+    }
+    let before = counting::allocs();
+    let server = server_memory();
+    let client = client_memory();
+    let _ = before;
+    println!("heap per connection, bytes (boxed Connection included)");
+    println!(
+        "  server idle after 3 exchanges:        {:>6}  (+ drained SendBuf: {})",
+        server.idle, server.idle_with_sendbuf
+    );
+    println!(
+        "  server peak, 16 KiB head in 1 KiB reads: {:>6}",
+        server.peak_16k_head
+    );
+    println!(
+        "  client idle after 3 exchanges:        {:>6}  (+ drained SendBuf: {})",
+        client.idle, client.idle_with_sendbuf
+    );
+    println!(
+        "  size_of::<Connection>() = {}",
+        std::mem::size_of::<keepalive::Connection>()
+    );
+}

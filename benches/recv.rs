@@ -1,0 +1,59 @@
+//! Receive path per corpus, with raw `httparse` over the same heads in the
+//! same group as the baseline.
+//!
+//! Server-role corpora are pipelined streams fed in 16 KiB reads; each
+//! request is answered with the cheapest legal reply (`204`, no body), which
+//! the machine requires before it reads the next request, so that reply's
+//! cost is inside the measured loop. Client-role corpora send `GET /`
+//! before each response (the machine requires it too) and that cost is
+//! inside the loop as well; see `BENCHMARKS.md` for what it amounts to.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{connection, drain_corpus, httparse_drain, CORPORA, STREAM_MESSAGES};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use keepalive::SendBuf;
+
+fn recv(c: &mut Criterion) {
+    for corpus in &CORPORA {
+        let stream = corpus.stream(STREAM_MESSAGES);
+        let mut g = c.benchmark_group(format!("recv/{}", corpus.name));
+        g.throughput(Throughput::ElementsAndBytes {
+            elements: STREAM_MESSAGES as u64,
+            bytes: stream.len() as u64,
+        });
+        g.bench_function("httparse", |b| {
+            b.iter(|| {
+                let n = httparse_drain(corpus, black_box(&stream));
+                assert_eq!(n, STREAM_MESSAGES);
+            })
+        });
+        let mut conn = connection(corpus.role);
+        let mut out = SendBuf::new();
+        g.bench_function("keepalive", |b| {
+            b.iter(|| {
+                let t = drain_corpus(
+                    corpus,
+                    &mut conn,
+                    &mut out,
+                    black_box(&stream),
+                    STREAM_MESSAGES,
+                );
+                assert_eq!(t.messages, STREAM_MESSAGES);
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = recv
+}
+criterion_main!(benches);
