@@ -19,12 +19,12 @@ fn check(script: &Script, config: &Config, rows: &[Row]) {
     for (name, input, expect) in rows {
         let trace = assert_same_whole_and_bytewise(script, config, input);
         let first = trace.outs.first().cloned();
-        let got: Result<Vec<(Vec<u8>, Vec<u8>)>, String> = match first {
+        let got: Result<support::Fields, String> = match first {
             Some(Out::Request { headers, .. } | Out::Response { headers, .. }) => Ok(headers),
             Some(o) => Err(o.line()),
             None => Err("nothing".to_owned()),
         };
-        let want: Result<Vec<(Vec<u8>, Vec<u8>)>, String> = match expect {
+        let want: Result<support::Fields, String> = match expect {
             Ok(f) => Ok(f.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect()),
             Err(e) => Err((*e).to_owned()),
         };
