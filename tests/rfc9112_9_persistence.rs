@@ -113,6 +113,16 @@ fn server_verdicts_from_the_request() {
             &["req POST / 1.1 chunked", "end", "close(conflicting)"],
         ),
         (
+            // §2.2: a server "SHOULD ignore at least one empty line (CRLF) received
+            // prior to the request-line" — also between persistent requests.
+            "CRLF between keep-alive requests",
+            b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+            &[
+                "req GET /1 1.1 empty", "end", "keep-alive",
+                "req GET /2 1.1 empty", "end", "keep-alive", "closed",
+            ],
+        ),
+        (
             // §9.3 with §9.6: keep-alive for several pipelined 1.1 requests.
             "three pipelined requests",
             b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -567,4 +577,30 @@ fn protocol_error_then_error_response_closes() {
     assert!(wire.starts_with("http/1.1 400 "), "{wire}");
     assert!(wire.contains("connection: close\r\n"), "{wire}");
     assert_eq!(poll_lines(&mut pair.server), ["error InvalidContentLength"]);
+}
+
+#[test]
+fn pair_client_half_close_after_request() {
+    // §9.6: a client that closes its sending side after a request still
+    // gets the response ("half-close"), but the connection cannot carry
+    // another exchange, so the server's response says close.
+    let mut pair = Pair::new();
+    pair.request_full("GET", "/", &[], b"").unwrap();
+    pair.client_closes();
+    assert_eq!(pair.server_poll(), ["req GET / 1.1 empty", "end", "paused"]);
+    pair.respond_full(200, &[], b"bye").unwrap();
+    pair.pump();
+    assert_eq!(pair.server_poll(), ["close(peer-closed)", "finished"]);
+    let wire = String::from_utf8_lossy(&pair.server_wire).to_lowercase();
+    assert!(wire.contains("connection: close\r\n"), "{wire}");
+    assert_eq!(
+        pair.client_poll(),
+        [
+            "resp 200 1.1 fixed(3)",
+            "data \"bye\"",
+            "end",
+            "close(connection-close/server)",
+            "finished"
+        ]
+    );
 }
