@@ -26,6 +26,8 @@ pub struct SendBuf {
     queue: VecDeque<Bytes>,
     /// Framing bytes being written after the last queued segment.
     staging: BytesMut,
+    /// Size of `staging`'s current allocation.
+    staging_cap: usize,
     queued: usize,
 }
 
@@ -58,7 +60,28 @@ impl SendBuf {
     }
 
     pub(crate) fn put(&mut self, bytes: &[u8]) {
+        if self.staging.capacity() - self.staging.len() < bytes.len() {
+            self.grow(bytes.len());
+        }
         self.staging.extend_from_slice(bytes);
+    }
+
+    /// Makes room for `need` more framing bytes without an allocation per
+    /// message: once everything split off earlier was written and
+    /// dropped, the old allocation is reused from its start; otherwise
+    /// (those segments still queued) a new one twice as large is started,
+    /// so a long chunked body settles on a size that holds its framing.
+    fn grow(&mut self, need: usize) {
+        if self.staging.try_reclaim(need) {
+            return;
+        }
+        let cap = (self.staging_cap * 2)
+            .max(self.staging.len() + need)
+            .max(64);
+        let mut fresh = BytesMut::with_capacity(cap);
+        fresh.extend_from_slice(&self.staging);
+        self.staging = fresh;
+        self.staging_cap = cap;
     }
 
     pub(crate) fn put_u64_hex(&mut self, n: u64) {
@@ -113,7 +136,7 @@ impl Buf for SendBuf {
         while cnt > 0 {
             let Some(front) = self.queue.front_mut() else {
                 self.staging.advance(cnt);
-                return;
+                break;
             };
             let n = cnt.min(front.len());
             front.advance(n);
@@ -125,6 +148,11 @@ impl Buf for SendBuf {
         }
         while self.queue.front().is_some_and(Bytes::is_empty) {
             self.queue.pop_front();
+        }
+        if self.queue.is_empty() && self.staging.is_empty() {
+            // All written: the next message's framing starts at the front
+            // of the allocation again, instead of running off its end.
+            let _ = self.staging.try_reclaim(self.staging_cap);
         }
     }
 
