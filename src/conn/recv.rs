@@ -12,6 +12,10 @@ use crate::persist::{framing_verdict, message_verdict, CloseReason, KeepAliveHin
 use crate::state::{Half, HalfState, Input};
 use crate::timer::TimerKind;
 
+/// Receive buffer an idle connection keeps: small messages read with
+/// [`Connection::receive`] reuse it instead of allocating each time.
+const IDLE_BUF_KEEP: usize = 256;
+
 impl Connection {
     /// Appends received bytes. Nothing is parsed until
     /// [`poll_event`](Self::poll_event).
@@ -104,6 +108,7 @@ impl Connection {
             }
         }
         if self.buf.is_empty() {
+            self.release_idle_buffer();
             return Ok(match (self.eof, awaiting_response) {
                 (true, true) => return Err(RecvErrorKind::IncompleteMessage),
                 (true, false) => {
@@ -137,6 +142,18 @@ impl Connection {
             self.on_request(parse_request(raw, facts, &self.config)?)
         } else {
             self.on_response(parse_response(raw, facts, &self.config)?)
+        }
+    }
+
+    /// Between messages with nothing buffered, frees a receive buffer
+    /// larger than [`IDLE_BUF_KEEP`], as nginx frees its header buffers on
+    /// idle keep-alive connections: many idle connections then cost little
+    /// memory, for one allocation when the next message arrives.
+    fn release_idle_buffer(&mut self) {
+        // `try_reclaim` succeeds only for the sole owner of an allocation
+        // larger than the keep size: exactly the memory worth freeing.
+        if self.buf.capacity() > IDLE_BUF_KEEP || self.buf.try_reclaim(IDLE_BUF_KEEP + 1) {
+            self.buf = BytesMut::new();
         }
     }
 
