@@ -5,40 +5,51 @@
 
 mod common;
 
-use common::counting::{self, Counting};
-use common::{
-    client_memory, recv_allocs_per_message, send_allocs_per_message, server_memory, Reply, CORPORA,
-};
+use common::counting::Counting;
+use common::{client_memory, recv_allocs, send_allocs, server_memory, Reply, CORPORA};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
-    println!("allocations per message, steady state (after 3 warm-up streams)");
+    println!("allocations per message, steady state (after 3 warm-up streams):");
+    println!("  all = every allocation / messages; msg = beyond 4 per idle period (receive buffer re-made)");
     for corpus in &CORPORA {
         let role = match corpus.role {
             keepalive::Role::Server => "server: receive + 204 reply",
             keepalive::Role::Client => "client: send GET + receive",
         };
-        let per = recv_allocs_per_message(corpus, 10);
-        println!("  recv/{:<14} {:<28} {per:.5}", corpus.name, role);
+        let s = recv_allocs(corpus, 10);
+        println!(
+            "  recv/{:<14} {:<28} all {:.5}  msg {:.5}  ({} allocs, {} msgs, {} idle)",
+            corpus.name,
+            role,
+            s.per_message(),
+            s.per_message_beyond_idle(),
+            s.allocs,
+            s.messages,
+            s.idle_reads
+        );
     }
     for (name, reply, n) in [
         ("hello_13", Reply::Hello, 1000),
         ("body_1mib", Reply::OneMib, 200),
         ("chunked_4k", Reply::Chunked4k, 200),
     ] {
-        let per = send_allocs_per_message(reply, n);
+        let s = send_allocs(reply, n, 10);
         println!(
-            "  send/{name:<14} {:<28} {per:.5}",
-            "server: recv req_tiny + send"
+            "  send/{name:<14} {:<28} all {:.5}  msg {:.5}  ({} allocs, {} msgs, {} idle)",
+            "server: recv req_tiny + send",
+            s.per_message(),
+            s.per_message_beyond_idle(),
+            s.allocs,
+            s.messages,
+            s.idle_reads
         );
     }
-    let before = counting::allocs();
     let server = server_memory();
     let client = client_memory();
-    let _ = before;
     println!("heap per connection, bytes (boxed Connection included)");
     println!(
         "  server idle after 3 exchanges:        {:>6}  (+ drained SendBuf: {})",

@@ -83,6 +83,11 @@ pub struct Tally {
     pub messages: usize,
     pub body_bytes: usize,
     pub keep_alive_cycles: usize,
+    /// Reads after which nothing was left buffered: the connection went
+    /// idle and released its receive buffer (re-created by the next read).
+    pub idle_reads: usize,
+    /// The last event ended an exchange (no message in flight).
+    pub at_boundary: bool,
 }
 
 /// Writes everything queued, as a vectored socket write would: no copy.
@@ -133,9 +138,11 @@ fn poll_until_blocked_with(
         match conn.poll_event() {
             Ok(Recv::Event(ev)) => match ev {
                 Event::Request(h) => {
+                    tally.at_boundary = false;
                     black_box(&h);
                 }
                 Event::Response(h) => {
+                    tally.at_boundary = false;
                     black_box(&h);
                 }
                 Event::Data(d) => {
@@ -146,7 +153,10 @@ fn poll_until_blocked_with(
                     black_box(&t);
                     tally.messages += 1;
                 }
-                Event::Cycle(Persist::KeepAlive) => tally.keep_alive_cycles += 1,
+                Event::Cycle(Persist::KeepAlive) => {
+                    tally.keep_alive_cycles += 1;
+                    tally.at_boundary = true;
+                }
                 other => panic!("unexpected event {other:?}"),
             },
             Ok(Recv::Paused) if reply_when_paused => reply(conn, out),
@@ -164,6 +174,7 @@ pub fn server_drain(conn: &mut Connection, out: &mut SendBuf, stream: &[u8]) -> 
     for piece in stream.chunks(PIECE) {
         conn.receive(piece);
         poll_until_blocked(conn, out, &mut tally, true);
+        tally.idle_reads += usize::from(tally.at_boundary && conn.unread().is_empty());
     }
     tally
 }
@@ -179,6 +190,7 @@ pub fn client_drain(conn: &mut Connection, out: &mut SendBuf, response: &[u8], n
         send_get(conn, out);
         conn.receive(response);
         poll_until_blocked(conn, out, &mut tally, false);
+        tally.idle_reads += usize::from(tally.at_boundary && conn.unread().is_empty());
     }
     tally
 }
@@ -368,44 +380,83 @@ pub fn server_send(
         poll_until_blocked_with(conn, out, &mut tally, true, |c, o| {
             send_reply(c, o, reply, body)
         });
+        tally.idle_reads += usize::from(tally.at_boundary && conn.unread().is_empty());
     }
     tally
 }
 
-/// Allocation calls per message in steady state on the receive path of
-/// `corpus` in its role (with the reply or request the role requires).
-pub fn recv_allocs_per_message(corpus: &Corpus, rounds: usize) -> f64 {
+/// Allocation counts over a steady-state run.
+#[derive(Debug, Clone, Copy)]
+pub struct AllocStats {
+    pub allocs: u64,
+    pub messages: usize,
+    /// Times the connection went idle (see [`Tally::idle_reads`]).
+    pub idle_reads: usize,
+}
+
+/// What an idle period may cost: the receive buffer made anew by the next
+/// read, the shared header `bytes` gives it when it is first split, and up
+/// to two growths while the first reads (exact-size) settle its capacity.
+pub const ALLOCS_PER_IDLE: u64 = 4;
+
+impl AllocStats {
+    /// All allocations per message.
+    pub fn per_message(&self) -> f64 {
+        self.allocs as f64 / self.messages as f64
+    }
+
+    /// Allocations per message beyond [`ALLOCS_PER_IDLE`] per idle period:
+    /// what the message path itself allocates.
+    pub fn per_message_beyond_idle(&self) -> f64 {
+        let idle = ALLOCS_PER_IDLE * self.idle_reads as u64;
+        self.allocs.saturating_sub(idle) as f64 / self.messages as f64
+    }
+}
+
+fn measure(rounds: usize, mut run: impl FnMut() -> Tally) -> AllocStats {
+    for _ in 0..3 {
+        run();
+    }
+    let before = counting::allocs();
+    let mut total = Tally::default();
+    for _ in 0..rounds {
+        let t = run();
+        total.messages += t.messages;
+        total.idle_reads += t.idle_reads;
+    }
+    AllocStats {
+        allocs: counting::allocs() - before,
+        messages: total.messages,
+        idle_reads: total.idle_reads,
+    }
+}
+
+/// Allocations in steady state (after 3 warm-up streams) on the receive
+/// path of `corpus` in its role, with the reply or request the role
+/// requires.
+pub fn recv_allocs(corpus: &Corpus, rounds: usize) -> AllocStats {
     let mut conn = connection(corpus.role);
     let mut out = SendBuf::new();
     let stream = corpus.stream(STREAM_MESSAGES);
-    for _ in 0..3 {
-        drain_corpus(corpus, &mut conn, &mut out, &stream, STREAM_MESSAGES);
-    }
-    let before = counting::allocs();
-    for _ in 0..rounds {
+    measure(rounds, || {
         let t = drain_corpus(corpus, &mut conn, &mut out, &stream, STREAM_MESSAGES);
         assert_eq!(t.messages, STREAM_MESSAGES);
-    }
-    (counting::allocs() - before) as f64 / (rounds * STREAM_MESSAGES) as f64
+        t
+    })
 }
 
-/// Allocation calls per message in steady state for a server answering
-/// pipelined `req_tiny` requests with `reply`.
-pub fn send_allocs_per_message(reply: Reply, messages: usize) -> f64 {
+/// Allocations in steady state for a server answering pipelined
+/// `req_tiny` requests with `reply`.
+pub fn send_allocs(reply: Reply, messages: usize, rounds: usize) -> AllocStats {
     let mut conn = connection(Role::Server);
     let mut out = SendBuf::new();
     let body = reply_body(reply);
     let stream = REQ_TINY.stream(messages);
-    for _ in 0..3 {
-        server_send(&mut conn, &mut out, &stream, reply, &body);
-    }
-    let before = counting::allocs();
-    let rounds = 5;
-    for _ in 0..rounds {
+    measure(rounds, || {
         let t = server_send(&mut conn, &mut out, &stream, reply, &body);
         assert_eq!(t.messages, messages);
-    }
-    (counting::allocs() - before) as f64 / (rounds * messages) as f64
+        t
+    })
 }
 
 /// A socket read as an adapter does it: reserve room for a full read in
