@@ -67,7 +67,16 @@ impl Decoder {
                 if buf.is_empty() {
                     return Ok(Decoded::NeedData);
                 }
-                let n = buf.len();
+                // No length is declared: hand out bytes up to the limit and
+                // refuse at the first byte past it, so what is delivered
+                // before the 413 does not depend on how input was split.
+                let room = config
+                    .max_body_len
+                    .map_or(u64::MAX, |max| max.saturating_sub(*received));
+                if room == 0 {
+                    return Err(RecvErrorKind::BodyTooLarge);
+                }
+                let n = room.min(buf.len() as u64) as usize;
                 Ok(Decoded::Data(take(buf, n, config, received)?))
             }
             Self::Chunked(c) => c.decode(buf, config, received),

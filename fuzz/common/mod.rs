@@ -194,8 +194,11 @@ impl Watch {
                         self.recv_done && !self.sent_done,
                         "server paused while not owing a response"
                     ),
-                    // A client pauses only with nothing outstanding.
-                    Role::Client => assert!(!self.sent_head, "client paused with a request out"),
+                    // A client pauses only when it owes the next send: a
+                    // request, or the rest of the one it started.
+                    Role::Client => {
+                        assert!(!self.sent_done, "client paused with its request complete")
+                    }
                 }
                 return;
             }
@@ -336,6 +339,8 @@ struct Fed {
     /// The method of the request being answered (server role).
     method: Option<String>,
     stop: bool,
+    /// The current request was answered (server role).
+    answered: bool,
     max_piece: usize,
 }
 
@@ -355,6 +360,7 @@ impl Fed {
             outs: Vec::new(),
             method: None,
             stop: false,
+            answered: false,
             max_piece: 0,
         };
         f.send_request();
@@ -418,7 +424,13 @@ impl Fed {
         if r.is_ok() {
             self.watch.sent_response(status, method.as_deref());
         }
-        if r.is_ok() && !self.watch.switching && !((100..200).contains(&status) && status != 101) {
+        let interim = (100..200).contains(&status) && status != 101;
+        if r.is_ok() && interim {
+            // An interim answer, then the final one.
+            self.flush();
+            return self.respond(Some(200));
+        }
+        if r.is_ok() && !self.watch.switching {
             if !body.is_empty() {
                 r = self.conn.send_data(Bytes::from(body), &mut self.out);
             }
@@ -438,14 +450,12 @@ impl Fed {
 
     /// Polls until the machine waits for input or is over.
     fn drive(&mut self) {
-        let mut responded = false;
         while !self.stop {
             match self.watch.poll(&mut self.conn) {
                 Ok(Recv::Event(e)) => {
-                    // Progress: a later pause is a new request to answer.
-                    responded = false;
                     if let Event::Request(h) = &e {
                         self.method = Some(h.method().to_owned());
+                        self.answered = false;
                     }
                     let keep_alive = matches!(e, Event::Cycle(Persist::KeepAlive));
                     push_merged(&mut self.outs, Out::from_event(e));
@@ -456,10 +466,12 @@ impl Fed {
                 }
                 Ok(Recv::NeedData) => return,
                 Ok(Recv::Paused) => {
-                    if responded || self.conn.role() == Role::Client {
+                    // Answer each request once, however often the
+                    // machine pauses before more input.
+                    if self.answered || self.conn.role() == Role::Client {
                         return;
                     }
-                    responded = true;
+                    self.answered = true;
                     self.respond(None);
                 }
                 Ok(Recv::Finished) => self.stop = true,
