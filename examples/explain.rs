@@ -66,6 +66,8 @@ enum Line {
         after: u64,
         verdict: Persist,
     },
+    /// What this side sent (plain words only: not part of trace format v1).
+    Sent(Bytes),
 }
 
 fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
@@ -203,7 +205,9 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                 return lines;
             }
         }
-        out.advance(out.remaining());
+        if out.has_remaining() {
+            lines.push(Line::Sent(out.copy_to_bytes(out.remaining())));
+        }
     }
 }
 
@@ -258,7 +262,7 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
-fn to_json(line: &Line) -> String {
+fn to_json(line: &Line) -> Option<String> {
     let mut s = String::from("{\"type\":");
     match line {
         Line::Request {
@@ -333,6 +337,7 @@ fn to_json(line: &Line) -> String {
             }
             json_str(&mut s, detail.as_bytes());
         }
+        Line::Sent(_) => return None,
         Line::Timer {
             kind,
             after,
@@ -357,7 +362,7 @@ fn to_json(line: &Line) -> String {
         }
     }
     s.push('}');
-    s
+    Some(s)
 }
 
 fn timer_name(kind: TimerKind) -> &'static str {
@@ -430,6 +435,18 @@ fn to_words(line: &Line) -> String {
                 Persist::Close(r) => format!("closes: {r}"),
             }
         ),
+        Line::Sent(bytes) => {
+            let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n").map_or(bytes.len(), |i| i + 2);
+            let mut s = String::from("sent");
+            for line in bytes[..head_end].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                s.push_str(&format!("\n          > {}", latin1(line)));
+            }
+            if head_end + 2 < bytes.len() {
+                s.push_str(&format!("\n          > ({} more byte(s) of body framing)", bytes.len() - head_end - 2));
+            }
+            s
+        }
         Line::Eof { clean: true, .. } => "eof       the peer closed between messages (clean)\n".into(),
         Line::Eof { clean: false, .. } => "eof       the peer closed in the middle of a message (incomplete)\n".into(),
     }
@@ -513,7 +530,10 @@ fn main() {
         .expect("read stdin");
     for line in run(role, &input, &requests, idle_after) {
         let text = if jsonl {
-            to_json(&line)
+            match to_json(&line) {
+                Some(text) => text,
+                None => continue,
+            }
         } else {
             to_words(&line)
         };
