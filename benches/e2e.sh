@@ -4,8 +4,11 @@
 # and a minimal hyper 1.x server, each with keep-alive and with
 # `Connection: close` on every request. One run, printed as a Markdown
 # table with the machine and date (copied into BENCHMARKS.md by hand).
+# The run makes ROUNDS passes over all servers (interleaved, so a burst of
+# background load hits every server alike) and reports each row's median
+# pass by requests/s, with every pass's requests/s alongside.
 #
-#   benches/e2e.sh [SECONDS_PER_RUN (default 5)] [CONNECTIONS (default 32)]
+#   benches/e2e.sh [SECONDS_PER_RUN (default 5)] [CONNECTIONS (default 32)] [ROUNDS (default 3)]
 #
 # Needs wrk and nginx (Debian: wrk nginx-light); release builds of the
 # examples are made here. The load generator shares the machine with the
@@ -15,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 DURATION="${1:-5}"
 CONNS="${2:-32}"
+ROUNDS="${3:-3}"
 THREADS=1
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
@@ -79,43 +83,63 @@ EOF
   echo "e2e.sh: nginx did not start" >&2; cat "$TMP/nginx/error.log" >&2; exit 1
 }
 
-# One wrk run; prints a table row.
+# One wrk run, kept as $TMP/runs/SERVER.MODE.ROUND.
 measure() {
-  local label="$1" mode="$2" addr="$3"
+  local label="$1" mode="$2" addr="$3" round="$4"
   local args=(-t "$THREADS" -c "$CONNS" -d "${DURATION}s" --latency)
   [ "$mode" = close ] && args+=(-H "Connection: close")
   # Warm-up, not recorded.
   wrk -t 1 -c 4 -d 1s "http://$addr/" >/dev/null
-  local out
-  out="$(wrk "${args[@]}" "http://$addr/")"
-  echo "$out" >"$TMP/$label-$mode.txt"
-  local rps p50 p90 p99 errors non2xx
+  wrk "${args[@]}" "http://$addr/" >"$TMP/runs/$label.$mode.$round"
+}
+
+# The median pass of SERVER MODE as a table row.
+report() {
+  local label="$1" mode="$2" f rps all=() best
+  for f in "$TMP/runs/$label.$mode".*; do
+    rps="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")"
+    all+=("$rps $f")
+  done
+  best="$(printf '%s\n' "${all[@]}" | sort -n | sed -n "$(( (${#all[@]} + 1) / 2 ))p" | cut -d' ' -f2)"
+  local out; out="$(cat "$best")"
+  local p50 p90 p99 errors non2xx passes
   rps="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
   p90="$(awk '$1=="90%" {print $2}' <<<"$out")"
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
-  errors="$(sed -n 's/.*Socket errors: \(.*\)/\1/p' <<<"$out")"
-  non2xx="$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' <<<"$out")"
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$label" "$mode" "$rps" "$p50" "$p90" "$p99" "${errors:-none}${non2xx:+, $non2xx non-2xx}"
+  errors="$(cat "$TMP/runs/$label.$mode".* | sed -n 's/.*Socket errors: \(.*\)/\1/p' | paste -sd';')"
+  non2xx="$(cat "$TMP/runs/$label.$mode".* | sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' | paste -sd+)"
+  passes="$(printf '%s\n' "${all[@]}" | cut -d' ' -f1 | paste -sd/)"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$label" "$mode" "$rps" "$p50" "$p90" "$p99" "$passes" "${errors:-none}${non2xx:+, non-2xx: $non2xx}"
 }
 
-echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "Load: wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $THREADS thread, $CONNS connections, ${DURATION}s per run, GET / (13-byte body), loopback"
-echo
-echo "| server | connection | req/s | p50 | p90 | p99 | errors |"
-echo "|---|---|---:|---:|---:|---:|---|"
-for server in std_server tokio_server hyper_server nginx; do
-  case "$server" in
-    nginx) start_nginx ;;
-    hyper_server) start_example hyper_server ;;
-    *) start_example "$server" --quiet ;;
-  esac
-  for mode in keep-alive close; do
-    measure "$server" "$mode" "$ADDR"
+mkdir -p "$TMP/runs"
+declare -A ADDRS
+start_example std_server --quiet; ADDRS[std_server]="$ADDR"
+start_example tokio_server --quiet; ADDRS[tokio_server]="$ADDR"
+start_example hyper_server; ADDRS[hyper_server]="$ADDR"
+start_nginx; ADDRS[nginx]="$ADDR"
+SERVERS=(std_server tokio_server hyper_server nginx)
+
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$ROUNDS"); do
+  for server in "${SERVERS[@]}"; do
+    for mode in keep-alive close; do
+      measure "$server" "$mode" "${ADDRS[$server]}" "$round"
+    done
   done
-  kill "${PIDS[-1]}" 2>/dev/null || true
-  wait "${PIDS[-1]}" 2>/dev/null || true
-  unset 'PIDS[-1]'
+done
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
+echo "Load: wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $THREADS thread, $CONNS connections, ${DURATION}s per pass, $ROUNDS passes, GET / (13-byte body), loopback"
+echo
+echo "| server | connection | req/s (median pass) | p50 | p90 | p99 | req/s of each pass | errors |"
+echo "|---|---|---:|---:|---:|---:|---|---|"
+for server in "${SERVERS[@]}"; do
+  for mode in keep-alive close; do
+    report "$server" "$mode"
+  done
 done

@@ -140,12 +140,11 @@ impl Peer {
         }
     }
 
-    fn respond(&mut self, status: u16, headers: &[Header<'_>], body: &[u8]) -> io::Result<()> {
+    fn respond(&mut self, status: u16, headers: &[Header<'_>], body: Bytes) -> io::Result<()> {
         let resp = Response::new(status, headers);
         self.conn.send_response(&resp, &mut self.out).map_err(bug)?;
         if !body.is_empty() {
-            let data = Bytes::copy_from_slice(body);
-            self.conn.send_data(data, &mut self.out).map_err(bug)?;
+            self.conn.send_data(body, &mut self.out).map_err(bug)?;
         }
         self.conn.send_end(&[], &mut self.out).map_err(bug)
     }
@@ -208,7 +207,8 @@ fn serve(stream: TcpStream, opts: &Opts) -> io::Result<()> {
                 if let Some(status) = e.status() {
                     // Fails if a response was already under way; then
                     // closing is all that is left.
-                    let _ = peer.respond(status, &[Header::new("Content-Length", "0")], b"");
+                    let _ =
+                        peer.respond(status, &[Header::new("Content-Length", "0")], Bytes::new());
                 }
                 break;
             }
@@ -224,7 +224,7 @@ fn route(peer: &mut Peer, req: &RequestHead) -> io::Result<()> {
     let text = Header::new("Content-Type", "text/plain");
     match path {
         "/" => {
-            let body: &[u8] = if is_head { b"" } else { b"Hello, World!" };
+            let body = Bytes::from_static(if is_head { b"" } else { b"Hello, World!" });
             peer.respond(200, &[text, Header::new("Content-Length", "13")], body)
         }
         "/echo" => echo(peer, req, is_head),
@@ -232,9 +232,9 @@ fn route(peer: &mut Peer, req: &RequestHead) -> io::Result<()> {
         _ => match path.strip_prefix("/status/").and_then(|s| s.parse().ok()) {
             // No Content-Length: the machine frames it (and knows 204 and
             // 304 have no body).
-            Some(status @ 200..=999) => peer.respond(status, &[], b""),
+            Some(status @ 200..=999) => peer.respond(status, &[], Bytes::new()),
             _ => {
-                let body: &[u8] = if is_head { b"" } else { b"not found\n" };
+                let body = Bytes::from_static(if is_head { b"" } else { b"not found\n" });
                 peer.respond(404, &[text, Header::new("Content-Length", "10")], body)
             }
         },
