@@ -315,6 +315,40 @@ fn curl_connection_close_closes() {
 }
 
 #[test]
+fn curl_stream_pushes_events_then_keeps_the_connection() {
+    let curl_bin = peer_or_skip!("curl", "curl");
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let start = Instant::now();
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &[
+                "--http1.1",
+                "-N",
+                &s.url("/stream?n=3&interval_ms=150"),
+                &s.url("/"),
+            ],
+        );
+        let elapsed = start.elapsed();
+        let events: Vec<&str> = stdout.lines().filter(|l| l.starts_with("data: ")).collect();
+        assert_eq!(
+            events,
+            ["data: event 1", "data: event 2", "data: event 3"],
+            "{name}: {stdout}"
+        );
+        // Two pauses between three events: the response really streamed.
+        assert!(elapsed >= Duration::from_millis(300), "{name}: {elapsed:?}");
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [200, 200]);
+        assert_eq!(
+            rows.iter().map(|r| r.1).sum::<usize>(),
+            1,
+            "{name}: {stdout}"
+        );
+        assert_eq!(s.accepted(), 1, "{name}");
+    }
+}
+
+#[test]
 fn curl_chunked_upload_round_trips_through_echo() {
     let curl_bin = peer_or_skip!("curl", "curl");
     let dir = TempDir::new("chunked");
