@@ -61,6 +61,37 @@ pub(crate) struct Span {
     pub(crate) value_len: u32,
 }
 
+/// A [`Span`] in 16-bit offsets, for heads under 64 KiB (all of them with
+/// the default `max_head_len`). Half the size keeps `Headers`, and so
+/// every event that carries one, small enough to move cheaply.
+#[derive(Debug, Clone, Copy, Default)]
+struct Short {
+    name: u16,
+    name_len: u16,
+    value: u16,
+    value_len: u16,
+}
+
+impl Short {
+    fn of(s: Span) -> Option<Self> {
+        Some(Self {
+            name: s.name.try_into().ok()?,
+            name_len: s.name_len.try_into().ok()?,
+            value: s.value.try_into().ok()?,
+            value_len: s.value_len.try_into().ok()?,
+        })
+    }
+
+    fn wide(self) -> Span {
+        Span {
+            name: self.name.into(),
+            name_len: self.name_len.into(),
+            value: self.value.into(),
+            value_len: self.value_len.into(),
+        }
+    }
+}
+
 /// Fields kept inline before spilling to the heap. Typical browser
 /// requests carry 10–20 fields; 32 keeps them all allocation-free.
 const INLINE: usize = 32;
@@ -70,7 +101,7 @@ const INLINE: usize = 32;
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Index {
-    Inline { len: u8, spans: [Span; INLINE] },
+    Inline { len: u8, spans: [Short; INLINE] },
     Heap(Vec<Span>),
 }
 
@@ -99,7 +130,7 @@ impl Headers {
             raw: Bytes::new(),
             index: Index::Inline {
                 len: 0,
-                spans: [Span {
+                spans: [Short {
                     name: 0,
                     name_len: 0,
                     value: 0,
@@ -122,29 +153,29 @@ impl Headers {
 
     /// Appends a field given by offsets into the raw bytes.
     pub(crate) fn push(&mut self, span: Span) {
-        match &mut self.index {
-            Index::Inline { len, spans } if (*len as usize) < INLINE => {
-                spans[*len as usize] = span;
+        if let Index::Inline { len, spans } = &mut self.index {
+            if let (true, Some(short)) = ((*len as usize) < INLINE, Short::of(span)) {
+                spans[*len as usize] = short;
                 *len += 1;
+                return;
             }
-            Index::Inline { spans, .. } => {
-                let mut v = Vec::with_capacity(INLINE * 2);
-                v.extend_from_slice(&spans[..]);
-                v.push(span);
-                self.index = Index::Heap(v);
-            }
-            Index::Heap(v) => v.push(span),
+            let mut v = Vec::with_capacity(INLINE * 2);
+            v.extend(spans[..*len as usize].iter().map(|s| s.wide()));
+            self.index = Index::Heap(v);
+        }
+        if let Index::Heap(v) = &mut self.index {
+            v.push(span);
         }
     }
 
-    fn spans(&self) -> &[Span] {
+    fn spans(&self) -> Spans<'_> {
         match &self.index {
-            Index::Inline { len, spans } => &spans[..*len as usize],
-            Index::Heap(v) => v,
+            Index::Inline { len, spans } => Spans::Short(spans[..*len as usize].iter()),
+            Index::Heap(v) => Spans::Wide(v.iter()),
         }
     }
 
-    fn field(&self, s: &Span) -> Header<'_> {
+    fn field(&self, s: Span) -> Header<'_> {
         let n = s.name as usize;
         let v = s.value as usize;
         Header {
@@ -167,7 +198,7 @@ impl Headers {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             headers: self,
-            spans: self.spans().iter(),
+            spans: self.spans(),
         }
     }
 
@@ -224,26 +255,51 @@ impl<'a> IntoIterator for &'a Headers {
     }
 }
 
+/// The field index in either representation.
+#[derive(Clone)]
+enum Spans<'a> {
+    Short(core::slice::Iter<'a, Short>),
+    Wide(core::slice::Iter<'a, Span>),
+}
+
+impl Spans<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Short(i) => i.len(),
+            Self::Wide(i) => i.len(),
+        }
+    }
+}
+
 /// Iterator over the fields of a [`Headers`], in order.
 #[derive(Clone)]
 pub struct Iter<'a> {
     headers: &'a Headers,
-    spans: core::slice::Iter<'a, Span>,
+    spans: Spans<'a>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
     fn next(&mut self) -> Option<Header<'a>> {
-        self.spans.next().map(|s| self.headers.field(s))
+        let span = match &mut self.spans {
+            Spans::Short(i) => i.next()?.wide(),
+            Spans::Wide(i) => *i.next()?,
+        };
+        Some(self.headers.field(span))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.spans.size_hint()
+        let n = self.spans.len();
+        (n, Some(n))
     }
 }
 
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.spans.next_back().map(|s| self.headers.field(s))
+        let span = match &mut self.spans {
+            Spans::Short(i) => i.next_back()?.wide(),
+            Spans::Wide(i) => *i.next_back()?,
+        };
+        Some(self.headers.field(span))
     }
 }
 
