@@ -115,6 +115,8 @@ enum Index {
 pub struct Headers {
     raw: Bytes,
     index: Index,
+    /// [`name_class`] bits of every field name present.
+    names: u64,
 }
 
 impl Default for Headers {
@@ -137,6 +139,7 @@ impl Headers {
                     value_len: 0,
                 }; INLINE],
             },
+            names: 0,
         }
     }
 
@@ -153,6 +156,8 @@ impl Headers {
 
     /// Appends a field given by offsets into the raw bytes.
     pub(crate) fn push(&mut self, span: Span) {
+        let n = span.name as usize;
+        self.names |= name_class(&self.raw[n..n + span.name_len as usize]);
         if let Index::Inline { len, spans } = &mut self.index {
             if let (true, Some(short)) = ((*len as usize) < INLINE, Short::of(span)) {
                 spans[*len as usize] = short;
@@ -204,7 +209,7 @@ impl Headers {
 
     /// The value of the first field named `name` (any case).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.iter().find(|h| h.is(name)).map(|h| h.value)
+        self.iter_maybe(name).find(|h| h.is(name)).map(|h| h.value)
     }
 
     /// Whether any field is named `name` (any case).
@@ -214,7 +219,22 @@ impl Headers {
 
     /// The values of every field named `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter().filter(move |h| h.is(name)).map(|h| h.value)
+        self.iter_maybe(name)
+            .filter(move |h| h.is(name))
+            .map(|h| h.value)
+    }
+
+    /// The fields, or none when no field can be named `name`: most
+    /// lookups the machine makes (`Transfer-Encoding`, `Expect`,
+    /// `Upgrade`, `Keep-Alive`...) are for fields a message lacks.
+    fn iter_maybe(&self, name: &str) -> Iter<'_> {
+        if self.names & name_class(name.as_bytes()) == 0 {
+            return Iter {
+                headers: self,
+                spans: Spans::Short([].iter()),
+            };
+        }
+        self.iter()
     }
 
     /// The elements of the comma-separated list formed by every field named
@@ -253,6 +273,13 @@ impl<'a> IntoIterator for &'a Headers {
     fn into_iter(self) -> Iter<'a> {
         self.iter()
     }
+}
+
+/// One of 64 classes of field name, from its length and first letter
+/// (ASCII case folded): names in different classes never match.
+fn name_class(name: &[u8]) -> u64 {
+    let first = u64::from(name.first().map_or(0, |b| b | 0x20));
+    1 << ((name.len() as u64).wrapping_mul(7).wrapping_add(first) % 64)
 }
 
 /// The field index in either representation.
@@ -416,6 +443,27 @@ mod tests {
         }
         assert_eq!(h.len(), INLINE + 5);
         assert!(h.iter().all(|f| f.name == b"n" && f.value == b"v"));
+    }
+
+    #[test]
+    fn lookups_skip_absent_names_but_find_any_case() {
+        let raw = Bytes::from_static(b"X-aB1vContent-LENGTHvhOSTv");
+        let mut h = Headers::with_raw(raw);
+        for (name, name_len) in [(0, 5), (6, 14), (21, 4)] {
+            h.push(Span {
+                name,
+                name_len,
+                value: name + name_len,
+                value_len: 1,
+            });
+        }
+        for name in ["x-Ab1", "content-length", "Host", "HOST"] {
+            assert_eq!(h.get(name), Some(&b"v"[..]), "{name}");
+            assert_eq!(h.get_all(name).count(), 1, "{name}");
+        }
+        for name in ["transfer-encoding", "hosts", "x-ab2", "", "expect"] {
+            assert_eq!(h.get(name), None, "{name}");
+        }
     }
 
     #[test]
