@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --example tokio_client -- [--addr 127.0.0.1:8080] [-n N] [--close]
-//!     [-H 'Name: value']... [--quiet] [[METHOD:]PATH]...
+//!     [-H 'Name: value']... [--pause-ms MS] [--quiet] [[METHOD:]PATH]...
 //! ```
 //!
 //! The paths (default `/`) are used in turn for the N requests (default:
@@ -33,7 +33,7 @@ fn main() -> io::Result<()> {
 
 async fn run() -> io::Result<()> {
     let mut addr = "127.0.0.1:8080".to_string();
-    let (mut n, mut close, mut quiet) = (None, false, false);
+    let (mut n, mut close, mut quiet, mut pause) = (None, false, false, 0);
     let (mut extra, mut specs) = (Vec::new(), Vec::new());
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -42,6 +42,7 @@ async fn run() -> io::Result<()> {
             "-n" => n = args.next().and_then(|s| s.parse().ok()),
             "--close" => close = true,
             "--quiet" => quiet = true,
+            "--pause-ms" => pause = args.next().and_then(|s| s.parse().ok()).expect("MS"),
             "-H" => extra.push(args.next().expect("-H 'Name: value'")),
             _ => specs.push(a),
         }
@@ -62,6 +63,10 @@ async fn run() -> io::Result<()> {
     let mut client: Option<Client> = None;
     let (mut connections, mut errors, mut latencies) = (0, 0, Vec::with_capacity(n));
     for i in 0..n {
+        if i > 0 && pause > 0 {
+            // Idle between requests, e.g. past the server's idle timeout.
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
         let spec = &specs[i % specs.len()];
         let (method, path) = spec.split_once(':').unwrap_or(("GET", spec));
         let req = Request::new(method, path, &fields);
@@ -79,7 +84,10 @@ async fn run() -> io::Result<()> {
             let c = client.as_mut().expect("connected");
             let reused = c.exchanges > 0;
             match c.exchange(&req).await {
-                Err(Failure::Stale) if reused && retriable && attempt == 1 => client = None,
+                Err(Failure::Stale) if reused && retriable && attempt == 1 => {
+                    println!("retry req={} reason=stale-connection", i + 1);
+                    client = None;
+                }
                 r => break r,
             }
         };
@@ -207,7 +215,7 @@ impl Client {
             match self.conn.poll_event() {
                 Ok(Recv::NeedData) => {
                     if let Err(e) = self.fill().await {
-                        return Err(if x.status == 0 {
+                        return Err(if !self.conn.response_started() {
                             Failure::Stale
                         } else {
                             Failure::other(e)
@@ -239,7 +247,10 @@ impl Client {
                 // Interim 1xx heads and the end of the body.
                 Ok(Recv::Event(_)) => {}
                 Ok(other) => return Err(Failure::other(other)),
-                Err(e) if e.kind() == RecvErrorKind::IncompleteMessage && x.status == 0 => {
+                Err(e)
+                    if e.kind() == RecvErrorKind::IncompleteMessage
+                        && !self.conn.response_started() =>
+                {
                     return Err(Failure::Stale)
                 }
                 Err(e) => return Err(Failure::other(e.kind())),

@@ -547,6 +547,58 @@ fn idle_connection_is_closed_by_the_machine_timer() {
     }
 }
 
+#[test]
+fn clients_retry_once_when_the_server_closed_the_idle_connection() {
+    for server in SERVERS {
+        let s = Server::start(server, &["--idle-timeout", "0.2"]);
+        for client in ["std_client", "tokio_client"] {
+            // The pause outlasts the server's idle timeout: each reused
+            // request meets a closed connection, before any response byte.
+            let out = run(Command::new(example(client))
+                .args(["--addr", &s.addr.to_string()])
+                .args(["-n", "3", "--pause-ms", "500", "/"]));
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let rows = client_rows(&stdout);
+            let ctx = format!("{client} → {server}: {stdout}");
+            assert_eq!(rows.len(), 3, "{ctx}");
+            for (i, row) in rows.iter().enumerate() {
+                assert_eq!(row.get("status").map(String::as_str), Some("200"), "{ctx}");
+                assert_eq!(row["conn"], (i + 1).to_string(), "{ctx}");
+            }
+            let retries: Vec<&str> = stdout.lines().filter(|l| l.starts_with("retry ")).collect();
+            assert_eq!(
+                retries,
+                [
+                    "retry req=2 reason=stale-connection",
+                    "retry req=3 reason=stale-connection"
+                ],
+                "{ctx}"
+            );
+            assert!(
+                stdout.contains("summary requests=3 ok=3 errors=0 connections=3"),
+                "{ctx}"
+            );
+        }
+    }
+}
+
+/// The client examples read straight into `recv_buf`; the retry decision
+/// after a failure needs `response_started` to see those bytes too.
+#[test]
+fn response_started_sees_bytes_read_into_recv_buf() {
+    use keepalive::{Config, Connection, Header, Recv, Request, Role, SendBuf};
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let mut out = SendBuf::new();
+    let host = [Header::new("Host", "x")];
+    conn.send_request(&Request::new("GET", "/", &host), &mut out)
+        .unwrap();
+    conn.send_end(&[], &mut out).unwrap();
+    assert!(!conn.response_started());
+    conn.recv_buf().extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    assert_eq!(conn.poll_event(), Ok(Recv::NeedData));
+    assert!(conn.response_started());
+}
+
 // ---------------------------------------------------------------------
 // Client examples → nginx
 

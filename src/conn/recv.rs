@@ -99,6 +99,10 @@ impl Connection {
 
     fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
         let awaiting_response = self.role == Role::Client && self.machine.ours != HalfState::Idle;
+        if awaiting_response && !self.buf.is_empty() {
+            // Bytes appended through `recv_buf` bypass `receive`.
+            self.response_started = true;
+        }
         if self.scanner_is_fresh() {
             // RFC 9112 §2.2: empty lines before a start line are ignored.
             self.skip_empty_lines();
