@@ -333,20 +333,20 @@ pub(crate) fn write_status_line(
         return Err(SendError::InvalidStatus);
     }
     let reason = if reason.is_empty() {
+        // The table's phrases are valid: only a caller's is checked.
         canonical_reason(status)
-    } else {
+    } else if reason.bytes().all(is_field_vchar) {
         reason
-    };
-    if !reason.bytes().all(is_field_vchar) {
+    } else {
         return Err(SendError::InvalidReason);
-    }
-    let mut code = [b'0'; 3];
-    code[0] += (status / 100) as u8;
-    code[1] += (status / 10 % 10) as u8;
-    code[2] += (status % 10) as u8;
-    out.put(b"HTTP/1.1 ");
-    out.put(&code);
-    out.put(b" ");
+    };
+    // One write for the fixed-width part: a response head is a handful of
+    // small writes, each with its own capacity check.
+    let mut line = *b"HTTP/1.1 000 ";
+    line[9] += (status / 100) as u8;
+    line[10] += (status / 10 % 10) as u8;
+    line[11] += (status % 10) as u8;
+    out.put(&line);
     out.put(reason.as_bytes());
     out.put(b"\r\n");
     Ok(())
