@@ -658,11 +658,11 @@ fn classify_field_error(raw: &[u8], e: httparse::Error) -> RecvErrorKind {
 // ---------------------------------------------------------------------
 // Request-target and Host (RFC 9112 §3.2, RFC 3986).
 
-fn is_unreserved(b: u8) -> bool {
+const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-fn is_sub_delim(b: u8) -> bool {
+const fn is_sub_delim(b: u8) -> bool {
     matches!(
         b,
         b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
@@ -689,9 +689,33 @@ fn valid_chars(s: &[u8], allowed: impl Fn(u8) -> bool) -> bool {
     true
 }
 
-fn is_path_query_char(b: u8) -> bool {
+const fn is_path_query_char(b: u8) -> bool {
     is_unreserved(b) || is_sub_delim(b) || matches!(b, b':' | b'@' | b'/' | b'?')
 }
+
+/// Byte classes as tables: every request's target and Host are checked
+/// byte by byte, and one load per byte is cheaper than the chains of
+/// comparisons above.
+const fn byte_table(class: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match class {
+            PATH_QUERY => is_path_query_char(b),
+            _ => is_unreserved(b) || is_sub_delim(b),
+        };
+        i += 1;
+    }
+    t
+}
+
+const PATH_QUERY: u8 = 0;
+const REG_NAME: u8 = 1;
+/// `pchar / "/" / "?"` (RFC 3986 §3.3, §3.4), without `%HH`.
+static PATH_QUERY_CHARS: [bool; 256] = byte_table(PATH_QUERY);
+/// `unreserved / sub-delims` (RFC 3986 §3.2.2 reg-name), without `%HH`.
+static REG_NAME_CHARS: [bool; 256] = byte_table(REG_NAME);
 
 /// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
 pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
@@ -721,7 +745,7 @@ pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
             None => (s, None),
         }
     };
-    if !valid_chars(host, |b| is_unreserved(b) || is_sub_delim(b)) {
+    if !valid_chars(host, |b| REG_NAME_CHARS[usize::from(b)]) {
         return false;
     }
     match port {
@@ -738,7 +762,7 @@ fn check_target(method: &[u8], t: &[u8]) -> Result<(), RecvErrorKind> {
         // asterisk-form only for OPTIONS (RFC 9112 §3.2.4).
         method == b"OPTIONS"
     } else if t.first() == Some(&b'/') {
-        valid_chars(t, is_path_query_char)
+        valid_chars(t, |b| PATH_QUERY_CHARS[usize::from(b)])
     } else {
         // absolute-form: scheme ":" hier-part [ "?" query ] (RFC 3986 §4.3).
         match t.iter().position(|&b| b == b':') {
@@ -796,6 +820,22 @@ mod tests {
             }
         }
         assert_eq!(scan_all(head, &config), Ok(Some(27)));
+    }
+
+    #[test]
+    fn byte_tables_match_their_predicates() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                PATH_QUERY_CHARS[usize::from(b)],
+                is_path_query_char(b),
+                "{b}"
+            );
+            assert_eq!(
+                REG_NAME_CHARS[usize::from(b)],
+                is_unreserved(b) || is_sub_delim(b),
+                "{b}"
+            );
+        }
     }
 
     #[test]
