@@ -191,6 +191,9 @@ impl Chunked {
                 }
                 St::Trailers => return self.trailers(buf, config),
                 _ => {
+                    if self.fast_line(buf) {
+                        continue;
+                    }
                     // The size line and the CRLF after data: one byte at a
                     // time, consumed as they are judged.
                     let mut used = 0;
@@ -212,6 +215,42 @@ impl Chunked {
                     }
                 }
             }
+        }
+    }
+
+    /// The common framing lines in one step: the CRLF after chunk data,
+    /// and a whole size line of hex digits and CRLF with no extension.
+    /// Anything else (extensions, a line split across reads, errors) goes
+    /// byte by byte through [`line_byte`](Self::line_byte), which ends in
+    /// the same state for these lines.
+    fn fast_line(&mut self, buf: &mut BytesMut) -> bool {
+        match self.st {
+            St::DataCr if buf.starts_with(b"\r\n") => {
+                buf.advance(2);
+                self.next_chunk();
+                true
+            }
+            St::Size if self.digits == 0 => {
+                let digits = buf
+                    .iter()
+                    .take(16)
+                    .take_while(|b| b.is_ascii_hexdigit())
+                    .count();
+                // 15 hex digits cannot overflow; longer sizes take the
+                // checked path.
+                if digits == 0 || digits > 15 || buf.get(digits..digits + 2) != Some(&b"\r\n"[..]) {
+                    return false;
+                }
+                let size = buf[..digits].iter().fold(0u64, |acc, &b| {
+                    acc << 4 | u64::from((b as char).to_digit(16).unwrap_or(0))
+                });
+                self.size = size;
+                self.digits = digits as u32;
+                buf.advance(digits + 2);
+                self.line_done();
+                true
+            }
+            _ => false,
         }
     }
 
