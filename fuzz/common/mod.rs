@@ -188,10 +188,11 @@ impl Watch {
             }
             Ok(Recv::Paused) => {
                 match self.role {
-                    // A server pauses only with a complete request and its
-                    // response not sent.
+                    // A server pauses only owing a response: to a complete
+                    // request, or to one whose client closed instead of
+                    // sending the body it announced (Expect: 100-continue).
                     Role::Server => assert!(
-                        self.recv_done && !self.sent_done,
+                        !self.sent_done && (self.recv_done || self.eof),
                         "server paused while not owing a response"
                     ),
                     // A client pauses only when it owes the next send: a
@@ -300,6 +301,12 @@ impl Watch {
 // ---------------------------------------------------------------------
 // One machine fed bytes: whole, or in a given partition
 
+/// Owned `(name, value)` field pairs.
+pub type FieldPairs = Vec<(String, String)>;
+
+/// A request a scripted client sends: method, version, extra fields.
+pub type ScriptedRequest = (String, Version, FieldPairs);
+
 /// How the harness plays the other side of a machine fed raw bytes.
 #[derive(Debug, Clone)]
 pub enum Peer {
@@ -313,7 +320,7 @@ pub enum Peer {
     /// Feed responses to a client sending these requests in turn
     /// (method, version, extra fields), the next one when the previous
     /// exchange ends with keep-alive.
-    Client(Vec<(String, Version, Vec<(String, String)>)>),
+    Client(Vec<ScriptedRequest>),
 }
 
 /// The normalized result of feeding one input to one machine.
