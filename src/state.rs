@@ -11,7 +11,7 @@
 //!    └─┘                  Cycle(keep-alive)    │ │ Cycle(close)
 //!    ▲─────────────────────────────────────────┘ ▼
 //!    │                                        MustClose
-//!    │ Eof (between messages)     Switch (from Idle or Done)
+//!    │ Eof (between messages)     Switch (from Idle, Body or Done)
 //!    │ (Shutdown: Idle ──► MustClose, an idle timeout)
 //!    └──────────► Closed           ──────────► Switched
 //!
@@ -75,7 +75,9 @@ pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
         (Idle, Head) => Body,
         (Idle, Interim) => Idle,
         (Body, End) => Done,
-        (Idle | Done, Switch) => Switched,
+        // A client may still be sending when a 101 or a 2xx to CONNECT
+        // arrives; the bytes it sends next belong to the new protocol.
+        (Idle | Body | Done, Switch) => Switched,
         (Done, CycleEnd { keep_alive: true }) => Idle,
         (Idle | Body | Done, CycleEnd { keep_alive: false }) => MustClose,
         (Idle, Shutdown) => MustClose,

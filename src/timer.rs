@@ -129,6 +129,13 @@ impl Timers {
         }
     }
 
+    /// Stops every timer; the clock is kept.
+    pub(crate) fn disarm_all(&mut self) {
+        for s in &mut self.slots {
+            s.armed = false;
+        }
+    }
+
     /// The earliest deadline of an armed timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.slots.iter().filter_map(Self::deadline_of).min()

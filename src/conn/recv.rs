@@ -226,8 +226,8 @@ impl Connection {
         if let Some(kind) = framing.switch {
             self.switch = Some(kind);
             self.machine.apply(Half::Theirs, Input::Switch);
-            self.machine.ours = HalfState::Switched;
-            self.timers = Default::default();
+            self.machine.apply(Half::Ours, Input::Switch);
+            self.timers.disarm_all();
         } else {
             self.start_body(framing.length);
         }

@@ -227,7 +227,7 @@ impl Connection {
             self.switch = Some(kind);
             self.machine.apply(Half::Ours, Input::Switch);
             self.machine.apply(Half::Theirs, Input::Switch);
-            self.timers = Default::default();
+            self.timers.disarm_all();
             return Ok(());
         }
         self.encoder = Encoder::new(length);
