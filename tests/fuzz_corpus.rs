@@ -85,3 +85,70 @@ fn op_encoding_round_trips() {
     ];
     assert_eq!(common::decode_ops(&common::encode_ops(&ops)), ops);
 }
+
+/// Found by `pair_ops`: a server that answered before the request body
+/// was in, and could not drain the rest (chunked, so of unknown size),
+/// decided to close only at `send_end`, after a head without
+/// `Connection: close`; the client, seeing none, kept the connection.
+/// The decision now happens at the head, which tells the client.
+#[test]
+fn early_response_announces_its_close() {
+    let mut pair = support::Pair::new();
+    pair.request(
+        "POST",
+        "/",
+        &[("Host", "example"), ("Transfer-Encoding", "chunked")],
+    )
+    .unwrap();
+    pair.client_data(b"0123456789").unwrap();
+    pair.pump();
+    let _ = pair.server_events();
+    pair.respond(302, &[]).unwrap();
+    pair.server_end().unwrap();
+    pair.client_data(b"abc").unwrap();
+    pair.client_end().unwrap();
+    pair.pump();
+    let (events, _) = pair.client_events();
+    let Some(keepalive::Event::Response(head)) = events.first() else {
+        panic!("{events:?}");
+    };
+    assert!(head.headers().has_token("connection", "close"));
+    let verdicts = |events: &[keepalive::Event]| -> Vec<bool> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                keepalive::Event::Cycle(p) => Some(p.is_keep_alive()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (server_events, _) = pair.server_events();
+    assert_eq!(verdicts(&events), vec![false]);
+    assert_eq!(verdicts(&server_events), vec![false]);
+}
+
+/// Found by `client_bytes`: an until-close body over `max_body_len` gave
+/// the 413 with no data when fed whole, but the data under the limit
+/// first when fed in pieces. Both now deliver the bytes up to the limit,
+/// then refuse.
+#[test]
+fn until_close_limit_does_not_depend_on_splits() {
+    let mut config = keepalive::Config::default();
+    config.max_body_len = Some(4);
+    let peer = common::Peer::Client(vec![(
+        "GET".to_owned(),
+        keepalive::Version::Http11,
+        Vec::new(),
+    )]);
+    let input = b"HTTP/1.1 200 OK\r\n\r\nabcdefgh";
+    let trace = common::check_split_invariance(&peer, &config, input, &[20, 2, 1]);
+    let lines: Vec<String> = trace.outs.iter().map(support::Out::line).collect();
+    assert_eq!(
+        lines,
+        [
+            "resp 200 1.1 until-close",
+            "data \"abcd\"",
+            "error BodyTooLarge -"
+        ]
+    );
+}

@@ -348,7 +348,6 @@ struct Fed {
     stop: bool,
     /// The current request was answered (server role).
     answered: bool,
-    max_piece: usize,
 }
 
 impl Fed {
@@ -368,7 +367,6 @@ impl Fed {
             method: None,
             stop: false,
             answered: false,
-            max_piece: 0,
         };
         f.send_request();
         f
@@ -500,7 +498,6 @@ impl Fed {
     }
 
     fn receive(&mut self, piece: &[u8]) {
-        self.max_piece = self.max_piece.max(piece.len());
         self.conn.receive(piece);
         self.drive();
     }
@@ -1028,8 +1025,6 @@ struct Side {
     eof: bool,
     /// Method of the request being answered (server role).
     method: Option<String>,
-    /// Verdicts emitted after this side saw end of input.
-    verdicts_after_eof: Vec<bool>,
 }
 
 impl Side {
@@ -1044,9 +1039,6 @@ impl Side {
                 Ok(Recv::Event(e)) => {
                     if let Event::Request(h) = &e {
                         self.method = Some(h.method().to_owned());
-                    }
-                    if let Event::Cycle(_) = e {
-                        self.verdicts_after_eof.push(self.eof);
                     }
                 }
                 Ok(_) | Err(_) => return,
@@ -1068,13 +1060,11 @@ pub fn run_pair_ops(ops: &[Op]) {
         watch: Watch::new(Role::Client, &config),
         eof: false,
         method: None,
-        verdicts_after_eof: Vec::new(),
     };
     let mut server = Side {
         watch: Watch::new(Role::Server, &config),
         eof: false,
         method: None,
-        verdicts_after_eof: Vec::new(),
     };
     let data = Bytes::from(vec![b'x'; 255]);
     for op in ops {

@@ -146,6 +146,15 @@ impl Connection {
             return Err(SendError::InvalidState);
         }
         let advertise = self.config.advertise_keep_alive && !facts_has_keep_alive(resp.headers);
+        // An early response (request body still arriving) keeps the
+        // connection only if the rest can be drained; decided here, not at
+        // `send_end`, so the head can carry the `Connection: close` that
+        // tells the client.
+        let drainable = request_done
+            || self
+                .decoder
+                .remaining()
+                .is_some_and(|r| r <= self.config.drain_budget);
         let mark = out.mark();
         let mut latch = self.machine.latch;
         if after_error {
@@ -197,6 +206,9 @@ impl Connection {
                     ex.sent_continue,
                     request_done,
                 ));
+                if !drainable {
+                    latch.close(CloseReason::UnreadBody);
+                }
                 let connection = resp
                     .headers
                     .iter()
