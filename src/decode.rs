@@ -6,8 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
 use crate::framing::BodyLength;
-use crate::head::{HeadScanner, ScanFacts};
 use crate::headers::{is_field_vchar, is_tchar, Headers};
+use crate::parse::{HeadScanner, ScanFacts};
 use crate::Config;
 
 /// One step of decoding.
@@ -404,9 +404,5 @@ fn parse_trailers(raw: Bytes, facts: ScanFacts, config: &Config) -> Result<Heade
         Err(httparse::Error::TooManyHeaders) => return Err(RecvErrorKind::TrailersTooLarge),
         _ => return Err(RecvErrorKind::InvalidTrailer),
     };
-    let mut trailers = Headers::with_raw(raw.clone());
-    for f in fields.iter() {
-        trailers.push(crate::head::field_span(&raw, f));
-    }
-    Ok(trailers)
+    Ok(Headers::from_parsed(raw.clone(), &raw, fields))
 }

@@ -7,7 +7,7 @@ use crate::decode::{Decoded, Decoder};
 use crate::error::{RecvError, RecvErrorKind};
 use crate::event::{Event, Recv, Role};
 use crate::framing::{body_length, BodyLength, Message};
-use crate::head::{parse_request, parse_response, HeadScanner};
+use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{framing_verdict, message_verdict, CloseReason, KeepAliveHint};
 use crate::state::{Half, HalfState, Input};
 use crate::timer::TimerKind;
