@@ -1,6 +1,6 @@
-//! Message heads: the received [`RequestHead`] and [`ResponseHead`], the
-//! [`Request`] and [`Response`] a caller sends, and the wrapper around
-//! parser that fills them lives in `parse.rs`.
+//! Message heads: the received [`RequestHead`] and [`ResponseHead`], and
+//! the [`Request`] and [`Response`] a caller sends. The parser that fills
+//! the received ones lives in `parse.rs`.
 
 use core::fmt;
 
