@@ -289,6 +289,9 @@ fn request() -> impl Strategy<Value = Req> {
 
 #[derive(Debug, Clone)]
 struct Resp {
+    /// Answer after the request head and part of its body, before the
+    /// rest (an early response; only `agreement` uses it).
+    early: bool,
     interim: Option<(u16, Vec<(String, String)>)>,
     status: u16,
     fields: Vec<(String, String)>,
@@ -334,10 +337,10 @@ fn response(req: &Req) -> impl Strategy<Value = Resp> {
                 Just(interim),
                 Just(fields),
                 body,
-                Just(switching),
+                Just(!switching && pick & 2 != 0),
             )
         })
-        .prop_map(|(status, interim, mut fields, body, switching)| {
+        .prop_map(|(status, interim, mut fields, body, early)| {
             match &body {
                 Body::Length(d) => fields.push(("Content-Length".into(), d.len().to_string())),
                 Body::Chunked {
@@ -348,8 +351,8 @@ fn response(req: &Req) -> impl Strategy<Value = Resp> {
             if status == 101 {
                 fields.push(("Upgrade".into(), "websocket".into()));
             }
-            let _ = switching;
             Resp {
+                early,
                 interim,
                 status,
                 fields,
@@ -572,7 +575,7 @@ fn owned(f: &[(String, String)]) -> Fields {
 /// verdict closes the connection or it switches protocols. Every command
 /// must succeed (the generators only make valid messages); every poll goes
 /// through a [`Watch`].
-fn converse(conv: &[(Req, Resp)], server_config: Config) -> Vec<Exchange> {
+fn converse(conv: &[(Req, Resp)], server_config: Config, allow_early: bool) -> Vec<Exchange> {
     let mut pair = Pair::with_configs(Config::default(), server_config.clone());
     let mut cw = Watch::new(Role::Client, &Config::default());
     let mut sw = Watch::new(Role::Server, &server_config);
@@ -586,17 +589,36 @@ fn converse(conv: &[(Req, Resp)], server_config: Config) -> Vec<Exchange> {
         };
         pair.client.send_request(&r, &mut pair.to_server).unwrap();
         cw.sent_request(&req.method);
-        match &req.body {
-            Body::Chunked { chunks, .. } => {
-                for (d, _) in chunks {
-                    pair.client_data(d).unwrap();
-                }
+        // The request body as the pieces the client sends: the chunks, or
+        // the content in two halves.
+        let pieces: Vec<Vec<u8>> = match &req.body {
+            Body::Chunked { chunks, .. } => chunks.iter().map(|(d, _)| d.clone()).collect(),
+            b => {
+                let c = b.content();
+                let (x, y) = c.split_at(c.len() / 2);
+                vec![x.to_vec(), y.to_vec()]
             }
-            b => pair.client_data(&b.content()).unwrap(),
+        };
+        let early = allow_early && resp.early && pieces.iter().any(|p| !p.is_empty());
+        let split = if early {
+            pieces.len() / 2
+        } else {
+            pieces.len()
+        };
+        for p in &pieces[..split] {
+            pair.client_data(p).unwrap();
         }
-        let t = hdr(req.body.trailers());
-        pair.client.send_end(&t, &mut pair.to_server).unwrap();
-        cw.sent_end();
+        let finish_request = |pair: &mut Pair, cw: &mut Watch| {
+            for p in &pieces[split..] {
+                pair.client_data(p).unwrap();
+            }
+            let t = hdr(req.body.trailers());
+            pair.client.send_end(&t, &mut pair.to_server).unwrap();
+            cw.sent_end();
+        };
+        if !early {
+            finish_request(&mut pair, &mut cw);
+        }
         pair.pump();
         let mut server_events = poll_watched(&mut pair.server, &mut sw);
         // Server answers: interim, then final.
@@ -625,8 +647,16 @@ fn converse(conv: &[(Req, Resp)], server_config: Config) -> Vec<Exchange> {
             pair.server.send_end(&t, &mut pair.to_client).unwrap();
             sw.sent_end();
         }
-        server_events.extend(poll_watched(&mut pair.server, &mut sw));
+        if early {
+            finish_request(&mut pair, &mut cw);
+        }
+        for o in poll_watched(&mut pair.server, &mut sw) {
+            support::push_merged(&mut server_events, o);
+        }
         pair.pump();
+        for o in poll_watched(&mut pair.server, &mut sw) {
+            support::push_merged(&mut server_events, o);
+        }
         let mut client_events = poll_watched(&mut pair.client, &mut cw);
         if !switching && !client_events.iter().any(|o| matches!(o, Out::Cycle(_))) {
             // A close-delimited body ends when the server closes.
@@ -691,7 +721,7 @@ proptest! {
     /// adds, body bytes, trailers.
     #[test]
     fn round_trip(conv in conversation()) {
-        let log = converse(&conv, Config::default());
+        let log = converse(&conv, Config::default(), false);
         for ((req, resp), ex) in conv.iter().zip(&log) {
             let mut s = ex.server_events.iter();
             match s.next() {
@@ -760,7 +790,7 @@ proptest! {
     fn agreement(conv in conversation(), max in proptest::option::of(1u32..4)) {
         let mut server_config = Config::default();
         server_config.max_requests = max;
-        let log = converse(&conv, server_config);
+        let log = converse(&conv, server_config, true);
         let mut differing = Vec::new();
         for (i, ex) in log.iter().enumerate() {
             let (Some(c), Some(s)) = (ex.client_verdict, ex.server_verdict) else {
