@@ -6,7 +6,7 @@
 
 use crate::error::RecvErrorKind;
 use crate::head::Version;
-use crate::headers::{list_elements, trim_ows, Headers};
+use crate::headers::{list_elements, trim_ows, Headers, Known};
 
 /// How a message body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,8 +113,8 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
         }
     };
 
-    let has_te = headers.contains("transfer-encoding");
-    let has_cl = headers.contains("content-length");
+    let has_te = headers.known(Known::TransferEncoding).next().is_some();
+    let has_cl = headers.known(Known::ContentLength).next().is_some();
 
     if has_te {
         // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
@@ -150,7 +150,7 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
 /// Rule 4: the transfer codings, in the order applied. Only `chunked` can
 /// be decoded here.
 fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, RecvErrorKind> {
-    let mut codings = headers.list("transfer-encoding").peekable();
+    let mut codings = headers.known_list(Known::TransferEncoding).peekable();
     let mut saw_chunked = false;
     let mut saw_unknown = false;
     let mut final_is_chunked = false;
@@ -197,7 +197,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
 /// identical values (`5, 5` or two field lines) which is accepted as one.
 fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
     let mut value: Option<u64> = None;
-    for line in headers.get_all("content-length") {
+    for line in headers.known(Known::ContentLength) {
         let mut any = false;
         for element in list_elements(line) {
             any = true;

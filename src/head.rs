@@ -7,7 +7,7 @@ use core::fmt;
 use bytes::Bytes;
 
 use crate::framing::BodyLength;
-use crate::headers::{Header, Headers, Latin1};
+use crate::headers::{Header, Headers, Known, Latin1};
 
 /// The HTTP version of a message. A received `HTTP/1.x` with x ≥ 2 is
 /// processed as 1.1 (RFC 9110 §2.5: a recipient of a higher minor version
@@ -96,14 +96,18 @@ impl RequestHead {
         self.version >= Version::Http11
             && self
                 .headers
-                .list("expect")
+                .known_list(Known::Expect)
                 .any(|e| e.eq_ignore_ascii_case(b"100-continue"))
     }
 
     /// Whether the request offers a protocol upgrade (`Upgrade` field and
     /// the `upgrade` connection option, RFC 9110 §7.8).
     pub fn is_upgrade(&self) -> bool {
-        self.headers.contains("upgrade") && self.headers.has_token("connection", "upgrade")
+        self.headers.known(Known::Upgrade).next().is_some()
+            && self
+                .headers
+                .known_list(Known::Connection)
+                .any(|o| o.eq_ignore_ascii_case(b"upgrade"))
     }
 }
 

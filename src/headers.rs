@@ -79,6 +79,19 @@ pub struct Headers {
     repeated: u8,
 }
 
+/// The fields the machine itself looks up on every message, by their
+/// index in [`KNOWN`]: looking them up costs no name comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Known {
+    Host = 0,
+    ContentLength = 1,
+    TransferEncoding = 2,
+    Connection = 3,
+    Expect = 4,
+    Upgrade = 5,
+    KeepAlive = 6,
+}
+
 /// Field names the machine itself looks up on every message.
 const KNOWN: [&str; 7] = [
     "host",
@@ -204,6 +217,24 @@ impl Headers {
             Some(answer) => Values::One(answer),
             None => Values::Scan(self.iter(), name),
         }
+    }
+
+    /// The values of a field the machine itself needs, in order.
+    pub(crate) fn known(&self, field: Known) -> Values<'_> {
+        let i = field as usize;
+        match self.known[i] {
+            (ABSENT, _) => Values::One(None),
+            (at, len) if at != UNINDEXED && self.repeated & (1 << i) == 0 => {
+                let (at, len) = (usize::from(at), usize::from(len));
+                Values::One(self.raw.get(at..at + len))
+            }
+            _ => Values::Scan(self.iter(), KNOWN[i]),
+        }
+    }
+
+    /// The comma-list elements of a field the machine itself needs.
+    pub(crate) fn known_list(&self, field: Known) -> impl Iterator<Item = &[u8]> {
+        self.known(field).flat_map(list_elements)
     }
 
     /// `Some(first value)` when `name` is absent or on one line only and

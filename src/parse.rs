@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
 use crate::head::{RequestHead, ResponseHead, Version};
-use crate::headers::{find_lf, is_field_vchar, is_ows, trim_ows, Headers};
+use crate::headers::{find_lf, is_field_vchar, is_ows, trim_ows, Headers, Known};
 use crate::Config;
 
 /// What the head scanner found besides the end of the head.
@@ -504,7 +504,7 @@ fn check_target(method: &[u8], t: &[u8]) -> Result<(), RecvErrorKind> {
 }
 
 fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
-    let mut hosts = headers.get_all("host");
+    let mut hosts = headers.known(Known::Host);
     match (hosts.next(), hosts.next()) {
         (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
         (None, _) => Ok(()),

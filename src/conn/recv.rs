@@ -7,6 +7,7 @@ use crate::decode::{Decoded, Decoder};
 use crate::error::{RecvError, RecvErrorKind};
 use crate::event::{Event, Recv, Role};
 use crate::framing::{body_length, BodyLength, Message};
+use crate::headers::Known;
 use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{framing_verdict, message_verdict, CloseReason, KeepAliveHint};
 use crate::state::{Half, HalfState, Input};
@@ -195,7 +196,7 @@ impl Connection {
         latch.close_if(message_verdict(
             Role::Client,
             head.version(),
-            head.headers().get_all("connection"),
+            head.headers().known(Known::Connection),
         ));
         self.start_body(framing.length);
         Ok(Recv::Event(Event::Request(head)))
@@ -221,7 +222,7 @@ impl Connection {
         latch.close_if(message_verdict(
             Role::Server,
             head.version(),
-            head.headers().get_all("connection"),
+            head.headers().known(Known::Connection),
         ));
         if let Some(kind) = framing.switch {
             self.switch = Some(kind);
@@ -245,7 +246,7 @@ impl Connection {
     }
 
     fn note_keep_alive_hint(&mut self, headers: &crate::Headers) {
-        if let Some(hint) = KeepAliveHint::parse(headers.get_all("keep-alive")) {
+        if let Some(hint) = KeepAliveHint::parse(headers.known(Known::KeepAlive)) {
             self.peer_keep_alive = Some(hint);
         }
     }
