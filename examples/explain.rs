@@ -98,7 +98,16 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
             send_request(&mut conn, m, &mut out);
         }
     }
-    conn.receive(input);
+    // Role server: the client may pipeline, so all bytes arrive at once.
+    // Role client: a server answers only what was asked, so each byte
+    // arrives once the request it answers has gone out (fed one at a time
+    // below); bytes left over after a response are then exactly the
+    // unsolicited ones RFC 9112 §6.3 forbids treating as a response.
+    let mut pending = input;
+    if role == Role::Server {
+        conn.receive(input);
+        pending = &[];
+    }
     loop {
         match conn.poll_event() {
             Ok(Recv::Event(ev)) => match ev {
@@ -122,7 +131,11 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                     headers: fields(h.headers()),
                     body: h.body_length(),
                 }),
-                Event::Data(d) => lines.push(Line::Data(d)),
+                Event::Data(d) => match lines.last_mut() {
+                    // Fed a byte at a time, a body arrives in pieces: one line.
+                    Some(Line::Data(prev)) => *prev = [&prev[..], &d[..]].concat().into(),
+                    _ => lines.push(Line::Data(d)),
+                },
                 Event::End(t) => lines.push(Line::End(fields(&t))),
                 Event::Cycle(verdict) => {
                     let unread = if verdict.is_keep_alive() {
@@ -143,10 +156,9 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                     }
                 }
                 Event::Switched { kind, leftover } => {
-                    lines.push(Line::Switch {
-                        kind,
-                        trailing: leftover,
-                    });
+                    // Bytes not yet fed belong to the new protocol too.
+                    let trailing = [&leftover[..], pending].concat().into();
+                    lines.push(Line::Switch { kind, trailing });
                     return lines;
                 }
                 Event::Closed => {
@@ -171,9 +183,18 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                 }
                 Role::Client => match next_request.next() {
                     Some(m) => send_request(&mut conn, m, &mut out),
+                    // Nothing left to ask: any further byte is unsolicited.
+                    None if !pending.is_empty() => {
+                        conn.receive(pending);
+                        pending = &[];
+                    }
                     None => conn.receive_eof(),
                 },
             },
+            Ok(Recv::NeedData) if !pending.is_empty() => {
+                conn.receive(&pending[..1]);
+                pending = &pending[1..];
+            }
             Ok(Recv::NeedData) if !conn.eof_received() => match idle_after.take() {
                 Some(secs) => {
                     for kind in conn

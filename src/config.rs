@@ -59,6 +59,20 @@ pub struct Config {
     /// default rejects. Responses (client role) are always unfolded,
     /// because the same section says a user agent MUST replace the folds.
     pub allow_obs_fold_in_requests: bool,
+    /// Client: take bytes already buffered when a request is sent as the
+    /// beginning of its response, instead of refusing the connection as
+    /// stale.
+    ///
+    /// # Background
+    /// RFC 9112 §6.3: a client MUST NOT process data left over after a
+    /// complete response as a separate response (a wrong `Content-Length`
+    /// would otherwise smuggle a response for the next request: cache
+    /// poisoning). On a live connection a server cannot answer a request
+    /// not yet sent, so by default such bytes make the connection not
+    /// reusable. When replaying a *recorded* server stream (a test
+    /// harness, a trace tool), every response is buffered before its
+    /// request is sent; this switch is for that, never for live sockets.
+    pub replay_buffered_responses: bool,
     /// Close a connection that carries no exchange and receives nothing for
     /// this long ([`TimerKind::Idle`](crate::TimerKind::Idle)). A client
     /// uses the shorter of this and the server's `Keep-Alive: timeout`
@@ -114,6 +128,7 @@ impl Default for Config {
             max_body_len: None,
             allow_bare_lf: false,
             allow_obs_fold_in_requests: false,
+            replay_buffered_responses: false,
             idle_timeout: Some(Duration::from_secs(75)),
             head_timeout: Some(Duration::from_secs(60)),
             body_timeout: Some(Duration::from_secs(60)),

@@ -83,6 +83,11 @@ impl Decoder {
         }
     }
 
+    /// Whether any byte of a chunked body's framing was consumed.
+    pub(crate) fn has_started(&self) -> bool {
+        matches!(self, Self::Chunked(c) if c.st != St::Size || c.digits > 0)
+    }
+
     /// Body bytes still expected, when the framing says (fixed length).
     pub(crate) fn remaining(&self) -> Option<u64> {
         match self {
@@ -142,6 +147,8 @@ enum St {
     ExtValToken,
     ExtQuoted,
     ExtQuotedEscape,
+    /// Just after a quoted value's closing quote: CR, `;` or BWS.
+    ExtQuotedEnd,
     /// After a value: BWS then `;`, or CR.
     ExtPostVal,
     /// CR seen at the end of the chunk-size line.
@@ -289,8 +296,8 @@ impl Chunked {
                 self.ext_len = 1;
                 St::SizeBws
             }
-            (St::Size | St::ExtName | St::ExtValToken | St::ExtPostVal, b'\r') => St::LineLf,
-            (St::Size | St::ExtName | St::ExtValToken | St::ExtPostVal, b'\n') => {
+            (St::Size | St::ExtName | St::ExtValToken | St::ExtQuotedEnd, b'\r') => St::LineLf,
+            (St::Size | St::ExtName | St::ExtValToken | St::ExtQuotedEnd, b'\n') => {
                 if !config.allow_bare_lf {
                     return Err(BareLf);
                 }
@@ -304,14 +311,16 @@ impl Chunked {
             (St::ExtPreName | St::ExtName, _) if is_tchar(b) => St::ExtName,
             (St::ExtName | St::ExtPostName, _) if ows => St::ExtPostName,
             (St::ExtName | St::ExtPostName, b'=') => St::ExtPreVal,
-            (St::ExtName | St::ExtPostName | St::ExtValToken | St::ExtPostVal, b';') => {
-                St::ExtPreName
-            }
+            (
+                St::ExtName | St::ExtPostName | St::ExtValToken | St::ExtPostVal | St::ExtQuotedEnd,
+                b';',
+            ) => St::ExtPreName,
             (St::ExtPreVal, _) if ows => St::ExtPreVal,
             (St::ExtPreVal, b'"') => St::ExtQuoted,
             (St::ExtPreVal | St::ExtValToken, _) if is_tchar(b) => St::ExtValToken,
-            (St::ExtValToken | St::ExtPostVal, _) if ows => St::ExtPostVal,
-            (St::ExtQuoted, b'"') => St::ExtPostVal,
+            // RFC 9112 §7.1.1: BWS only before `;` or `=`, never before CRLF.
+            (St::ExtValToken | St::ExtPostVal | St::ExtQuotedEnd, _) if ows => St::ExtPostVal,
+            (St::ExtQuoted, b'"') => St::ExtQuotedEnd,
             (St::ExtQuoted, b'\\') => St::ExtQuotedEscape,
             (St::ExtQuoted | St::ExtQuotedEscape, _) if is_field_vchar(b) => St::ExtQuoted,
             (St::LineLf, b'\n') => return Ok(self.line_done()),

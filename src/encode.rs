@@ -312,7 +312,14 @@ pub(crate) fn write_request_line(
     if !is_token(method.as_bytes()) {
         return Err(SendError::InvalidMethod);
     }
-    if target.is_empty() || !target.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+    // Visible ASCII only (no space, CR, LF, NUL: no request splitting); no
+    // fragment (RFC 9112 §3.2 forms carry none); `*` only for OPTIONS.
+    if target.is_empty()
+        || !target
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && b != b'#')
+        || (target == "*" && method != "OPTIONS")
+    {
         return Err(SendError::InvalidTarget);
     }
     out.put(method.as_bytes());

@@ -154,7 +154,9 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
     let mut saw_chunked = false;
     let mut saw_unknown = false;
     let mut final_is_chunked = false;
+    let mut any = false;
     while let Some(coding) = codings.next() {
+        any = true;
         let name = coding
             .split(|&b| b == b';')
             .next()
@@ -176,10 +178,16 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
         }
         final_is_chunked = is_chunked && codings.peek().is_none();
     }
+    if !any {
+        // `Transfer-Encoding = #transfer-coding` with no coding at all: the
+        // sender meant something, but nothing says what; refuse to guess.
+        return Err(RecvErrorKind::TransferEncodingNotChunked);
+    }
     if !final_is_chunked {
         // A request whose final coding is not chunked MUST be refused with
-        // 400; a response with such a coding is read until close.
-        return if is_request || saw_chunked {
+        // 400; a response with such a coding (`gzip`, or `chunked, gzip`)
+        // is read until close (rule 4).
+        return if is_request {
             Err(RecvErrorKind::TransferEncodingNotChunked)
         } else {
             Ok(BodyLength::UntilClose)

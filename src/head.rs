@@ -103,7 +103,9 @@ impl RequestHead {
     /// Whether the request offers a protocol upgrade (`Upgrade` field and
     /// the `upgrade` connection option, RFC 9110 §7.8).
     pub fn is_upgrade(&self) -> bool {
-        self.headers.known(Known::Upgrade).next().is_some()
+        // RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request.
+        self.version >= Version::Http11
+            && self.headers.known(Known::Upgrade).next().is_some()
             && self
                 .headers
                 .known_list(Known::Connection)

@@ -125,6 +125,11 @@ pub(crate) struct Machine {
     pub(crate) ours: HalfState,
     pub(crate) theirs: HalfState,
     pub(crate) latch: Latch,
+    /// The response of this exchange announced (or its sender decided)
+    /// that the connection closes: only then may the exchange end before
+    /// the request is complete. A client whose own request said close
+    /// still finishes sending it to a server that keeps reading.
+    pub(crate) response_closes: bool,
 }
 
 /// Which half carries the response (the server's own, the client's peer's).
@@ -140,6 +145,7 @@ impl Machine {
             ours: HalfState::Idle,
             theirs: HalfState::Idle,
             latch: Latch(None),
+            response_closes: false,
         }
     }
 
@@ -166,7 +172,7 @@ impl Machine {
     }
 
     /// Whether the exchange is over: the response is done and either the
-    /// request is done too or the latch already says close.
+    /// request is done too or the response said the connection closes.
     pub(crate) fn exchange_over(&self, response: Half) -> bool {
         let request = match response {
             Half::Ours => Half::Theirs,
@@ -175,12 +181,14 @@ impl Machine {
         self.get(response) == HalfState::Done
             && (self.get(request) == HalfState::Done
                 || (self.latch.is_close()
+                    && self.response_closes
                     && matches!(self.get(request), HalfState::Body | HalfState::Idle)))
     }
 
     /// Ends the exchange: both halves move on per the latch.
     pub(crate) fn end_cycle(&mut self) -> Persist {
         let keep_alive = !self.latch.is_close();
+        self.response_closes = false;
         for half in [Half::Ours, Half::Theirs] {
             let ok = self.apply(half, Input::CycleEnd { keep_alive });
             debug_assert!(ok, "cycle end from {:?}", self.get(half));
@@ -220,6 +228,11 @@ mod tests {
         m.theirs = Body;
         assert!(!m.exchange_over(Half::Ours));
         m.latch.close(CloseReason::UnreadBody);
+        assert!(
+            !m.exchange_over(Half::Ours),
+            "the response did not say close"
+        );
+        m.response_closes = true;
         assert!(m.exchange_over(Half::Ours));
         assert_eq!(m.end_cycle(), Persist::Close(CloseReason::UnreadBody));
         assert_eq!((m.ours, m.theirs), (MustClose, MustClose));

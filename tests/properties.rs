@@ -988,18 +988,28 @@ fn deliberate_refusal(is_request: bool, f: &[(String, String)]) -> bool {
             .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
     // chunked applied twice, or with parameters (RFC 9112 §6.1: "A sender
     // MUST NOT apply the chunked transfer coding more than once"; §7.1
-    // defines no parameters), or chunked not final in a response: refused
-    // as request smuggling vectors rather than read until close.
+    // defines no parameters): refused as smuggling vectors rather than
+    // read until close. (chunked not final in a *response* is read until
+    // close, as rule 4 says; in a request it is a 400 either way.)
     let chunked_count = codings.iter().filter(|c| chunked_at(c)).count();
     let chunked_with_params = codings
         .iter()
         .any(|c| chunked_at(c) && !c.eq_ignore_ascii_case("chunked"));
-    let chunked_not_final = chunked_count > 0
+    let chunked_not_final = is_request
+        && chunked_count > 0
         && !codings
             .last()
             .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
-    let _ = is_request;
-    unknown_before_chunked || chunked_count > 1 || chunked_with_params || chunked_not_final
+    // A Transfer-Encoding field with no coding at all (`#transfer-coding`
+    // allows an empty list, but it can only be a mistake or an attack).
+    let empty_te = codings.is_empty()
+        && f.iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
+    unknown_before_chunked
+        || chunked_count > 1
+        || chunked_with_params
+        || chunked_not_final
+        || empty_te
 }
 
 /// RFC 9112 §9.3, from its text, for one exchange: "If the 'close'

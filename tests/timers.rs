@@ -627,6 +627,8 @@ proptest! {
                     if let Some(d) = conn.poll_timeout() {
                         prop_assert!(d > now, "deadline {:?} not after now {:?}", d, now);
                     }
+                    // An exchange that ended before the timer is reported first.
+                    while let Ok(keepalive::Recv::Event(keepalive::Event::Cycle(_))) = conn.poll_event() {}
                     let persist = conn.persist();
                     for kind in fired.iter() {
                         let ok = match kind {

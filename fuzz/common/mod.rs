@@ -356,6 +356,12 @@ impl Fed {
             Peer::Server { .. } => Role::Server,
             Peer::Client(_) => Role::Client,
         };
+        // The input is a recorded server stream: every response is buffered
+        // before the request it answers is sent, which a live client would
+        // rightly refuse as stale (RFC 9112 §6.3). Replay mode accepts it.
+        let mut config = config.clone();
+        config.replay_buffered_responses |= role == Role::Client;
+        let config = &config;
         let mut f = Self {
             conn: Connection::new(role, config.clone()),
             watch: Watch::new(role, config),

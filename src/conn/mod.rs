@@ -278,6 +278,16 @@ impl Connection {
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::ExpectContinue);
+        if verdict.is_keep_alive()
+            && self.role == Role::Client
+            && !self.config.replay_buffered_responses
+            && !self.is_blank(&self.buf)
+        {
+            // RFC 9112 §6.3: bytes after a complete response, with no
+            // request outstanding, MUST NOT be taken as the next response
+            // (cache poisoning): the connection is not reusable.
+            self.stale = true;
+        }
         if verdict.is_keep_alive() {
             if self.role == Role::Server && self.buf.iter().any(|&b| b != b'\r' && b != b'\n') {
                 // A pipelined head has already started.
@@ -290,6 +300,12 @@ impl Connection {
             self.timers
                 .arm(TimerKind::Linger, self.config.linger_timeout);
         }
+    }
+
+    /// Whether `bytes` hold nothing but the empty lines allowed between
+    /// messages.
+    fn is_blank(&self, bytes: &[u8]) -> bool {
+        bytes.iter().all(|&b| b == b'\r' || b == b'\n')
     }
 
     /// Counts an exchange; the one that reaches `max_requests` is the last.
@@ -347,6 +363,7 @@ impl Connection {
         self.role == Role::Client
             && self.error.is_none()
             && !self.stale
+            && (self.config.replay_buffered_responses || self.is_blank(&self.buf))
             && !self.eof
             && self.machine.ours == HalfState::Idle
             && self.machine.theirs == HalfState::Idle
@@ -359,6 +376,11 @@ impl Connection {
     }
 
     fn check_sending(&self) -> Result<(), SendError> {
+        if self.role == Role::Client && self.error.is_some() {
+            // The server's bytes broke the protocol: nothing it will read
+            // can be trusted to line up any more.
+            return Err(SendError::ConnectionClosed);
+        }
         match self.machine.ours {
             HalfState::Body => Ok(()),
             HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error => {

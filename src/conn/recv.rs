@@ -21,18 +21,23 @@ impl Connection {
     /// Appends received bytes. Nothing is parsed until
     /// [`poll_event`](Self::poll_event).
     ///
-    /// Once the connection has decided to close (or failed), received bytes
+    /// Once the connection has decided to close (or failed), or has handed
+    /// its bytes to a new protocol with [`Event::Switched`], received bytes
     /// are discarded: nothing will read them, and a peer must not be able
-    /// to make a closing connection hold memory.
+    /// to make such a connection hold memory.
     pub fn receive(&mut self, bytes: &[u8]) {
-        if matches!(
-            self.machine.theirs,
-            HalfState::MustClose | HalfState::Error | HalfState::Closed
-        ) {
+        let switched_and_handed_over =
+            self.machine.theirs == HalfState::Switched && self.switch.is_none();
+        if switched_and_handed_over
+            || matches!(
+                self.machine.theirs,
+                HalfState::MustClose | HalfState::Error | HalfState::Closed
+            )
+        {
             return;
         }
         if self.role == Role::Client && !bytes.is_empty() {
-            if self.machine.ours == HalfState::Idle {
+            if self.machine.ours == HalfState::Idle && !self.config.replay_buffered_responses {
                 if bytes.iter().any(|&b| b != b'\r' && b != b'\n') {
                     // Nothing was asked: a server talking now is answering
                     // nobody (or closing a stale connection).
@@ -59,7 +64,8 @@ impl Connection {
         self.eof = true;
         // Half-close: a complete request is still answered, but the
         // connection will not carry another (RFC 9112 §9.6).
-        if self.machine.theirs == HalfState::Done {
+        if self.machine.theirs == HalfState::Done && self.is_blank(&self.buf) {
+            // Pipelined requests already received are still answered.
             self.machine.latch.close(CloseReason::PeerClosed);
         }
     }
@@ -73,11 +79,12 @@ impl Connection {
     /// the same error (a server may still send one response, see
     /// [`send_response`](Self::send_response)).
     pub fn poll_event(&mut self) -> Result<Recv, RecvError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
+        // An exchange that ended before a later failure is reported first.
         if let Some(verdict) = self.cycle.take() {
             return Ok(Recv::Event(Event::Cycle(verdict)));
+        }
+        if let Some(e) = self.error {
+            return Err(e);
         }
         self.poll_inner().map_err(|kind| self.fail(kind))
     }
@@ -217,13 +224,17 @@ impl Connection {
             return Ok(Recv::Event(Event::Informational(head)));
         }
         self.note_keep_alive_hint(head.headers());
-        let latch = &mut self.machine.latch;
-        latch.close_if(framing_verdict(&framing));
-        latch.close_if(message_verdict(
+        let says_close = framing_verdict(&framing).or(message_verdict(
             Role::Server,
             head.version(),
             head.headers().known(Known::Connection),
         ));
+        // Framing first, then the Connection field: the order the server
+        // applied them in, so both sides record the same first reason.
+        let latch = &mut self.machine.latch;
+        latch.close_if(framing_verdict(&framing));
+        latch.close_if(says_close);
+        self.machine.response_closes = says_close.is_some();
         if let Some(kind) = framing.switch {
             self.switch = Some(kind);
             self.machine.apply(Half::Theirs, Input::Switch);
@@ -281,7 +292,7 @@ impl Connection {
                 self.machine.apply(Half::Theirs, Input::End);
                 self.scanner = HeadScanner::default();
                 self.timers.disarm(TimerKind::BodyProgress);
-                if self.eof && self.role == Role::Server {
+                if self.eof && self.role == Role::Server && self.is_blank(&self.buf) {
                     self.machine.latch.close(CloseReason::PeerClosed);
                 }
                 self.maybe_end_cycle();
@@ -297,6 +308,7 @@ impl Connection {
             && self.exchange.expect_continue
             && !self.exchange.sent_continue
             && self.body_received == 0
+            && !self.decoder.has_started()
             && self.buf.is_empty()
     }
 }

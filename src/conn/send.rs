@@ -30,7 +30,8 @@ impl Connection {
         {
             return Err(SendError::InvalidState);
         }
-        if self.stale || self.eof {
+        let leftover = !self.config.replay_buffered_responses && !self.is_blank(&self.buf);
+        if self.stale || self.eof || leftover {
             // Bytes or EOF from the server while no request was
             // outstanding: stale connection, not safe to reuse.
             return Err(SendError::NotReusable);
@@ -43,7 +44,8 @@ impl Connection {
         let result = (|| {
             write_request_line(out, req.method, req.target, req.version)?;
             let facts = write_fields(out, req.headers)?;
-            if req.version == Version::Http11 && facts.host_count != 1 {
+            // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never two.
+            if facts.host_count > 1 || (req.version == Version::Http11 && facts.host_count != 1) {
                 return Err(SendError::InvalidHost);
             }
             if facts.transfer_encoding && req.version == Version::Http10 {
@@ -135,8 +137,8 @@ impl Connection {
         } else {
             None
         };
-        if (interim && (ex.version == Version::Http10 || after_error))
-            || (status == 101 && (!ex.upgrade_offered || after_error))
+        if ((100..200).contains(&status) && (ex.version == Version::Http10 || after_error))
+            || (status == 101 && !ex.upgrade_offered)
         {
             // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; a 101 only
             // answers an Upgrade offer.
@@ -163,6 +165,10 @@ impl Connection {
         let result = (|| {
             write_status_line(out, status, resp.reason)?;
             let facts = write_fields(out, resp.headers)?;
+            if status == 101 && !facts.upgrade {
+                // RFC 9110 §7.8: a 101 MUST name the protocol it switches to.
+                return Err(SendError::InvalidStatus);
+            }
             let no_body = interim || status == 204 || status == 304 || ex.method == Method::Head;
             // RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or
             // Transfer-Encoding in 1xx, 204, or 2xx to CONNECT; no
@@ -185,6 +191,11 @@ impl Connection {
                 BodyLength::Chunked
             } else if let Some(n) = facts.content_length {
                 BodyLength::Fixed(n)
+            } else if status == 205 {
+                // RFC 9110 §15.3.6: no content in a 205; say so with a
+                // zero length rather than leave the body open.
+                put_field(out, "Content-Length", "0");
+                BodyLength::Fixed(0)
             } else if ex.version == Version::Http11 && !after_error {
                 put_field(out, "Transfer-Encoding", "chunked");
                 BodyLength::Chunked
@@ -235,6 +246,8 @@ impl Connection {
             return Ok(());
         }
         self.machine.latch = latch;
+        // Whenever the latch says close, the head just written says so too.
+        self.machine.response_closes = latch.is_close();
         if let Some(kind) = switch {
             self.switch = Some(kind);
             self.machine.apply(Half::Ours, Input::Switch);
@@ -251,6 +264,10 @@ impl Connection {
     /// framed as the head decided.
     pub fn send_data(&mut self, data: Bytes, out: &mut SendBuf) -> Result<(), SendError> {
         self.check_sending()?;
+        if !data.is_empty() {
+            // The body is on its way: no more waiting for 100 Continue.
+            self.timers.disarm(TimerKind::ExpectContinue);
+        }
         self.encoder.data(data, out)
     }
 
@@ -263,6 +280,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.check_sending()?;
         self.encoder.end(trailers, out)?;
+        self.timers.disarm(TimerKind::ExpectContinue);
         self.machine.apply(Half::Ours, Input::End);
         if self.machine.theirs == HalfState::Error {
             // The error response is out; only lingering remains.
@@ -279,6 +297,7 @@ impl Connection {
                 .is_some_and(|r| r <= self.config.drain_budget);
             if !within_budget {
                 self.machine.latch.close(CloseReason::UnreadBody);
+                self.machine.response_closes = true;
             }
         }
         self.maybe_end_cycle();

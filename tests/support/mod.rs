@@ -306,8 +306,14 @@ impl Feeder {
             Script::Server(_) => Role::Server,
             Script::Client(_) => Role::Client,
         };
+        // A client row's input is a recorded server stream: every response
+        // is buffered before the request it answers is sent. A live client
+        // rightly refuses that as stale (RFC 9112 §6.3, tested in
+        // tests/timers.rs); replay mode accepts it.
+        let mut config = config.clone();
+        config.replay_buffered_responses |= role == Role::Client;
         let mut f = Self {
-            conn: Connection::new(role, config.clone()),
+            conn: Connection::new(role, config),
             script: script.clone(),
             next_request: 0,
             out: SendBuf::new(),
