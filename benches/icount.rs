@@ -19,9 +19,16 @@ use common::{connection, drain_corpus, httparse_drain, CORPORA};
 use keepalive::SendBuf;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let (name, side, n) = match &args[..] {
-        [name, side, n] => (name.as_str(), side.as_str(), n.parse().expect("message count")),
+        [name, side, n] => (
+            name.as_str(),
+            side.as_str(),
+            n.parse().expect("message count"),
+        ),
         _ => {
             // `cargo bench`: exercise every loop once.
             for c in &CORPORA {
@@ -35,7 +42,10 @@ fn main() {
 }
 
 fn run(name: &str, side: &str, n: usize) {
-    let corpus = CORPORA.iter().find(|c| c.name == name).expect("corpus name");
+    let corpus = CORPORA
+        .iter()
+        .find(|c| c.name == name)
+        .expect("corpus name");
     let stream = corpus.stream(n);
     match side {
         "keepalive" => {
