@@ -234,3 +234,100 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
         acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
     })
 }
+
+/// A response about to be sent, and the request it answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing {
+    pub(crate) status: u16,
+    pub(crate) request_method: &'static [u8],
+    pub(crate) request_version: Version,
+    pub(crate) upgrade_offered: bool,
+    /// The request could not be read (a `RecvError`): this is the error
+    /// response, and the connection closes after it.
+    pub(crate) after_error: bool,
+    /// The caller's `Content-Length`, `Transfer-Encoding: …, chunked` and
+    /// `Upgrade` fields.
+    pub(crate) content_length: Option<u64>,
+    pub(crate) chunked: bool,
+    pub(crate) upgrade_field: bool,
+}
+
+/// How a sent response is framed, and what the machine adds for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SendFraming {
+    pub(crate) length: BodyLength,
+    /// A framing field the machine appends (`Transfer-Encoding: chunked`
+    /// or `Content-Length: 0`).
+    pub(crate) add: Option<(&'static str, &'static str)>,
+    pub(crate) switch: Option<SwitchKind>,
+    pub(crate) interim: bool,
+}
+
+/// The sender's side of RFC 9112 §6 and RFC 9110 §8.6, §15: how a server
+/// frames its response, or why it may not send it. The mirror of
+/// [`body_length`]: what this decides, the peer's `body_length` reads back.
+pub(crate) fn response_framing(r: Outgoing) -> Result<SendFraming, crate::SendError> {
+    use crate::SendError::{InvalidContentLength, InvalidStatus, InvalidTransferEncoding};
+    let status = r.status;
+    let informational = (100..200).contains(&status);
+    let interim = informational && status != 101;
+    // RFC 9110 §15.2: "A server MUST NOT send a 1xx response to an
+    // HTTP/1.0 client"; §7.8: a 101 answers an Upgrade offer and "MUST
+    // send an Upgrade header field". An error response never switches.
+    if informational && (r.request_version == Version::Http10 || r.after_error) {
+        return Err(InvalidStatus);
+    }
+    if status == 101 && (!r.upgrade_offered || !r.upgrade_field) {
+        return Err(InvalidStatus);
+    }
+    let switch = if status == 101 {
+        Some(SwitchKind::Upgrade)
+    } else if r.request_method == b"CONNECT" && (200..300).contains(&status) && !r.after_error {
+        Some(SwitchKind::Connect)
+    } else {
+        None
+    };
+    // RFC 9110 §8.6 and RFC 9112 §6.1: no Content-Length or
+    // Transfer-Encoding in a 1xx, a 204 or a 2xx to CONNECT; nor
+    // Transfer-Encoding in a 304, nor toward an HTTP/1.0 client.
+    let no_framing_fields = informational || status == 204 || switch == Some(SwitchKind::Connect);
+    if no_framing_fields && r.content_length.is_some() {
+        return Err(InvalidContentLength);
+    }
+    if r.chunked
+        && (no_framing_fields
+            || status == 304
+            || (r.request_version == Version::Http10 && !r.after_error))
+    {
+        return Err(InvalidTransferEncoding);
+    }
+    let plain = |length| SendFraming {
+        length,
+        add: None,
+        switch,
+        interim,
+    };
+    // Rule 1 from the sender's side: HEAD, 1xx, 204, 304 carry no body,
+    // whatever their fields say; neither does a switching response.
+    if interim || status == 204 || status == 304 || r.request_method == b"HEAD" || switch.is_some()
+    {
+        return Ok(plain(BodyLength::Empty));
+    }
+    Ok(match (r.chunked, r.content_length) {
+        (true, _) => plain(BodyLength::Chunked),
+        (false, Some(n)) => plain(BodyLength::Fixed(n)),
+        // RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205
+        // response": say so with a zero length.
+        (false, None) if status == 205 => SendFraming {
+            add: Some(("Content-Length", "0")),
+            ..plain(BodyLength::Fixed(0))
+        },
+        // No length given: chunked toward HTTP/1.1 ...
+        (false, None) if r.request_version == Version::Http11 && !r.after_error => SendFraming {
+            add: Some(("Transfer-Encoding", "chunked")),
+            ..plain(BodyLength::Chunked)
+        },
+        // ... and close-delimited toward HTTP/1.0 (or after an error).
+        (false, None) => plain(BodyLength::UntilClose),
+    })
+}

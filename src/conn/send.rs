@@ -8,7 +8,7 @@ use crate::encode::{
 };
 use crate::error::SendError;
 use crate::event::Role;
-use crate::framing::{BodyLength, SwitchKind};
+use crate::framing::{response_framing, BodyLength, Outgoing};
 use crate::head::{Request, Response, Version};
 use crate::headers::Header;
 use crate::persist::{early_response_verdict, message_verdict, CloseReason};
@@ -127,26 +127,6 @@ impl Connection {
         let status = resp.status;
         let request_done = self.machine.theirs == HalfState::Done;
         let ex = self.exchange;
-        let interim = (100..200).contains(&status) && status != 101;
-        let switch = if after_error {
-            None
-        } else if status == 101 {
-            Some(SwitchKind::Upgrade)
-        } else if ex.method == Method::Connect && (200..300).contains(&status) {
-            Some(SwitchKind::Connect)
-        } else {
-            None
-        };
-        if ((100..200).contains(&status) && (ex.version == Version::Http10 || after_error))
-            || (status == 101 && !ex.upgrade_offered)
-        {
-            // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; a 101 only
-            // answers an Upgrade offer.
-            return Err(SendError::InvalidStatus);
-        }
-        if switch.is_some() && !request_done {
-            return Err(SendError::InvalidState);
-        }
         let advertise = self.config.advertise_keep_alive && !facts_has_keep_alive(resp.headers);
         // An early response (request body still arriving) keeps the
         // connection only if the rest can be drained; decided here, not at
@@ -165,46 +145,28 @@ impl Connection {
         let result = (|| {
             write_status_line(out, status, resp.reason)?;
             let facts = write_fields(out, resp.headers)?;
-            if status == 101 && !facts.upgrade {
-                // RFC 9110 §7.8: a 101 MUST name the protocol it switches to.
-                return Err(SendError::InvalidStatus);
+            let framing = response_framing(Outgoing {
+                status,
+                request_method: ex.method.as_bytes(),
+                request_version: ex.version,
+                upgrade_offered: ex.upgrade_offered,
+                after_error,
+                content_length: facts.content_length,
+                chunked: facts.transfer_encoding,
+                upgrade_field: facts.upgrade,
+            })?;
+            if framing.switch.is_some() && !request_done {
+                // Switch only once the request is complete: what follows
+                // it belongs to the new protocol.
+                return Err(SendError::InvalidState);
             }
-            let no_body = interim || status == 204 || status == 304 || ex.method == Method::Head;
-            // RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or
-            // Transfer-Encoding in 1xx, 204, or 2xx to CONNECT; no
-            // Transfer-Encoding in 304 either.
-            let cl_forbidden = (100..200).contains(&status)
-                || status == 204
-                || switch == Some(SwitchKind::Connect);
-            if cl_forbidden && facts.content_length.is_some() {
-                return Err(SendError::InvalidContentLength);
+            if let Some((name, value)) = framing.add {
+                put_field(out, name, value);
             }
-            if (cl_forbidden || status == 304) && facts.transfer_encoding {
-                return Err(SendError::InvalidTransferEncoding);
-            }
-            if facts.transfer_encoding && ex.version == Version::Http10 && !after_error {
-                return Err(SendError::InvalidTransferEncoding);
-            }
-            let length = if no_body || switch.is_some() {
-                BodyLength::Empty
-            } else if facts.transfer_encoding {
-                BodyLength::Chunked
-            } else if let Some(n) = facts.content_length {
-                BodyLength::Fixed(n)
-            } else if status == 205 {
-                // RFC 9110 §15.3.6: no content in a 205; say so with a
-                // zero length rather than leave the body open.
-                put_field(out, "Content-Length", "0");
-                BodyLength::Fixed(0)
-            } else if ex.version == Version::Http11 && !after_error {
-                put_field(out, "Transfer-Encoding", "chunked");
-                BodyLength::Chunked
-            } else {
-                BodyLength::UntilClose
-            };
+            let (length, interim, switch) = (framing.length, framing.interim, framing.switch);
             if interim {
                 out.put(b"\r\n");
-                return Ok(length);
+                return Ok((length, interim, switch));
             }
             if switch.is_some() {
                 latch.close(CloseReason::Switched);
@@ -238,9 +200,9 @@ impl Connection {
                 }
             }
             out.put(b"\r\n");
-            Ok(length)
+            Ok((length, interim, switch))
         })();
-        let length = result.inspect_err(|_| out.rollback(mark))?;
+        let (length, interim, switch) = result.inspect_err(|_| out.rollback(mark))?;
         if interim {
             self.exchange.sent_continue |= status == 100;
             return Ok(());
