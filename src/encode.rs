@@ -339,6 +339,12 @@ pub(crate) fn write_status_line(
     if !(100..=999).contains(&status) {
         return Err(SendError::InvalidStatus);
     }
+    if reason.is_empty() {
+        if let Some(line) = common_status_line(status) {
+            out.put(line);
+            return Ok(());
+        }
+    }
     let reason = if reason.is_empty() {
         // The table's phrases are valid: only a caller's is checked.
         canonical_reason(status)
@@ -357,6 +363,25 @@ pub(crate) fn write_status_line(
     out.put(reason.as_bytes());
     out.put(b"\r\n");
     Ok(())
+}
+
+/// Whole status lines for the statuses most responses carry, written in
+/// one copy: every response pays for its status line.
+fn common_status_line(status: u16) -> Option<&'static [u8]> {
+    Some(match status {
+        100 => b"HTTP/1.1 100 Continue\r\n",
+        200 => b"HTTP/1.1 200 OK\r\n",
+        201 => b"HTTP/1.1 201 Created\r\n",
+        204 => b"HTTP/1.1 204 No Content\r\n",
+        206 => b"HTTP/1.1 206 Partial Content\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        302 => b"HTTP/1.1 302 Found\r\n",
+        304 => b"HTTP/1.1 304 Not Modified\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        500 => b"HTTP/1.1 500 Internal Server Error\r\n",
+        _ => return None,
+    })
 }
 
 /// The canonical reason phrase (RFC 9110 §15), or `""` for an unknown code.
@@ -495,4 +520,19 @@ pub(crate) fn put_field(out: &mut SendBuf, name: &str, value: &str) {
     out.put(b": ");
     out.put(value.as_bytes());
     out.put(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_status_lines_match_the_general_path() {
+        for status in 100..=599 {
+            if let Some(line) = common_status_line(status) {
+                let expect = format!("HTTP/1.1 {status} {}\r\n", canonical_reason(status));
+                assert_eq!(line, expect.as_bytes());
+            }
+        }
+    }
 }
