@@ -111,16 +111,39 @@ pub(crate) fn message_verdict<'a>(
     }
 }
 
-/// RFC 9110 §10.1.1: a server sending its final response while a request
-/// body announced with `Expect: 100-continue` has not arrived, and without
-/// having sent `100 Continue`, cannot know whether the client will still
-/// send that body: only closing leaves no doubt about what follows.
-pub(crate) fn early_response_verdict(
-    expect_continue: bool,
-    sent_continue: bool,
-    request_done: bool,
+/// Where the request stands when a server sends its final response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EarlyResponse {
+    pub(crate) expect_continue: bool,
+    pub(crate) sent_continue: bool,
+    pub(crate) request_done: bool,
+    /// The rest of the request body is known and within `drain_budget`.
+    pub(crate) drainable: bool,
+}
+
+/// RFC 9112 §9.3/§9.6 for a final response this server sends, in the
+/// order the client will apply them on receipt (framing first, then the
+/// `Connection` field), so both sides record the same first reason:
+///
+/// - a body delimited by close (no length toward HTTP/1.0);
+/// - an early response: RFC 9110 §10.1.1, the client that sent
+///   `Expect: 100-continue` and got no `100` may never send the body it
+///   announced, so only closing leaves no doubt about what follows; and a
+///   remainder that cannot be drained (unknown length or over budget);
+/// - the caller's own `Connection: close`.
+pub(crate) fn sent_response_verdict<'a>(
+    length: BodyLength,
+    early: EarlyResponse,
+    connection: impl Iterator<Item = &'a [u8]>,
 ) -> Option<CloseReason> {
-    (expect_continue && !sent_continue && !request_done).then_some(CloseReason::UnreadBody)
+    if length == BodyLength::UntilClose {
+        return Some(CloseReason::UntilCloseBody);
+    }
+    let unanswered_expect = early.expect_continue && !early.sent_continue;
+    if !early.request_done && (unanswered_expect || !early.drainable) {
+        return Some(CloseReason::UnreadBody);
+    }
+    message_verdict(Role::Server, Version::Http11, connection)
 }
 
 /// What a message's framing says about persistence (RFC 9112 §6.1, §6.3).

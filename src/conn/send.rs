@@ -11,7 +11,7 @@ use crate::event::Role;
 use crate::framing::{response_framing, BodyLength, Outgoing};
 use crate::head::{Request, Response, Version};
 use crate::headers::Header;
-use crate::persist::{early_response_verdict, message_verdict, CloseReason};
+use crate::persist::{message_verdict, sent_response_verdict, CloseReason, EarlyResponse};
 use crate::state::{Half, HalfState, Input};
 use crate::timer::TimerKind;
 
@@ -171,23 +171,21 @@ impl Connection {
             if switch.is_some() {
                 latch.close(CloseReason::Switched);
             } else {
-                if length == BodyLength::UntilClose {
-                    latch.close(CloseReason::UntilCloseBody);
-                }
-                latch.close_if(early_response_verdict(
-                    ex.expect_continue,
-                    ex.sent_continue,
-                    request_done,
-                ));
-                if !drainable {
-                    latch.close(CloseReason::UnreadBody);
-                }
                 let connection = resp
                     .headers
                     .iter()
                     .filter(|h| h.is("connection"))
                     .map(|h| h.value);
-                latch.close_if(message_verdict(Role::Server, Version::Http11, connection));
+                latch.close_if(sent_response_verdict(
+                    length,
+                    EarlyResponse {
+                        expect_continue: ex.expect_continue,
+                        sent_continue: ex.sent_continue,
+                        request_done,
+                        drainable,
+                    },
+                    connection,
+                ));
                 if latch.is_close() && !facts.connection_close {
                     put_field(out, "Connection", "close");
                 } else if !latch.is_close() {
