@@ -436,21 +436,85 @@ static PATH_QUERY_CHARS: [bool; 256] = byte_table(PATH_QUERY);
 /// `unreserved / sub-delims` (RFC 3986 §3.2.2 reg-name), without `%HH`.
 static REG_NAME_CHARS: [bool; 256] = byte_table(REG_NAME);
 
+/// The inside of `IP-literal = "[" ( IPv6address / IPvFuture ) "]"`
+/// (RFC 3986 §3.2.2).
+fn valid_ip_literal(s: &[u8]) -> bool {
+    if let [b'v' | b'V', rest @ ..] = s {
+        // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+        let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+            return false;
+        };
+        let (ver, tail) = (&rest[..dot], &rest[dot + 1..]);
+        return !ver.is_empty()
+            && ver.iter().all(u8::is_ascii_hexdigit)
+            && !tail.is_empty()
+            && tail
+                .iter()
+                .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':');
+    }
+    valid_ipv6(s)
+}
+
+/// `IPv6address` (RFC 3986 §3.2.2): eight 16-bit hex groups, a run of
+/// zero groups shortened to `::` at most once, the last two groups
+/// optionally written as an IPv4 address.
+fn valid_ipv6(s: &[u8]) -> bool {
+    let (head, tail, elided) = match s.windows(2).position(|w| w == b"::") {
+        Some(i) => (&s[..i], &s[i + 2..], true),
+        None => (s, &b""[..], false),
+    };
+    // Groups on each side; an empty side of `::` has none.
+    let split = |part: &[u8]| -> Option<Vec<Vec<u8>>> {
+        if part.is_empty() {
+            return Some(Vec::new());
+        }
+        Some(part.split(|&b| b == b':').map(<[u8]>::to_vec).collect())
+    };
+    let (Some(mut groups), Some(right)) = (split(head), split(tail)) else {
+        return false;
+    };
+    groups.extend(right);
+    let mut count = 0;
+    let last = groups.len().saturating_sub(1);
+    for (i, g) in groups.iter().enumerate() {
+        if i == last && g.contains(&b'.') {
+            if !valid_ipv4(g) {
+                return false;
+            }
+            count += 2;
+        } else if (1..=4).contains(&g.len()) && g.iter().all(u8::is_ascii_hexdigit) {
+            count += 1;
+        } else {
+            return false;
+        }
+    }
+    if elided {
+        count <= 7
+    } else {
+        count == 8
+    }
+}
+
+/// `IPv4address`: four decimal octets, 0–255, no leading zeros beyond one
+/// digit (RFC 3986 `dec-octet`).
+fn valid_ipv4(s: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = s.split(|&b| b == b'.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            matches!(p.len(), 1..=3)
+                && p.iter().all(u8::is_ascii_digit)
+                && (p.len() == 1 || p[0] != b'0')
+                && crate::framing::parse_decimal(p).is_some_and(|n| n <= 255)
+        })
+}
+
 /// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
 pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix(b"[") {
         let Some(close) = rest.iter().position(|&b| b == b']') else {
             return false;
         };
-        let literal = &rest[..close];
-        if literal.is_empty()
-            || !literal.iter().all(|&b| {
-                b.is_ascii_hexdigit()
-                    || matches!(b, b':' | b'.')
-                    || is_unreserved(b)
-                    || is_sub_delim(b)
-            })
-        {
+        if !valid_ip_literal(&rest[..close]) {
             return false;
         }
         match &rest[close + 1..] {
@@ -596,6 +660,29 @@ mod tests {
     fn authority_syntax() {
         assert!(valid_authority(b"example.com:443", true));
         assert!(valid_authority(b"[::1]:8080", true));
+        for ok in [
+            "[::1]",
+            "[::]",
+            "[2001:db8::8:800:200c:417a]",
+            "[1:2:3:4:5:6:7:8]",
+            "[::ffff:192.0.2.1]",
+            "[v1.x:y]",
+        ] {
+            assert!(valid_authority(ok.as_bytes(), false), "{ok}");
+        }
+        for bad in [
+            "[zz]",
+            "[1:2:3:4:5:6:7:8:9]",
+            "[1::2::3]",
+            "[12345::]",
+            "[::256.0.0.1]",
+            "[::1.2.3]",
+            "[v.x]",
+            "[]",
+            "[::01.2.3.4]",
+        ] {
+            assert!(!valid_authority(bad.as_bytes(), false), "{bad}");
+        }
         assert!(!valid_authority(b"example.com", true));
         assert!(valid_authority(b"example.com", false));
         assert!(valid_authority(b"", false));
