@@ -463,29 +463,30 @@ fn valid_ipv6(s: &[u8]) -> bool {
         Some(i) => (&s[..i], &s[i + 2..], true),
         None => (s, &b""[..], false),
     };
-    // Groups on each side; an empty side of `::` has none.
-    let split = |part: &[u8]| -> Option<Vec<Vec<u8>>> {
-        if part.is_empty() {
-            return Some(Vec::new());
-        }
-        Some(part.split(|&b| b == b':').map(<[u8]>::to_vec).collect())
+    // Only the very last group may be an IPv4 address; an empty side of
+    // `::` has no groups.
+    let sides = if elided {
+        [(head, false), (tail, true)]
+    } else {
+        [(head, true), (&b""[..], false)]
     };
-    let (Some(mut groups), Some(right)) = (split(head), split(tail)) else {
-        return false;
-    };
-    groups.extend(right);
     let mut count = 0;
-    let last = groups.len().saturating_sub(1);
-    for (i, g) in groups.iter().enumerate() {
-        if i == last && g.contains(&b'.') {
-            if !valid_ipv4(g) {
+    for (side, holds_last) in sides {
+        if side.is_empty() {
+            continue;
+        }
+        let n = side.split(|&b| b == b':').count();
+        for (i, g) in side.split(|&b| b == b':').enumerate() {
+            if holds_last && i + 1 == n && g.contains(&b'.') {
+                if !valid_ipv4(g) {
+                    return false;
+                }
+                count += 2;
+            } else if (1..=4).contains(&g.len()) && g.iter().all(u8::is_ascii_hexdigit) {
+                count += 1;
+            } else {
                 return false;
             }
-            count += 2;
-        } else if (1..=4).contains(&g.len()) && g.iter().all(u8::is_ascii_hexdigit) {
-            count += 1;
-        } else {
-            return false;
         }
     }
     if elided {
@@ -498,9 +499,8 @@ fn valid_ipv6(s: &[u8]) -> bool {
 /// `IPv4address`: four decimal octets, 0–255, no leading zeros beyond one
 /// digit (RFC 3986 `dec-octet`).
 fn valid_ipv4(s: &[u8]) -> bool {
-    let parts: Vec<&[u8]> = s.split(|&b| b == b'.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
+    s.split(|&b| b == b'.').count() == 4
+        && s.split(|&b| b == b'.').all(|p| {
             matches!(p.len(), 1..=3)
                 && p.iter().all(u8::is_ascii_digit)
                 && (p.len() == 1 || p[0] != b'0')
