@@ -246,6 +246,16 @@ pub(crate) fn write_fields(
     Ok(facts)
 }
 
+/// The values of the `Connection` fields a caller is sending.
+pub(crate) fn connection_values<'a>(
+    headers: &'a [Header<'a>],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    headers
+        .iter()
+        .filter(|h| h.is("connection"))
+        .map(|h| h.value)
+}
+
 /// A field name must be a token; a value must hold no CR, LF, NUL or other
 /// control, and no leading or trailing whitespace (a recipient would strip
 /// it, so the peer would see something else than was sent).

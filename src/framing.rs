@@ -40,6 +40,8 @@ pub(crate) struct Framing {
     pub(crate) conflicting: bool,
     /// After this head the connection leaves HTTP/1.1.
     pub(crate) switch: Option<SwitchKind>,
+    /// A 1xx other than 101: the final response is still to come.
+    pub(crate) interim: bool,
 }
 
 impl Framing {
@@ -48,6 +50,7 @@ impl Framing {
             length,
             conflicting: false,
             switch: None,
+            interim: false,
         }
     }
 }
@@ -92,6 +95,14 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
                     ..Framing::plain(BodyLength::Empty)
                 });
             }
+            // Rule 1, interim responses: no body, and a final response
+            // follows (RFC 9110 §15.2).
+            if (100..200).contains(&status) {
+                return Ok(Framing {
+                    interim: true,
+                    ..Framing::plain(BodyLength::Empty)
+                });
+            }
             // Rule 2 (checked first so a 204 to CONNECT also opens the
             // tunnel, as the sending side decides; RFC 9110 §9.3.6 says any
             // 2xx): a 2xx answer to CONNECT turns into a tunnel right after
@@ -102,11 +113,7 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
                     ..Framing::plain(BodyLength::Empty)
                 });
             }
-            if request_method == b"HEAD"
-                || (100..200).contains(&status)
-                || status == 204
-                || status == 304
-            {
+            if request_method == b"HEAD" || status == 204 || status == 304 {
                 return Ok(Framing::plain(BodyLength::Empty));
             }
             (version, headers, false)
@@ -126,9 +133,8 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
         // connection must close after the exchange (RFC 9112 §6.1).
         let length = transfer_coding(headers, is_request)?;
         return Ok(Framing {
-            length,
             conflicting: has_cl,
-            switch: None,
+            ..Framing::plain(length)
         });
     }
 
@@ -329,5 +335,32 @@ pub(crate) fn response_framing(r: Outgoing) -> Result<SendFraming, crate::SendEr
         },
         // ... and close-delimited toward HTTP/1.0 (or after an error).
         (false, None) => plain(BodyLength::UntilClose),
+    })
+}
+
+/// The sender's side for requests: RFC 9112 §3.2 (`Host`) and §6.1–§6.3.
+/// The machine adds no framing field to a request — without
+/// `Content-Length` or `Transfer-Encoding` a request has no body (rule 6),
+/// since a client cannot know before the first response whether the
+/// server reads chunked requests.
+pub(crate) fn request_framing(
+    version: Version,
+    host_count: u32,
+    content_length: Option<u64>,
+    chunked: bool,
+) -> Result<BodyLength, crate::SendError> {
+    // "A client MUST send a Host header field in all HTTP/1.1 request
+    // messages"; a server rejects more than one, whatever the version.
+    if host_count > 1 || (version == Version::Http11 && host_count != 1) {
+        return Err(crate::SendError::InvalidHost);
+    }
+    // An HTTP/1.0 recipient would treat Transfer-Encoding as faulty.
+    if chunked && version == Version::Http10 {
+        return Err(crate::SendError::InvalidTransferEncoding);
+    }
+    Ok(match (chunked, content_length) {
+        (true, _) => BodyLength::Chunked,
+        (false, Some(n)) => BodyLength::Fixed(n),
+        (false, None) => BodyLength::Empty,
     })
 }

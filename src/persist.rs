@@ -111,6 +111,29 @@ pub(crate) fn message_verdict<'a>(
     }
 }
 
+/// RFC 9112 §9.6, half-close: the peer closed its sending side after a
+/// complete message. That message is still answered; if nothing else it
+/// sent is waiting (no pipelined request), the connection closes after the
+/// answer — otherwise the waiting requests are answered first.
+pub(crate) fn half_close_verdict(
+    message_complete: bool,
+    rest_is_blank: bool,
+) -> Option<CloseReason> {
+    (message_complete && rest_is_blank).then_some(CloseReason::PeerClosed)
+}
+
+/// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` may give up
+/// waiting and close. If no `100` was sent and not one byte of the body
+/// arrived, its end of input is a clean close, not an incomplete message:
+/// the server still answers, and the connection ends there.
+pub(crate) fn abandoned_expectation(
+    expect_continue: bool,
+    sent_continue: bool,
+    body_started: bool,
+) -> Option<CloseReason> {
+    (expect_continue && !sent_continue && !body_started).then_some(CloseReason::PeerClosed)
+}
+
 /// Where the request stands when a server sends its final response.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EarlyResponse {

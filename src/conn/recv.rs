@@ -9,7 +9,9 @@ use crate::event::{Event, Recv, Role};
 use crate::framing::{body_length, BodyLength, Message};
 use crate::headers::Known;
 use crate::parse::{parse_request, parse_response, HeadScanner};
-use crate::persist::{framing_verdict, message_verdict, CloseReason, KeepAliveHint};
+use crate::persist::{
+    abandoned_expectation, framing_verdict, half_close_verdict, message_verdict, KeepAliveHint,
+};
 use crate::state::{Half, HalfState, Input};
 use crate::timer::TimerKind;
 
@@ -62,12 +64,9 @@ impl Connection {
     /// The peer closed its sending side (read returned 0).
     pub fn receive_eof(&mut self) {
         self.eof = true;
-        // Half-close: a complete request is still answered, but the
-        // connection will not carry another (RFC 9112 §9.6).
-        if self.machine.theirs == HalfState::Done && self.is_blank(&self.buf) {
-            // Pipelined requests already received are still answered.
-            self.machine.latch.close(CloseReason::PeerClosed);
-        }
+        let complete = self.machine.theirs == HalfState::Done;
+        let verdict = half_close_verdict(complete, self.is_blank(&self.buf));
+        self.machine.latch.close_if(verdict);
     }
 
     // ----------------------------------------------------------------
@@ -219,7 +218,7 @@ impl Connection {
         })?;
         head.body = framing.length;
         self.timers.disarm(TimerKind::ExpectContinue);
-        if (100..200).contains(&head.status()) && head.status() != 101 {
+        if framing.interim {
             self.machine.apply(Half::Theirs, Input::Interim);
             return Ok(Recv::Event(Event::Informational(head)));
         }
@@ -269,11 +268,16 @@ impl Connection {
                 .decode(&mut self.buf, &self.config, &mut self.body_received)?
             {
                 Decoded::NeedData if self.eof => {
-                    if self.body_never_came() {
-                        // The client gave up waiting for 100 Continue: a
-                        // clean close, not a broken message. The server
-                        // still answers; nothing follows.
-                        self.machine.latch.close(CloseReason::PeerClosed);
+                    let body_started = self.body_received > 0
+                        || self.decoder.has_started()
+                        || !self.buf.is_empty();
+                    let gave_up = abandoned_expectation(
+                        self.exchange.expect_continue,
+                        self.exchange.sent_continue,
+                        body_started,
+                    );
+                    if let (Role::Server, Some(reason)) = (self.role, gave_up) {
+                        self.machine.latch.close(reason);
                         self.timers.disarm(TimerKind::BodyProgress);
                         return Ok(Recv::Paused);
                     }
@@ -292,23 +296,13 @@ impl Connection {
                 self.machine.apply(Half::Theirs, Input::End);
                 self.scanner = HeadScanner::default();
                 self.timers.disarm(TimerKind::BodyProgress);
-                if self.eof && self.role == Role::Server && self.is_blank(&self.buf) {
-                    self.machine.latch.close(CloseReason::PeerClosed);
+                if self.eof && self.role == Role::Server {
+                    let verdict = half_close_verdict(true, self.is_blank(&self.buf));
+                    self.machine.latch.close_if(verdict);
                 }
                 self.maybe_end_cycle();
                 Ok(Recv::Event(Event::End(trailers)))
             }
         }
-    }
-
-    /// Server: the request announced `Expect: 100-continue`, no `100` was
-    /// sent and not one body byte arrived.
-    fn body_never_came(&self) -> bool {
-        self.role == Role::Server
-            && self.exchange.expect_continue
-            && !self.exchange.sent_continue
-            && self.body_received == 0
-            && !self.decoder.has_started()
-            && self.buf.is_empty()
     }
 }

@@ -4,11 +4,12 @@ use bytes::Bytes;
 
 use super::{Connection, Exchange, Method};
 use crate::encode::{
-    put_field, write_fields, write_request_line, write_status_line, Encoder, SendBuf,
+    connection_values, put_field, write_fields, write_request_line, write_status_line, Encoder,
+    SendBuf,
 };
 use crate::error::SendError;
 use crate::event::Role;
-use crate::framing::{response_framing, BodyLength, Outgoing};
+use crate::framing::{request_framing, response_framing, Outgoing};
 use crate::head::{Request, Response, Version};
 use crate::headers::Header;
 use crate::persist::{message_verdict, sent_response_verdict, CloseReason, EarlyResponse};
@@ -44,26 +45,20 @@ impl Connection {
         let result = (|| {
             write_request_line(out, req.method, req.target, req.version)?;
             let facts = write_fields(out, req.headers)?;
-            // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never two.
-            if facts.host_count > 1 || (req.version == Version::Http11 && facts.host_count != 1) {
-                return Err(SendError::InvalidHost);
-            }
-            if facts.transfer_encoding && req.version == Version::Http10 {
-                return Err(SendError::InvalidTransferEncoding);
-            }
+            let length = request_framing(
+                req.version,
+                facts.host_count,
+                facts.content_length,
+                facts.transfer_encoding,
+            )?;
             if last && !facts.connection_close {
                 // The server learns it is the last exchange too.
                 put_field(out, "Connection", "close");
             }
             out.put(b"\r\n");
-            Ok(facts)
+            Ok((facts, length))
         })();
-        let facts = result.inspect_err(|_| out.rollback(mark))?;
-        let length = match (facts.transfer_encoding, facts.content_length) {
-            (true, _) => BodyLength::Chunked,
-            (false, Some(n)) => BodyLength::Fixed(n),
-            (false, None) => BodyLength::Empty,
-        };
+        let (facts, length) = result.inspect_err(|_| out.rollback(mark))?;
         self.exchange = Exchange {
             method: Method::of(req.method.as_bytes()),
             version: req.version,
@@ -71,14 +66,11 @@ impl Connection {
             expect_continue: facts.expect_continue,
             sent_continue: false,
         };
-        let connection = req
-            .headers
-            .iter()
-            .filter(|h| h.is("connection"))
-            .map(|h| h.value);
-        self.machine
-            .latch
-            .close_if(message_verdict(Role::Client, req.version, connection));
+        self.machine.latch.close_if(message_verdict(
+            Role::Client,
+            req.version,
+            connection_values(req.headers),
+        ));
         self.count_exchange();
         self.encoder = Encoder::new(length);
         self.machine.apply(Half::Ours, Input::Head);
@@ -171,11 +163,7 @@ impl Connection {
             if switch.is_some() {
                 latch.close(CloseReason::Switched);
             } else {
-                let connection = resp
-                    .headers
-                    .iter()
-                    .filter(|h| h.is("connection"))
-                    .map(|h| h.value);
+                let connection = connection_values(resp.headers);
                 latch.close_if(sent_response_verdict(
                     length,
                     EarlyResponse {
