@@ -11,7 +11,9 @@ use crate::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RecvErrorKind {
-    /// The request line or status line is malformed (RFC 9112 §3, §4).
+    /// The request line or status line is malformed (RFC 9112 §3, §4) in
+    /// a way no more specific kind names; also the parser's answer to a
+    /// head it cannot complete, which the scanner never hands it.
     InvalidStartLine,
     /// The method is not a token (RFC 9110 §9.1).
     InvalidMethod,
