@@ -27,6 +27,17 @@ fn pair(config: Config) -> Pair {
     Pair::with_configs(config.clone(), config)
 }
 
+/// Sends a request head announcing a body of `len` bytes with
+/// `Expect: 100-continue`; the body is left to the test.
+fn expect_100(p: &mut Pair, method: &str, target: &str, len: &str) {
+    let h = [
+        ("Host", "a"),
+        ("Content-Length", len),
+        ("Expect", "100-continue"),
+    ];
+    p.request(method, target, &h).unwrap();
+}
+
 fn timers(idle: u64, head: u64, body: u64) -> Config {
     let mut c = Config::default();
     c.idle_timeout = Some(secs(idle));
@@ -236,16 +247,7 @@ fn expect_continue_wait_fires_then_the_client_sends_its_body() {
     let mut config = Config::default();
     config.expect_continue_timeout = Some(secs(1));
     let mut p = pair(config);
-    p.request(
-        "PUT",
-        "/f",
-        &[
-            ("Host", "a"),
-            ("Content-Length", "3"),
-            ("Expect", "100-continue"),
-        ],
-    )
-    .unwrap();
+    expect_100(&mut p, "PUT", "/f", "3");
     p.pump();
     assert_eq!(p.server_poll(), ["req PUT /f 1.1 fixed(3)", "need-data"]);
     let (c, _) = p.advance(secs(1) - MS);
@@ -272,16 +274,7 @@ fn expect_continue_wait_fires_then_the_client_sends_its_body() {
 #[test]
 fn expect_continue_wait_is_cancelled_by_100() {
     let mut p = pair(Config::default());
-    p.request(
-        "PUT",
-        "/f",
-        &[
-            ("Host", "a"),
-            ("Content-Length", "3"),
-            ("Expect", "100-continue"),
-        ],
-    )
-    .unwrap();
+    expect_100(&mut p, "PUT", "/f", "3");
     p.pump();
     p.server_poll();
     p.respond(100, &[]).unwrap();
@@ -447,16 +440,7 @@ fn early_response_over_the_drain_budget_closes() {
 #[test]
 fn expect_continue_refused_with_a_final_status_closes_cleanly() {
     let mut p = pair(Config::default());
-    p.request(
-        "PUT",
-        "/big",
-        &[
-            ("Host", "a"),
-            ("Content-Length", "1000000"),
-            ("Expect", "100-continue"),
-        ],
-    )
-    .unwrap();
+    expect_100(&mut p, "PUT", "/big", "1000000");
     p.pump();
     assert_eq!(
         p.server_poll(),
@@ -482,16 +466,7 @@ fn expect_continue_refused_with_a_final_status_closes_cleanly() {
 #[test]
 fn eof_from_a_client_still_waiting_for_100_is_a_clean_close() {
     let mut p = pair(Config::default());
-    p.request(
-        "PUT",
-        "/big",
-        &[
-            ("Host", "a"),
-            ("Content-Length", "5"),
-            ("Expect", "100-continue"),
-        ],
-    )
-    .unwrap();
+    expect_100(&mut p, "PUT", "/big", "5");
     p.client_closes();
     assert_eq!(
         p.server_poll(),
