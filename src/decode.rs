@@ -5,8 +5,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
-use crate::framing::BodyLength;
 use crate::headers::{is_field_vchar, is_tchar, Headers};
+use crate::message::BodyLength;
 use crate::parse::{HeadScanner, ScanFacts};
 use crate::Config;
 

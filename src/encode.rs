@@ -7,9 +7,10 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::SendError;
-use crate::framing::{parse_decimal, BodyLength};
-use crate::head::Version;
+use crate::framing::parse_decimal;
 use crate::headers::{is_field_vchar, is_token, list_elements, trim_ows, Header};
+use crate::message::BodyLength;
+use crate::message::Version;
 
 /// Outgoing bytes, in order: framing written by the machine and body
 /// `Bytes` handed in by the caller, kept as separate segments so body data
@@ -244,16 +245,6 @@ pub(crate) fn write_fields(
         return Err(SendError::InvalidContentLength);
     }
     Ok(facts)
-}
-
-/// The values of the `Connection` fields a caller is sending.
-pub(crate) fn connection_values<'a>(
-    headers: &'a [Header<'a>],
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    headers
-        .iter()
-        .filter(|h| h.is("connection"))
-        .map(|h| h.value)
 }
 
 /// A field name must be a token; a value must hold no CR, LF, NUL or other

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::Role;
+use crate::message::Role;
 
 /// One variant per way a peer's bytes can violate HTTP/1.1.
 ///
@@ -88,6 +88,11 @@ pub enum RecvErrorKind {
     /// A `101 Switching Protocols` answered a request that offered no
     /// `Upgrade` (RFC 9110 §15.2.2) (client role).
     UnexpectedSwitch,
+    /// A CONNECT request that declares content (`Transfer-Encoding`, or a
+    /// `Content-Length` other than 0): RFC 9110 §9.3.6, "A CONNECT request
+    /// message does not have content", and peers would disagree on where
+    /// the tunnel begins.
+    ConnectWithContent,
     /// A head started but did not complete within
     /// [`Config::head_timeout`](crate::Config::head_timeout) (408).
     HeadTimeout,
@@ -146,6 +151,7 @@ impl RecvErrorKind {
             IncompleteMessage => "connection closed inside a message",
             UnsolicitedResponse => "response bytes with no request outstanding",
             UnexpectedSwitch => "101 response to a request that offered no upgrade",
+            ConnectWithContent => "CONNECT request with content",
             HeadTimeout => "head not complete in time",
             BodyTimeout => "no body progress in time",
         }
@@ -199,10 +205,28 @@ impl std::error::Error for RecvError {}
 pub enum SendError {
     /// A client sends requests; a server sends responses.
     WrongRole,
-    /// The message cannot be sent in the connection's current state: a
-    /// second head before the cycle ended, a response before a request was
-    /// received, data before a head, and so on.
-    InvalidState,
+    /// A head was already sent in this exchange. Send its body with
+    /// `send_data` and finish it with `send_end`; the next head waits for
+    /// the next exchange ([`Event::Cycle`](crate::Event::Cycle)).
+    HeadAlreadySent,
+    /// A server answered before receiving a request. Call `poll_event`
+    /// until it returns [`Event::Request`](crate::Event::Request), then
+    /// respond.
+    NoRequestToAnswer,
+    /// Body data or an end of message before any head in this exchange.
+    /// Send the head first (`send_request` or `send_response`).
+    NoHeadSent,
+    /// This side's message already ended. Wait for the exchange to end
+    /// ([`Event::Cycle`](crate::Event::Cycle)) before sending more.
+    MessageEnded,
+    /// A client sent a request while the previous exchange is still going.
+    /// Call `poll_event` until it returns [`Event::Cycle`](crate::Event::Cycle)
+    /// (HTTP/1.1 without pipelining: one request at a time).
+    ExchangeInProgress,
+    /// A switching response (101, 2xx to CONNECT) before the request
+    /// ended: the bytes after the request belong to the new protocol, so
+    /// read the request to its [`Event::End`](crate::Event::End) first.
+    SwitchBeforeRequestEnd,
     /// The connection is closing, closed, switched or broken.
     ConnectionClosed,
     /// The method is not a token.
@@ -247,7 +271,14 @@ impl fmt::Display for SendError {
         use SendError::*;
         f.write_str(match self {
             WrongRole => "message kind does not match the connection's role",
-            InvalidState => "not allowed in the connection's current state",
+            HeadAlreadySent => "a head was already sent in this exchange: send its body and end",
+            NoRequestToAnswer => "no request received yet: poll_event until Event::Request",
+            NoHeadSent => "no head sent in this exchange: send a head first",
+            MessageEnded => "message already ended: wait for Event::Cycle",
+            ExchangeInProgress => "previous exchange not finished: poll_event until Event::Cycle",
+            SwitchBeforeRequestEnd => {
+                "switching before the request ended: read it to Event::End first"
+            }
             ConnectionClosed => "connection is closing or closed",
             InvalidMethod => "invalid method",
             InvalidHost => "missing or repeated Host field",

@@ -1,41 +1,11 @@
 //! What the receive side hands the caller.
 
-use core::fmt;
-
 use bytes::Bytes;
 
-use crate::framing::SwitchKind;
 use crate::head::{RequestHead, ResponseHead};
 use crate::headers::Headers;
+use crate::message::SwitchKind;
 use crate::persist::Persist;
-
-/// Which end of the connection this machine plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Sends requests, receives responses.
-    Client,
-    /// Receives requests, sends responses.
-    Server,
-}
-
-impl Role {
-    /// The other end.
-    pub const fn peer(self) -> Self {
-        match self {
-            Self::Client => Self::Server,
-            Self::Server => Self::Client,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Client => "client",
-            Self::Server => "server",
-        })
-    }
-}
 
 /// Something the peer sent, or the end of an exchange.
 // Heads carry their field index inline so that a message costs no

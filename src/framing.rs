@@ -1,35 +1,15 @@
-//! RFC 9112 §6.3 — the length of a message body, as one pure function.
+//! RFC 9112 §6.3 — the length of a message body, in both directions.
 //!
-//! [`body_length`] looks at one received head (and, for a response, the
-//! request it answers) and decides how its body is delimited. The rules are
-//! numbered as in §6.3; the first that applies wins.
+//! Three pure functions: [`body_length`] for a received head (and, for a
+//! response, the request it answers), [`response_framing`] and
+//! [`request_framing`] for a head this side sends. Items 1–2 of §6.3 ¶2
+//! (HEAD, 1xx, 204, 304, 2xx to CONNECT) are decided once, by
+//! [`status_framing`], for both directions. Comments number the rules as
+//! RFC 9112 §6.3 ¶2 numbers its items (1–8); the first that applies wins.
 
 use crate::error::RecvErrorKind;
-use crate::head::Version;
 use crate::headers::{list_elements, trim_ows, Headers, Known};
-
-/// How a message body is delimited (RFC 9112 §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BodyLength {
-    /// No body at all (HEAD responses, 1xx, 204, 304, requests without
-    /// framing fields, switching responses).
-    Empty,
-    /// Exactly this many bytes (`Content-Length`).
-    Fixed(u64),
-    /// The chunked transfer coding (RFC 9112 §7.1).
-    Chunked,
-    /// Everything until the connection closes (responses only).
-    UntilClose,
-}
-
-/// Which protocol switch a response makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SwitchKind {
-    /// `101 Switching Protocols` after an `Upgrade` offer.
-    Upgrade,
-    /// A 2xx answer to `CONNECT`: the connection becomes a tunnel.
-    Connect,
-}
+use crate::message::{BodyLength, Method, SwitchKind, Version};
 
 /// What [`body_length`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +35,48 @@ impl Framing {
     }
 }
 
+/// RFC 9112 §6.3 ¶2 items 1–2: what the request method and the status
+/// alone decide about a response, whatever its fields say. One definition
+/// for a response received and a response sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatusFraming {
+    /// Item 1, a 1xx other than 101: no body, and a final response follows
+    /// (RFC 9110 §15.2).
+    Interim,
+    /// Item 1, 101: no body; the connection leaves HTTP/1.1 after the head
+    /// (RFC 9110 §15.2.2).
+    Upgrade,
+    /// Item 2: a 2xx to CONNECT turns into a tunnel right after the head.
+    Tunnel,
+    /// Item 1: a response to HEAD, a 204 or a 304 ends at its head.
+    NoBody,
+}
+
+/// Items 1–2 of RFC 9112 §6.3 ¶2; `None` when the fields decide (items 3–8).
+///
+/// Item 2 is checked before the 204 of item 1, so a 204 to CONNECT opens
+/// the tunnel too (RFC 9110 §9.3.6 says any 2xx).
+pub(crate) const fn status_framing(method: Method, status: u16) -> Option<StatusFraming> {
+    Some(match status {
+        101 => StatusFraming::Upgrade,
+        100..=199 => StatusFraming::Interim,
+        200..=299 if matches!(method, Method::Connect) => StatusFraming::Tunnel,
+        204 | 304 => StatusFraming::NoBody,
+        _ if matches!(method, Method::Head) => StatusFraming::NoBody,
+        _ => return None,
+    })
+}
+
 /// The message whose framing is decided.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Message<'a> {
     Request {
+        method: Method,
         version: Version,
         headers: &'a Headers,
     },
     Response {
-        request_method: &'a [u8],
+        request_method: Method,
         upgrade_offered: bool,
         status: u16,
         version: Version,
@@ -74,50 +87,53 @@ pub(crate) enum Message<'a> {
 /// RFC 9112 §6.3: the body length of a received message.
 pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
     let (version, headers, is_request) = match msg {
-        Message::Request { version, headers } => (version, headers, true),
+        Message::Request {
+            method,
+            version,
+            headers,
+        } => {
+            // RFC 9110 §9.3.6: "A CONNECT request message does not have
+            // content". Peers that disagree on where the tunnel begins
+            // desynchronise, so declared content is refused, not read.
+            if method == Method::Connect && declares_content(headers) {
+                return Err(RecvErrorKind::ConnectWithContent);
+            }
+            (version, headers, true)
+        }
         Message::Response {
             request_method,
             upgrade_offered,
             status,
             version,
             headers,
-        } => {
-            // Rule 1: HEAD responses, 1xx, 204 and 304 end at the head,
-            // whatever their fields say.
-            if status == 101 {
-                // RFC 9110 §15.2.2: a 101 answers an Upgrade offer; without
-                // one it is a protocol error.
-                if !upgrade_offered {
-                    return Err(RecvErrorKind::UnexpectedSwitch);
-                }
+        } => match status_framing(request_method, status) {
+            // RFC 9110 §15.2.2: a 101 answers an Upgrade offer; without
+            // one it is a protocol error.
+            Some(StatusFraming::Upgrade) if !upgrade_offered => {
+                return Err(RecvErrorKind::UnexpectedSwitch)
+            }
+            Some(StatusFraming::Upgrade) => {
                 return Ok(Framing {
                     switch: Some(SwitchKind::Upgrade),
                     ..Framing::plain(BodyLength::Empty)
-                });
+                })
             }
-            // Rule 1, interim responses: no body, and a final response
-            // follows (RFC 9110 §15.2).
-            if (100..200).contains(&status) {
+            Some(StatusFraming::Interim) => {
                 return Ok(Framing {
                     interim: true,
                     ..Framing::plain(BodyLength::Empty)
-                });
+                })
             }
-            // Rule 2 (checked first so a 204 to CONNECT also opens the
-            // tunnel, as the sending side decides; RFC 9110 §9.3.6 says any
-            // 2xx): a 2xx answer to CONNECT turns into a tunnel right after
-            // the head; its framing fields are ignored.
-            if request_method == b"CONNECT" && (200..300).contains(&status) {
+            // Item 2: the tunnel's framing fields are ignored.
+            Some(StatusFraming::Tunnel) => {
                 return Ok(Framing {
                     switch: Some(SwitchKind::Connect),
                     ..Framing::plain(BodyLength::Empty)
-                });
+                })
             }
-            if request_method == b"HEAD" || status == 204 || status == 304 {
-                return Ok(Framing::plain(BodyLength::Empty));
-            }
-            (version, headers, false)
-        }
+            Some(StatusFraming::NoBody) => return Ok(Framing::plain(BodyLength::Empty)),
+            None => (version, headers, false),
+        },
     };
 
     let has_te = headers.known(Known::TransferEncoding).next().is_some();
@@ -129,8 +145,9 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
         if version == Version::Http10 {
             return Err(RecvErrorKind::Http10TransferEncoding);
         }
-        // Rule 3: Transfer-Encoding overrides Content-Length; the
+        // Item 3: Transfer-Encoding overrides Content-Length; the
         // connection must close after the exchange (RFC 9112 §6.1).
+        // Item 4: the codings decide (see `transfer_coding`).
         let length = transfer_coding(headers, is_request)?;
         return Ok(Framing {
             conflicting: has_cl,
@@ -139,13 +156,13 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
     }
 
     if has_cl {
-        // Rule 5: a valid Content-Length gives the length; an invalid one
-        // is unrecoverable (400 for a request; a client closes).
+        // Item 5: an invalid Content-Length is unrecoverable (400 for a
+        // request; a client closes). Item 6: a valid one gives the length.
         return Ok(Framing::plain(BodyLength::Fixed(content_length(headers)?)));
     }
 
-    // Rule 6: a request with neither has no body.
-    // Rule 7: a response with neither is read until the connection closes.
+    // Item 7: a request with neither has no body.
+    // Item 8: a response with neither is read until the connection closes.
     Ok(Framing::plain(if is_request {
         BodyLength::Empty
     } else {
@@ -153,7 +170,7 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
     }))
 }
 
-/// Rule 4: the transfer codings, in the order applied. Only `chunked` can
+/// Item 4: the transfer codings, in the order applied. Only `chunked` can
 /// be decoded here.
 fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, RecvErrorKind> {
     let mut codings = headers.known_list(Known::TransferEncoding).peekable();
@@ -192,7 +209,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
     if !final_is_chunked {
         // A request whose final coding is not chunked MUST be refused with
         // 400; a response with such a coding (`gzip`, or `chunked, gzip`)
-        // is read until close (rule 4).
+        // is read until close (item 4).
         return if is_request {
             Err(RecvErrorKind::TransferEncodingNotChunked)
         } else {
@@ -207,7 +224,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
     Ok(BodyLength::Chunked)
 }
 
-/// Rule 5: `Content-Length = 1*DIGIT`, possibly repeated as a list of
+/// Items 5–6: `Content-Length = 1*DIGIT`, possibly repeated as a list of
 /// identical values (`5, 5` or two field lines) which is accepted as one.
 fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
     let mut value: Option<u64> = None;
@@ -228,6 +245,16 @@ fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
     value.ok_or(RecvErrorKind::InvalidContentLength)
 }
 
+/// Whether a request declares content: a `Transfer-Encoding`, or a
+/// `Content-Length` other than a plain zero.
+fn declares_content(headers: &Headers) -> bool {
+    headers.known(Known::TransferEncoding).next().is_some()
+        || headers
+            .known(Known::ContentLength)
+            .flat_map(list_elements)
+            .any(|v| parse_decimal(v) != Some(0))
+}
+
 /// `1*DIGIT` as u64; `None` on any other byte or on overflow.
 pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
@@ -245,7 +272,7 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing {
     pub(crate) status: u16,
-    pub(crate) request_method: &'static [u8],
+    pub(crate) request_method: Method,
     pub(crate) request_version: Version,
     pub(crate) upgrade_offered: bool,
     /// The request could not be read (a `RecvError`): this is the error
@@ -286,12 +313,18 @@ pub(crate) fn response_framing(r: Outgoing) -> Result<SendFraming, crate::SendEr
     if status == 101 && (!r.upgrade_offered || !r.upgrade_field) {
         return Err(InvalidStatus);
     }
-    let switch = if status == 101 {
-        Some(SwitchKind::Upgrade)
-    } else if r.request_method == b"CONNECT" && (200..300).contains(&status) && !r.after_error {
-        Some(SwitchKind::Connect)
-    } else {
-        None
+    // Items 1–2, as the receiver will apply them; an error response
+    // never opens a tunnel.
+    let by_status = match status_framing(r.request_method, status) {
+        Some(StatusFraming::Tunnel) if r.after_error => {
+            (status == 204).then_some(StatusFraming::NoBody)
+        }
+        other => other,
+    };
+    let switch = match by_status {
+        Some(StatusFraming::Upgrade) => Some(SwitchKind::Upgrade),
+        Some(StatusFraming::Tunnel) => Some(SwitchKind::Connect),
+        _ => None,
     };
     // RFC 9110 §8.6 and RFC 9112 §6.1: no Content-Length or
     // Transfer-Encoding in a 1xx, a 204 or a 2xx to CONNECT; nor
@@ -313,10 +346,9 @@ pub(crate) fn response_framing(r: Outgoing) -> Result<SendFraming, crate::SendEr
         switch,
         interim,
     };
-    // Rule 1 from the sender's side: HEAD, 1xx, 204, 304 carry no body,
-    // whatever their fields say; neither does a switching response.
-    if interim || status == 204 || status == 304 || r.request_method == b"HEAD" || switch.is_some()
-    {
+    // Items 1–2 from the sender's side: HEAD, 1xx, 204, 304 carry no
+    // body, whatever their fields say; neither does a switching response.
+    if by_status.is_some() {
         return Ok(plain(BodyLength::Empty));
     }
     Ok(match (r.chunked, r.content_length) {
@@ -340,7 +372,7 @@ pub(crate) fn response_framing(r: Outgoing) -> Result<SendFraming, crate::SendEr
 
 /// The sender's side for requests: RFC 9112 §3.2 (`Host`) and §6.1–§6.3.
 /// The machine adds no framing field to a request — without
-/// `Content-Length` or `Transfer-Encoding` a request has no body (rule 6),
+/// `Content-Length` or `Transfer-Encoding` a request has no body (item 7),
 /// since a client cannot know before the first response whether the
 /// server reads chunked requests.
 pub(crate) fn request_framing(

@@ -6,35 +6,8 @@ use core::fmt;
 
 use bytes::Bytes;
 
-use crate::framing::BodyLength;
 use crate::headers::{Header, Headers, Known, Latin1};
-
-/// The HTTP version of a message. A received `HTTP/1.x` with x ≥ 2 is
-/// processed as 1.1 (RFC 9110 §2.5: a recipient of a higher minor version
-/// treats it as the highest minor version it implements).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Version {
-    /// HTTP/1.0: persistence needs `Connection: keep-alive`, no chunked coding.
-    Http10,
-    /// HTTP/1.1: persistent by default.
-    Http11,
-}
-
-impl Version {
-    /// `"HTTP/1.0"` or `"HTTP/1.1"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Http10 => "HTTP/1.0",
-            Self::Http11 => "HTTP/1.1",
-        }
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::message::{BodyLength, Version};
 
 /// A received request head. Method, target and fields are slices of the
 /// received bytes (no copy).

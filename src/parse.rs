@@ -7,8 +7,9 @@ use core::mem::MaybeUninit;
 use bytes::{Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
-use crate::head::{RequestHead, ResponseHead, Version};
+use crate::head::{RequestHead, ResponseHead};
 use crate::headers::{find_lf, is_field_vchar, is_ows, trim_ows, Headers, Known};
+use crate::message::Version;
 use crate::Config;
 
 /// What the head scanner found besides the end of the head.

@@ -3,10 +3,9 @@
 //! Pure functions over one message's facts, plus the reasons a connection
 //! closes. The persistence latch itself lives in `state.rs`.
 
-use crate::framing::{BodyLength, Framing};
-use crate::head::Version;
+use crate::framing::{parse_decimal, Framing};
 use crate::headers::list_elements;
-use crate::Role;
+use crate::message::{BodyLength, Role, Version};
 
 /// Whether the connection persists after an exchange, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,27 +85,43 @@ impl core::fmt::Display for CloseReason {
     }
 }
 
+/// The persistence options of one message's `Connection` fields (RFC 9112
+/// §9.6): a comma list across every line, tokens case-insensitive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ConnectionOptions {
+    pub(crate) close: bool,
+    pub(crate) keep_alive: bool,
+}
+
+impl ConnectionOptions {
+    /// Reads the values of every `Connection` line.
+    pub(crate) fn of<'a>(values: impl Iterator<Item = &'a [u8]>) -> Self {
+        let mut o = Self::default();
+        for option in values.flat_map(list_elements) {
+            o.close |= option.eq_ignore_ascii_case(b"close");
+            o.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+        }
+        o
+    }
+}
+
 /// RFC 9112 §9.3: what one message, sent by `by`, says about persistence.
 ///
 /// - `close` in the `Connection` list (any line, any case) means close;
 ///   a `keep-alive` elsewhere does not undo it.
 /// - HTTP/1.1 persists unless told otherwise.
 /// - HTTP/1.0 persists only with `keep-alive` in the `Connection` list.
-pub(crate) fn message_verdict<'a>(
+pub(crate) const fn message_verdict(
     by: Role,
     version: Version,
-    connection: impl Iterator<Item = &'a [u8]>,
+    connection: ConnectionOptions,
 ) -> Option<CloseReason> {
-    let mut keep_alive = false;
-    for option in connection.flat_map(list_elements) {
-        if option.eq_ignore_ascii_case(b"close") {
-            return Some(CloseReason::ConnectionClose { by });
-        }
-        keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+    if connection.close {
+        return Some(CloseReason::ConnectionClose { by });
     }
     match version {
         Version::Http11 => None,
-        Version::Http10 if keep_alive => None,
+        Version::Http10 if connection.keep_alive => None,
         Version::Http10 => Some(CloseReason::Http10 { by }),
     }
 }
@@ -154,10 +169,10 @@ pub(crate) struct EarlyResponse {
 ///   announced, so only closing leaves no doubt about what follows; and a
 ///   remainder that cannot be drained (unknown length or over budget);
 /// - the caller's own `Connection: close`.
-pub(crate) fn sent_response_verdict<'a>(
+pub(crate) fn sent_response_verdict(
     length: BodyLength,
     early: EarlyResponse,
-    connection: impl Iterator<Item = &'a [u8]>,
+    connection: ConnectionOptions,
 ) -> Option<CloseReason> {
     if length == BodyLength::UntilClose {
         return Some(CloseReason::UntilCloseBody);
@@ -205,7 +220,7 @@ impl KeepAliveHint {
             let Some(value) = kv
                 .next()
                 .map(crate::headers::trim_ows)
-                .and_then(crate::framing::parse_decimal)
+                .and_then(parse_decimal)
             else {
                 continue;
             };

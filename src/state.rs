@@ -2,7 +2,8 @@
 //!
 //! A connection has two halves, ours (what we send) and theirs (what we
 //! receive). Each walks the same states; this file knows nothing of bytes
-//! or roles.
+//! or roles. Its fields are private: the only way to move a half is
+//! [`Machine::apply`], whose refusal is a `Result` the caller must handle.
 //!
 //! ```text
 //!            Head                   End
@@ -15,7 +16,7 @@
 //!    │ (Shutdown: Idle ──► MustClose, an idle timeout)
 //!    └──────────► Closed           ──────────► Switched
 //!
-//!   any ── Fail ──► Error (sticky)
+//!   any ── Fail(kind) ──► Error(kind) (sticky: the one failure flag)
 //! ```
 //!
 //! The latch only moves from persist to close and keeps the first reason.
@@ -23,6 +24,7 @@
 //! persist (RFC 9112 §9.3); an exchange whose response is done while the
 //! request is not can end early only if the latch already says close.
 
+use crate::error::RecvErrorKind;
 use crate::persist::{CloseReason, Persist};
 
 /// Where one half of the connection stands.
@@ -40,8 +42,9 @@ pub(crate) enum HalfState {
     Closed,
     /// The connection left HTTP/1.1.
     Switched,
-    /// A protocol error; nothing more.
-    Error,
+    /// A protocol error, and which one. The connection stores its failure
+    /// here and nowhere else.
+    Error(RecvErrorKind),
 }
 
 /// What happens to a half.
@@ -60,7 +63,7 @@ pub(crate) enum Input {
     /// The peer closed between messages.
     Eof,
     /// The peer broke the protocol.
-    Fail,
+    Fail(RecvErrorKind),
     /// This side decided to close between exchanges (idle timeout).
     Shutdown,
 }
@@ -70,8 +73,8 @@ pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
     use HalfState::*;
     use Input::*;
     Some(match (state, input) {
-        (Error, _) => Error,
-        (_, Fail) => Error,
+        (Error(k), _) => Error(k),
+        (_, Fail(k)) => Error(k),
         (Idle, Head) => Body,
         (Idle, Interim) => Idle,
         (Body, End) => Done,
@@ -86,6 +89,15 @@ pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
         (MustClose | Switched, Eof) => state,
         _ => return None,
     })
+}
+
+/// The table refused an input: a bug in the caller of [`Machine::apply`],
+/// reported rather than ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused {
+    pub(crate) half: Half,
+    pub(crate) from: HalfState,
+    pub(crate) input: Input,
 }
 
 /// The persistence latch: persist until the first reason to close.
@@ -119,24 +131,33 @@ impl Latch {
     }
 }
 
-/// Both halves and the latch.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Machine {
-    pub(crate) ours: HalfState,
-    pub(crate) theirs: HalfState,
-    pub(crate) latch: Latch,
-    /// The response of this exchange announced (or its sender decided)
-    /// that the connection closes: only then may the exchange end before
-    /// the request is complete. A client whose own request said close
-    /// still finishes sending it to a server that keeps reading.
-    pub(crate) response_closes: bool,
-}
-
 /// Which half carries the response (the server's own, the client's peer's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Half {
     Ours,
     Theirs,
+}
+
+impl Half {
+    pub(crate) const fn other(self) -> Self {
+        match self {
+            Self::Ours => Self::Theirs,
+            Self::Theirs => Self::Ours,
+        }
+    }
+}
+
+/// Both halves and the latch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Machine {
+    ours: HalfState,
+    theirs: HalfState,
+    latch: Latch,
+    /// The response of this exchange announced (or its sender decided)
+    /// that the connection closes: only then may the exchange end before
+    /// the request is complete. A client whose own request said close
+    /// still finishes sending it to a server that keeps reading.
+    response_closes: bool,
 }
 
 impl Machine {
@@ -149,8 +170,8 @@ impl Machine {
         }
     }
 
-    /// Applies `input` to one half; `false` if the table forbids it.
-    pub(crate) fn apply(&mut self, half: Half, input: Input) -> bool {
+    /// Applies `input` to one half, or says why the table forbids it.
+    pub(crate) fn apply(&mut self, half: Half, input: Input) -> Result<(), Refused> {
         let slot = match half {
             Half::Ours => &mut self.ours,
             Half::Theirs => &mut self.theirs,
@@ -158,42 +179,88 @@ impl Machine {
         match next(*slot, input) {
             Some(s) => {
                 *slot = s;
-                true
+                Ok(())
             }
-            None => false,
+            None => Err(Refused {
+                half,
+                from: *slot,
+                input,
+            }),
         }
     }
 
-    fn get(&self, half: Half) -> HalfState {
+    /// Applies `input` to both halves (a switch, an end of input, a
+    /// shutdown): both move or neither does.
+    pub(crate) fn apply_both(&mut self, input: Input) -> Result<(), Refused> {
+        let before = *self;
+        let result = self
+            .apply(Half::Ours, input)
+            .and_then(|()| self.apply(Half::Theirs, input));
+        if result.is_err() {
+            *self = before;
+        }
+        result
+    }
+
+    pub(crate) const fn get(&self, half: Half) -> HalfState {
         match half {
             Half::Ours => self.ours,
             Half::Theirs => self.theirs,
         }
     }
 
+    pub(crate) const fn ours(&self) -> HalfState {
+        self.ours
+    }
+
+    pub(crate) const fn theirs(&self) -> HalfState {
+        self.theirs
+    }
+
+    /// The protocol error the peer committed, if any.
+    pub(crate) const fn failure(&self) -> Option<RecvErrorKind> {
+        match self.theirs {
+            HalfState::Error(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn latch(&mut self) -> &mut Latch {
+        &mut self.latch
+    }
+
+    pub(crate) const fn persist(&self) -> Persist {
+        match self.latch.0 {
+            None => Persist::KeepAlive,
+            Some(r) => Persist::Close(r),
+        }
+    }
+
+    pub(crate) const fn is_close(&self) -> bool {
+        self.latch.0.is_some()
+    }
+
+    pub(crate) fn set_response_closes(&mut self, closes: bool) {
+        self.response_closes = closes;
+    }
+
     /// Whether the exchange is over: the response is done and either the
     /// request is done too or the response said the connection closes.
     pub(crate) fn exchange_over(&self, response: Half) -> bool {
-        let request = match response {
-            Half::Ours => Half::Theirs,
-            Half::Theirs => Half::Ours,
-        };
+        let request = self.get(response.other());
         self.get(response) == HalfState::Done
-            && (self.get(request) == HalfState::Done
+            && (request == HalfState::Done
                 || (self.latch.is_close()
                     && self.response_closes
-                    && matches!(self.get(request), HalfState::Body | HalfState::Idle)))
+                    && matches!(request, HalfState::Body | HalfState::Idle)))
     }
 
     /// Ends the exchange: both halves move on per the latch.
-    pub(crate) fn end_cycle(&mut self) -> Persist {
+    pub(crate) fn end_cycle(&mut self) -> Result<Persist, Refused> {
         let keep_alive = !self.latch.is_close();
+        self.apply_both(Input::CycleEnd { keep_alive })?;
         self.response_closes = false;
-        for half in [Half::Ours, Half::Theirs] {
-            let ok = self.apply(half, Input::CycleEnd { keep_alive });
-            debug_assert!(ok, "cycle end from {:?}", self.get(half));
-        }
-        self.latch.persist()
+        Ok(self.latch.persist())
     }
 }
 
@@ -204,12 +271,36 @@ mod tests {
 
     #[test]
     fn error_is_sticky_and_cycle_needs_done() {
-        assert_eq!(next(Error, Input::Head), Some(Error));
+        let e = RecvErrorKind::BareLf;
+        assert_eq!(next(Error(e), Input::Head), Some(Error(e)));
+        assert_eq!(
+            next(Error(e), Input::Fail(RecvErrorKind::ObsFold)),
+            Some(Error(e)),
+            "the first failure is kept"
+        );
         assert_eq!(next(Body, Input::CycleEnd { keep_alive: true }), None);
         assert_eq!(next(Done, Input::CycleEnd { keep_alive: true }), Some(Idle));
         assert_eq!(next(Body, Input::Head), None);
         assert_eq!(next(Closed, Input::Head), None);
         assert_eq!(next(MustClose, Input::Head), None);
+    }
+
+    #[test]
+    fn refusal_changes_nothing() {
+        let mut m = Machine::new();
+        assert_eq!(
+            m.apply(Half::Ours, Input::End),
+            Err(Refused {
+                half: Half::Ours,
+                from: Idle,
+                input: Input::End
+            })
+        );
+        assert_eq!(m.ours(), Idle);
+        m.apply(Half::Ours, Input::Head).unwrap();
+        // Ours may not cycle from Body: both halves stay where they were.
+        assert!(m.apply_both(Input::CycleEnd { keep_alive: true }).is_err());
+        assert_eq!((m.ours(), m.theirs()), (Body, Idle));
     }
 
     #[test]
@@ -224,17 +315,18 @@ mod tests {
     #[test]
     fn early_response_ends_exchange_only_when_closing() {
         let mut m = Machine::new();
-        m.ours = Done;
-        m.theirs = Body;
+        m.apply(Half::Ours, Input::Head).unwrap();
+        m.apply(Half::Ours, Input::End).unwrap();
+        m.apply(Half::Theirs, Input::Head).unwrap();
         assert!(!m.exchange_over(Half::Ours));
-        m.latch.close(CloseReason::UnreadBody);
+        m.latch().close(CloseReason::UnreadBody);
         assert!(
             !m.exchange_over(Half::Ours),
             "the response did not say close"
         );
-        m.response_closes = true;
+        m.set_response_closes(true);
         assert!(m.exchange_over(Half::Ours));
-        assert_eq!(m.end_cycle(), Persist::Close(CloseReason::UnreadBody));
-        assert_eq!((m.ours, m.theirs), (MustClose, MustClose));
+        assert_eq!(m.end_cycle(), Ok(Persist::Close(CloseReason::UnreadBody)));
+        assert_eq!((m.ours(), m.theirs()), (MustClose, MustClose));
     }
 }

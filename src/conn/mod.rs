@@ -12,63 +12,13 @@ use bytes::BytesMut;
 
 use crate::decode::Decoder;
 use crate::encode::Encoder;
-use crate::error::{RecvError, RecvErrorKind, SendError};
-use crate::event::Role;
-use crate::framing::{BodyLength, SwitchKind};
-use crate::head::Version;
+use crate::error::{RecvError, RecvErrorKind};
+use crate::exchange::{is_blank, Exchange, Refusal, RetrySafety};
+use crate::message::{BodyLength, Role};
 use crate::parse::HeadScanner;
 use crate::persist::{CloseReason, KeepAliveHint, Persist};
-use crate::state::{Half, HalfState, Input, Machine};
 use crate::timer::{Expired, TimerKind, Timers};
 use crate::Config;
-
-/// What this exchange's request said, for the response's framing.
-#[derive(Debug, Clone, Copy)]
-struct Exchange {
-    method: Method,
-    version: Version,
-    upgrade_offered: bool,
-    expect_continue: bool,
-    sent_continue: bool,
-}
-
-impl Exchange {
-    const fn new() -> Self {
-        Self {
-            method: Method::Other,
-            version: Version::Http11,
-            upgrade_offered: false,
-            expect_continue: false,
-            sent_continue: false,
-        }
-    }
-}
-
-/// The only methods whose response framing differs (RFC 9112 §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Head,
-    Connect,
-    Other,
-}
-
-impl Method {
-    fn of(m: &[u8]) -> Self {
-        match m {
-            b"HEAD" => Self::Head,
-            b"CONNECT" => Self::Connect,
-            _ => Self::Other,
-        }
-    }
-
-    const fn as_bytes(self) -> &'static [u8] {
-        match self {
-            Self::Head => b"HEAD",
-            Self::Connect => b"CONNECT",
-            Self::Other => b"",
-        }
-    }
-}
 
 /// A deterministic HTTP/1.1 connection: bytes in, events out; messages in,
 /// bytes out; and after every exchange, whether the connection persists.
@@ -118,22 +68,12 @@ pub struct Connection {
     config: Config,
     buf: BytesMut,
     scanner: HeadScanner,
-    machine: Machine,
+    /// Every exchange rule and the state table.
+    ex: Exchange,
     decoder: Decoder,
     encoder: Encoder,
-    exchange: Exchange,
     body_received: u64,
-    eof: bool,
-    error: Option<RecvError>,
-    /// Client only: bytes arrived while no request was outstanding.
-    stale: bool,
-    /// Client only: a byte of the current response has arrived.
-    response_started: bool,
-    cycle: Option<Persist>,
-    switch: Option<SwitchKind>,
     timers: Timers,
-    /// Exchanges begun on this connection (for `max_requests`).
-    exchanges: u32,
     peer_keep_alive: Option<KeepAliveHint>,
 }
 
@@ -142,22 +82,14 @@ impl Connection {
     pub fn new(role: Role, config: Config) -> Self {
         let mut conn = Self {
             role,
+            ex: Exchange::new(role, &config),
             config,
             buf: BytesMut::new(),
             scanner: HeadScanner::default(),
-            machine: Machine::new(),
             decoder: Decoder::new(BodyLength::Empty),
             encoder: Encoder::Empty,
-            exchange: Exchange::new(),
             body_received: 0,
-            eof: false,
-            error: None,
-            stale: false,
-            response_started: false,
-            cycle: None,
-            switch: None,
             timers: Timers::default(),
-            exchanges: 0,
             peer_keep_alive: None,
         };
         conn.arm_idle();
@@ -204,19 +136,17 @@ impl Connection {
         for kind in fired.iter() {
             match kind {
                 TimerKind::Idle => {
-                    if self.machine.ours == HalfState::Idle
-                        && self.machine.theirs == HalfState::Idle
-                    {
-                        self.machine.latch.close(CloseReason::IdleTimeout);
-                        self.machine.apply(Half::Ours, Input::Shutdown);
-                        self.machine.apply(Half::Theirs, Input::Shutdown);
+                    // Idle fires only while no exchange is in progress;
+                    // `Exchange::on_idle_timeout` checks it again.
+                    if self.ex.on_idle_timeout().is_err() {
+                        self.timers.disarm_all();
                     }
                 }
                 TimerKind::HeadRead => {
-                    self.fail_slow(RecvErrorKind::HeadTimeout, CloseReason::HeadTimeout)
+                    self.fail_timed_out(RecvErrorKind::HeadTimeout, CloseReason::HeadTimeout)
                 }
                 TimerKind::BodyProgress => {
-                    self.fail_slow(RecvErrorKind::BodyTimeout, CloseReason::BodyTimeout)
+                    self.fail_timed_out(RecvErrorKind::BodyTimeout, CloseReason::BodyTimeout)
                 }
                 TimerKind::ExpectContinue | TimerKind::Linger => {}
             }
@@ -224,26 +154,27 @@ impl Connection {
         fired
     }
 
-    fn fail_slow(&mut self, kind: RecvErrorKind, reason: CloseReason) {
-        if self.error.is_some() {
-            return;
+    /// A timer saying the peer is too slow fired.
+    fn fail_timed_out(&mut self, kind: RecvErrorKind, reason: CloseReason) {
+        if self.ex.on_fail(kind, Some(reason)) {
+            self.after_fail();
         }
-        self.machine.latch.close(reason);
-        self.fail(kind);
     }
 
-    /// Enters the sticky error state.
+    /// Enters the sticky error state (the exchange stores the failure).
     fn fail(&mut self, kind: RecvErrorKind) -> RecvError {
-        let e = RecvError::new(kind, self.role);
-        self.error = Some(e);
-        self.machine.apply(Half::Theirs, Input::Fail);
-        self.machine.latch.close(CloseReason::ProtocolError);
+        if self.ex.on_fail(kind, None) {
+            self.after_fail();
+        }
+        RecvError::new(self.ex.failure().unwrap_or(kind), self.role)
+    }
+
+    fn after_fail(&mut self) {
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::Idle);
         self.timers
             .arm(TimerKind::Linger, self.config.linger_timeout);
-        e
     }
 
     fn arm_idle(&mut self) {
@@ -261,62 +192,20 @@ impl Connection {
     // ----------------------------------------------------------------
     // Cycle
 
-    fn response_half(&self) -> Half {
-        match self.role {
-            Role::Server => Half::Ours,
-            Role::Client => Half::Theirs,
-        }
-    }
-
-    fn maybe_end_cycle(&mut self) {
-        if !self.machine.exchange_over(self.response_half()) {
-            return;
-        }
-        let verdict = self.machine.end_cycle();
-        self.cycle = Some(verdict);
-        self.exchange = Exchange::new();
+    /// Timers after an exchange ended with `verdict`.
+    fn after_cycle(&mut self, verdict: Persist) {
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::ExpectContinue);
-        if verdict.is_keep_alive()
-            && self.role == Role::Client
-            && !self.config.replay_buffered_responses
-            && !self.is_blank(&self.buf)
-        {
-            // RFC 9112 §6.3: bytes after a complete response, with no
-            // request outstanding, MUST NOT be taken as the next response
-            // (cache poisoning): the connection is not reusable.
-            self.stale = true;
-        }
-        if verdict.is_keep_alive() {
-            if self.role == Role::Server && self.buf.iter().any(|&b| b != b'\r' && b != b'\n') {
-                // A pipelined head has already started.
-                self.timers
-                    .arm(TimerKind::HeadRead, self.config.head_timeout);
-            } else {
-                self.arm_idle();
-            }
-        } else {
+        if !verdict.is_keep_alive() {
             self.timers
                 .arm(TimerKind::Linger, self.config.linger_timeout);
-        }
-    }
-
-    /// Whether `bytes` hold nothing but the empty lines allowed between
-    /// messages.
-    fn is_blank(&self, bytes: &[u8]) -> bool {
-        bytes.iter().all(|&b| b == b'\r' || b == b'\n')
-    }
-
-    /// Counts an exchange; the one that reaches `max_requests` is the last.
-    fn count_exchange(&mut self) {
-        self.exchanges = self.exchanges.saturating_add(1);
-        if self
-            .config
-            .max_requests
-            .is_some_and(|max| self.exchanges >= max)
-        {
-            self.machine.latch.close(CloseReason::MaxRequests);
+        } else if self.role == Role::Server && !is_blank(&self.buf) {
+            // A pipelined head has already started.
+            self.timers
+                .arm(TimerKind::HeadRead, self.config.head_timeout);
+        } else {
+            self.arm_idle();
         }
     }
 
@@ -326,7 +215,7 @@ impl Connection {
     /// The persistence latch now: [`Persist::KeepAlive`] until a reason to
     /// close is known, then the first such reason.
     pub fn persist(&self) -> Persist {
-        self.machine.latch.persist()
+        self.ex.persist()
     }
 
     /// Received bytes not processed: after
@@ -340,7 +229,7 @@ impl Connection {
 
     /// Whether the peer's end of input was seen.
     pub fn eof_received(&self) -> bool {
-        self.eof
+        self.ex.eof()
     }
 
     /// The `Keep-Alive` hints the peer sent most recently, if any.
@@ -352,7 +241,7 @@ impl Connection {
     /// arrived. A request whose response has not started can be retried
     /// on another connection if this one fails (when the method allows it).
     pub fn response_started(&self) -> bool {
-        self.response_started
+        self.ex.response_started()
     }
 
     /// Client: whether a new request can be sent now — the previous
@@ -360,47 +249,57 @@ impl Connection {
     /// server has not closed, and no error occurred. A pool asks this
     /// before reusing a connection.
     pub fn is_reusable(&self) -> bool {
-        self.role == Role::Client
-            && self.error.is_none()
-            && !self.stale
-            && (self.config.replay_buffered_responses || self.is_blank(&self.buf))
-            && !self.eof
-            && self.machine.ours == HalfState::Idle
-            && self.machine.theirs == HalfState::Idle
-            && !self.machine.latch.is_close()
+        self.ex.is_reusable(&self.buf)
     }
 
     /// How many exchanges this connection has begun.
     pub fn exchanges(&self) -> u32 {
-        self.exchanges
+        self.ex.begun()
     }
 
-    fn check_sending(&self) -> Result<(), SendError> {
-        if self.role == Role::Client && self.error.is_some() {
-            // The server's bytes broke the protocol: nothing it will read
-            // can be trusted to line up any more.
-            return Err(SendError::ConnectionClosed);
-        }
-        match self.machine.ours {
-            HalfState::Body => Ok(()),
-            HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error => {
-                Err(SendError::ConnectionClosed)
-            }
-            HalfState::Idle | HalfState::Done => Err(SendError::InvalidState),
-        }
+    /// Client: whether the outstanding request may be sent again on a new
+    /// connection after this one failed, and why. Ask it when a read or
+    /// write fails or `poll_event` returns an error before the response
+    /// ended.
+    ///
+    /// ```
+    /// use keepalive::{Connection, Config, Role, Request, Header, SendBuf, RetrySafety, Recv, Event};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let mut out = SendBuf::new();
+    /// let get = Request::new("GET", "/", &[Header::new("Host", "example")]);
+    /// conn.send_request(&get, &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// while !matches!(conn.poll_event(), Ok(Recv::Event(Event::Cycle(_)))) {}
+    ///
+    /// // The second request goes out as the server closes the idle connection.
+    /// conn.send_request(&get, &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// conn.receive_eof();
+    /// assert!(conn.poll_event().is_err());
+    /// assert_eq!(conn.retry_safety(), RetrySafety::Retry);
+    /// ```
+    pub fn retry_safety(&self) -> RetrySafety {
+        self.ex.retry_safety()
     }
+}
 
-    fn check_open(&self) -> Result<(), SendError> {
-        match (self.machine.ours, self.machine.theirs) {
-            (
-                HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error,
-                _,
-            ) => Err(SendError::ConnectionClosed),
-            (
-                _,
-                HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error,
-            ) => Err(SendError::ConnectionClosed),
-            _ => Ok(()),
-        }
+/// A refusal from the exchange rules, on the receive side: the peer's.
+fn peer(r: Refusal) -> RecvErrorKind {
+    match r {
+        Refusal::Peer(kind) => kind,
+        // Received heads carry received fields; the exchange refuses a
+        // caller's misuse only for sent heads.
+        Refusal::Caller(_) => RecvErrorKind::UnsolicitedResponse,
+    }
+}
+
+/// A refusal from the exchange rules, on the send side: the caller's.
+fn caller(r: Refusal) -> crate::SendError {
+    match r {
+        Refusal::Caller(e) => e,
+        // Sent heads are never judged as the peer's bytes.
+        Refusal::Peer(_) => crate::SendError::ConnectionClosed,
     }
 }

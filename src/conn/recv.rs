@@ -2,17 +2,16 @@
 
 use bytes::{Buf, BytesMut};
 
-use super::{Connection, Exchange, Method};
+use super::{peer, Connection};
 use crate::decode::{Decoded, Decoder};
 use crate::error::{RecvError, RecvErrorKind};
-use crate::event::{Event, Recv, Role};
-use crate::framing::{body_length, BodyLength, Message};
+use crate::event::{Event, Recv};
+use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
 use crate::headers::Known;
+use crate::message::{BodyLength, Method};
 use crate::parse::{parse_request, parse_response, HeadScanner};
-use crate::persist::{
-    abandoned_expectation, framing_verdict, half_close_verdict, message_verdict, KeepAliveHint,
-};
-use crate::state::{Half, HalfState, Input};
+use crate::persist::{ConnectionOptions, KeepAliveHint};
+use crate::state::Half;
 use crate::timer::TimerKind;
 
 /// Receive buffer an idle connection keeps: small messages read with
@@ -28,27 +27,10 @@ impl Connection {
     /// are discarded: nothing will read them, and a peer must not be able
     /// to make such a connection hold memory.
     pub fn receive(&mut self, bytes: &[u8]) {
-        let switched_and_handed_over =
-            self.machine.theirs == HalfState::Switched && self.switch.is_none();
-        if switched_and_handed_over
-            || matches!(
-                self.machine.theirs,
-                HalfState::MustClose | HalfState::Error | HalfState::Closed
-            )
-        {
+        if !self.ex.accepts_bytes() {
             return;
         }
-        if self.role == Role::Client && !bytes.is_empty() {
-            if self.machine.ours == HalfState::Idle && !self.config.replay_buffered_responses {
-                if bytes.iter().any(|&b| b != b'\r' && b != b'\n') {
-                    // Nothing was asked: a server talking now is answering
-                    // nobody (or closing a stale connection).
-                    self.stale = true;
-                }
-            } else {
-                self.response_started = true;
-            }
-        }
+        self.ex.note_received(bytes);
         self.buf.extend_from_slice(bytes);
     }
 
@@ -63,10 +45,7 @@ impl Connection {
 
     /// The peer closed its sending side (read returned 0).
     pub fn receive_eof(&mut self) {
-        self.eof = true;
-        let complete = self.machine.theirs == HalfState::Done;
-        let verdict = half_close_verdict(complete, self.is_blank(&self.buf));
-        self.machine.latch.close_if(verdict);
+        self.ex.on_eof(&self.buf);
     }
 
     // ----------------------------------------------------------------
@@ -79,69 +58,68 @@ impl Connection {
     /// [`send_response`](Self::send_response)).
     pub fn poll_event(&mut self) -> Result<Recv, RecvError> {
         // An exchange that ended before a later failure is reported first.
-        if let Some(verdict) = self.cycle.take() {
+        if let Some(verdict) = self.ex.take_cycle() {
             return Ok(Recv::Event(Event::Cycle(verdict)));
         }
-        if let Some(e) = self.error {
-            return Err(e);
+        if let Some(kind) = self.ex.failure() {
+            return Err(RecvError::new(kind, self.role));
         }
         self.poll_inner().map_err(|kind| self.fail(kind))
     }
 
     fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
-        match self.machine.theirs {
-            HalfState::Idle => self.poll_head(),
-            HalfState::Body => self.poll_body(),
-            HalfState::Done => Ok(Recv::Paused),
-            HalfState::Switched => Ok(match self.switch.take() {
+        match self.ex.recv_phase() {
+            RecvPhase::Head => self.poll_head(),
+            RecvPhase::Body => self.poll_body(),
+            RecvPhase::Paused => Ok(Recv::Paused),
+            RecvPhase::Switched => Ok(match self.ex.take_switch() {
                 Some(kind) => Recv::Event(Event::Switched {
                     kind,
                     leftover: self.buf.split().freeze(),
                 }),
                 None => Recv::Finished,
             }),
-            HalfState::MustClose | HalfState::Closed | HalfState::Error => Ok(Recv::Finished),
+            RecvPhase::Finished => Ok(Recv::Finished),
         }
     }
 
     fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
-        let awaiting_response = self.role == Role::Client && self.machine.ours != HalfState::Idle;
-        if awaiting_response && !self.buf.is_empty() {
+        let expecting = self.ex.expecting();
+        if expecting == Expecting::Response && !self.buf.is_empty() {
             // Bytes appended through `recv_buf` bypass `receive`.
-            self.response_started = true;
+            self.ex.note_response_bytes();
         }
-        if self.scanner_is_fresh() {
+        if self.scanner.is_fresh() {
             // RFC 9112 §2.2: empty lines before a start line are ignored.
             self.skip_empty_lines();
-            if self.buf[..] == b"\r"[..] && !self.eof {
+            if self.buf[..] == b"\r"[..] && !self.ex.eof() {
                 // Maybe the first half of another empty line.
                 return Ok(Recv::NeedData);
             }
         }
         if self.buf.is_empty() {
             self.release_idle_buffer();
-            return Ok(match (self.eof, awaiting_response) {
-                (true, true) => return Err(RecvErrorKind::IncompleteMessage),
-                (true, false) => {
-                    self.machine.apply(Half::Theirs, Input::Eof);
-                    self.machine.apply(Half::Ours, Input::Eof);
+            return match (self.ex.eof(), expecting) {
+                (true, Expecting::Response) => Err(RecvErrorKind::IncompleteMessage),
+                (true, _) => {
+                    self.ex.on_peer_closed().map_err(peer)?;
                     self.timers.disarm(TimerKind::Idle);
-                    Recv::Event(Event::Closed)
+                    Ok(Recv::Event(Event::Closed))
                 }
-                (false, _) if self.role == Role::Client && !awaiting_response => Recv::Paused,
-                (false, _) => Recv::NeedData,
-            });
+                (false, Expecting::Nothing) => Ok(Recv::Paused),
+                (false, _) => Ok(Recv::NeedData),
+            };
         }
-        if self.role == Role::Client && !awaiting_response {
+        if expecting == Expecting::Nothing {
             return Err(RecvErrorKind::UnsolicitedResponse);
         }
         // A head has started: the connection is no longer idle.
         self.timers.disarm(TimerKind::Idle);
         self.timers
             .arm_once(TimerKind::HeadRead, self.config.head_timeout);
-        let is_request = self.role == Role::Server;
+        let is_request = expecting == Expecting::Request;
         let Some((n, facts)) = self.scanner.scan(&self.buf, &self.config, is_request)? else {
-            return if self.eof {
+            return if self.ex.eof() {
                 Err(RecvErrorKind::IncompleteMessage)
             } else {
                 Ok(Recv::NeedData)
@@ -168,10 +146,6 @@ impl Connection {
         }
     }
 
-    fn scanner_is_fresh(&self) -> bool {
-        self.scanner.is_fresh()
-    }
-
     fn skip_empty_lines(&mut self) {
         loop {
             match (self.buf.first(), self.buf.get(1)) {
@@ -183,76 +157,61 @@ impl Connection {
     }
 
     fn on_request(&mut self, mut head: crate::RequestHead) -> Result<Recv, RecvErrorKind> {
-        let framing = body_length(Message::Request {
+        let headers = head.headers();
+        let facts = HeadFacts {
+            half: Half::Theirs,
             version: head.version(),
-            headers: head.headers(),
-        })?;
-        head.body = framing.length;
-        self.count_exchange();
-        self.note_keep_alive_hint(head.headers());
-        self.exchange = Exchange {
-            method: Method::of(head.method().as_bytes()),
-            version: head.version(),
+            start: Start::Request(Method::of(head.method().as_bytes())),
+            connection: ConnectionOptions::of(headers.known(Known::Connection)),
             upgrade_offered: head.is_upgrade(),
             expect_continue: head.expects_continue(),
-            sent_continue: false,
+            fields: Fields::Received(headers),
         };
-        let latch = &mut self.machine.latch;
-        latch.close_if(framing_verdict(&framing));
-        latch.close_if(message_verdict(
-            Role::Client,
-            head.version(),
-            head.headers().known(Known::Connection),
-        ));
-        self.start_body(framing.length);
+        let effects = self.ex.on_head(&facts).map_err(peer)?;
+        self.note_keep_alive_hint(head.headers());
+        head.body = self.start_body(effects);
         Ok(Recv::Event(Event::Request(head)))
     }
 
     fn on_response(&mut self, mut head: crate::ResponseHead) -> Result<Recv, RecvErrorKind> {
-        let framing = body_length(Message::Response {
-            request_method: self.exchange.method.as_bytes(),
-            upgrade_offered: self.exchange.upgrade_offered,
-            status: head.status(),
+        let headers = head.headers();
+        let facts = HeadFacts {
+            half: Half::Theirs,
             version: head.version(),
-            headers: head.headers(),
-        })?;
-        head.body = framing.length;
+            start: Start::Response(head.status()),
+            connection: ConnectionOptions::of(headers.known(Known::Connection)),
+            upgrade_offered: false,
+            expect_continue: false,
+            fields: Fields::Received(headers),
+        };
+        let effects = self.ex.on_head(&facts).map_err(peer)?;
         self.timers.disarm(TimerKind::ExpectContinue);
-        if framing.interim {
-            self.machine.apply(Half::Theirs, Input::Interim);
+        if effects.kind == HeadKind::Interim {
             return Ok(Recv::Event(Event::Informational(head)));
         }
         self.note_keep_alive_hint(head.headers());
-        let says_close = framing_verdict(&framing).or(message_verdict(
-            Role::Server,
-            head.version(),
-            head.headers().known(Known::Connection),
-        ));
-        // Framing first, then the Connection field: the order the server
-        // applied them in, so both sides record the same first reason.
-        let latch = &mut self.machine.latch;
-        latch.close_if(framing_verdict(&framing));
-        latch.close_if(says_close);
-        self.machine.response_closes = says_close.is_some();
-        if let Some(kind) = framing.switch {
-            self.switch = Some(kind);
-            self.machine.apply(Half::Theirs, Input::Switch);
-            self.machine.apply(Half::Ours, Input::Switch);
-            self.timers.disarm_all();
-        } else {
-            self.start_body(framing.length);
-        }
+        head.body = self.start_body(effects);
         Ok(Recv::Event(Event::Response(head)))
     }
 
-    fn start_body(&mut self, length: BodyLength) {
+    /// Readies the decoder and timers for the body a head announced; the
+    /// body length, for the head.
+    fn start_body(&mut self, effects: Effects) -> BodyLength {
+        let length = match effects.kind {
+            HeadKind::Message(length) => length,
+            HeadKind::Switch(_) => {
+                self.timers.disarm_all();
+                return BodyLength::Empty;
+            }
+            HeadKind::Interim => return BodyLength::Empty,
+        };
         self.decoder = Decoder::new(length);
         self.body_received = 0;
-        self.machine.apply(Half::Theirs, Input::Head);
         if length != BodyLength::Empty {
             self.timers
                 .arm(TimerKind::BodyProgress, self.config.body_timeout);
         }
+        length
     }
 
     fn note_keep_alive_hint(&mut self, headers: &crate::Headers) {
@@ -267,17 +226,11 @@ impl Connection {
                 .decoder
                 .decode(&mut self.buf, &self.config, &mut self.body_received)?
             {
-                Decoded::NeedData if self.eof => {
+                Decoded::NeedData if self.ex.eof() => {
                     let body_started = self.body_received > 0
                         || self.decoder.has_started()
                         || !self.buf.is_empty();
-                    let gave_up = abandoned_expectation(
-                        self.exchange.expect_continue,
-                        self.exchange.sent_continue,
-                        body_started,
-                    );
-                    if let (Role::Server, Some(reason)) = (self.role, gave_up) {
-                        self.machine.latch.close(reason);
+                    if self.ex.on_body_eof(body_started) {
                         self.timers.disarm(TimerKind::BodyProgress);
                         return Ok(Recv::Paused);
                     }
@@ -293,14 +246,11 @@ impl Connection {
                 Ok(Recv::Event(Event::Data(d)))
             }
             Decoded::End(trailers) => {
-                self.machine.apply(Half::Theirs, Input::End);
                 self.scanner = HeadScanner::default();
                 self.timers.disarm(TimerKind::BodyProgress);
-                if self.eof && self.role == Role::Server {
-                    let verdict = half_close_verdict(true, self.is_blank(&self.buf));
-                    self.machine.latch.close_if(verdict);
+                if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
+                    self.after_cycle(verdict);
                 }
-                self.maybe_end_cycle();
                 Ok(Recv::Event(Event::End(trailers)))
             }
         }

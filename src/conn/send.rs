@@ -2,18 +2,17 @@
 
 use bytes::Bytes;
 
-use super::{Connection, Exchange, Method};
+use super::{caller, Connection};
 use crate::encode::{
-    connection_values, put_field, write_fields, write_request_line, write_status_line, Encoder,
-    SendBuf,
+    put_field, write_fields, write_request_line, write_status_line, Encoder, SendBuf, SentFacts,
 };
 use crate::error::SendError;
-use crate::event::Role;
-use crate::framing::{request_framing, response_framing, Outgoing};
-use crate::head::{Request, Response, Version};
+use crate::exchange::{Effects, Fields, HeadFacts, HeadKind, Start};
+use crate::head::{Request, Response};
 use crate::headers::Header;
-use crate::persist::{message_verdict, sent_response_verdict, CloseReason, EarlyResponse};
-use crate::state::{Half, HalfState, Input};
+use crate::message::Method;
+use crate::persist::ConnectionOptions;
+use crate::state::Half;
 use crate::timer::TimerKind;
 
 impl Connection {
@@ -21,62 +20,32 @@ impl Connection {
     /// [`send_data`](Self::send_data); [`send_end`](Self::send_end) ends it,
     /// also for requests without a body.
     pub fn send_request(&mut self, req: &Request<'_>, out: &mut SendBuf) -> Result<(), SendError> {
-        if self.role != Role::Client {
-            return Err(SendError::WrongRole);
-        }
-        self.check_open()?;
-        if self.machine.ours != HalfState::Idle
-            || self.machine.theirs != HalfState::Idle
-            || self.cycle.is_some()
-        {
-            return Err(SendError::InvalidState);
-        }
-        let leftover = !self.config.replay_buffered_responses && !self.is_blank(&self.buf);
-        if self.stale || self.eof || leftover {
-            // Bytes or EOF from the server while no request was
-            // outstanding: stale connection, not safe to reuse.
-            return Err(SendError::NotReusable);
-        }
-        let last = self
-            .config
-            .max_requests
-            .is_some_and(|max| self.exchanges.saturating_add(1) >= max);
+        self.ex.may_send_request(&self.buf)?;
         let mark = out.mark();
         let result = (|| {
             write_request_line(out, req.method, req.target, req.version)?;
-            let facts = write_fields(out, req.headers)?;
-            let length = request_framing(
-                req.version,
-                facts.host_count,
-                facts.content_length,
-                facts.transfer_encoding,
-            )?;
-            if last && !facts.connection_close {
-                // The server learns it is the last exchange too.
-                put_field(out, "Connection", "close");
-            }
-            out.put(b"\r\n");
-            Ok((facts, length))
+            let sent = write_fields(out, req.headers)?;
+            let facts = HeadFacts {
+                half: Half::Ours,
+                version: req.version,
+                start: Start::Request(Method::of(req.method.as_bytes())),
+                upgrade_offered: sent.upgrade && sent.connection_upgrade,
+                expect_continue: sent.expect_continue,
+                ..sent_facts(&sent, req.headers, None)
+            };
+            let effects = self.ex.on_head(&facts).map_err(caller)?;
+            finish_head(out, &effects, &self.config);
+            Ok((effects, sent.expect_continue))
         })();
-        let (facts, length) = result.inspect_err(|_| out.rollback(mark))?;
-        self.exchange = Exchange {
-            method: Method::of(req.method.as_bytes()),
-            version: req.version,
-            upgrade_offered: facts.upgrade && facts.connection_upgrade,
-            expect_continue: facts.expect_continue,
-            sent_continue: false,
-        };
-        self.machine.latch.close_if(message_verdict(
-            Role::Client,
-            req.version,
-            connection_values(req.headers),
-        ));
-        self.count_exchange();
-        self.encoder = Encoder::new(length);
-        self.machine.apply(Half::Ours, Input::Head);
-        self.response_started = !self.buf.is_empty();
+        let (effects, expect_continue) = result.inspect_err(|_| out.rollback(mark))?;
+        if let HeadKind::Message(length) = effects.kind {
+            self.encoder = Encoder::new(length);
+        }
+        if !self.buf.is_empty() {
+            self.ex.note_response_bytes();
+        }
         self.timers.disarm(TimerKind::Idle);
-        if facts.expect_continue {
+        if expect_continue {
             self.timers.arm(
                 TimerKind::ExpectContinue,
                 self.config.expect_continue_timeout,
@@ -101,117 +70,32 @@ impl Connection {
         resp: &Response<'_>,
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
-        if self.role != Role::Server {
-            return Err(SendError::WrongRole);
-        }
-        let after_error = self.machine.theirs == HalfState::Error;
-        if !after_error {
-            self.check_open()?;
-        }
-        if self.machine.ours != HalfState::Idle
-            || !matches!(
-                self.machine.theirs,
-                HalfState::Body | HalfState::Done | HalfState::Error
-            )
-        {
-            return Err(SendError::InvalidState);
-        }
-        let status = resp.status;
-        let request_done = self.machine.theirs == HalfState::Done;
-        let ex = self.exchange;
-        let advertise = self.config.advertise_keep_alive && !facts_has_keep_alive(resp.headers);
-        // An early response (request body still arriving) keeps the
-        // connection only if the rest can be drained; decided here, not at
-        // `send_end`, so the head can carry the `Connection: close` that
-        // tells the client.
-        let drainable = request_done
-            || self
-                .decoder
-                .remaining()
-                .is_some_and(|r| r <= self.config.drain_budget);
+        self.ex.may_send_response()?;
         let mark = out.mark();
-        let mut latch = self.machine.latch;
-        if after_error {
-            latch.close(CloseReason::ProtocolError);
-        }
         let result = (|| {
-            write_status_line(out, status, resp.reason)?;
-            let facts = write_fields(out, resp.headers)?;
-            let framing = response_framing(Outgoing {
-                status,
-                request_method: ex.method.as_bytes(),
-                request_version: ex.version,
-                upgrade_offered: ex.upgrade_offered,
-                after_error,
-                content_length: facts.content_length,
-                chunked: facts.transfer_encoding,
-                upgrade_field: facts.upgrade,
-            })?;
-            if framing.switch.is_some() && !request_done {
-                // Switch only once the request is complete: what follows
-                // it belongs to the new protocol.
-                return Err(SendError::InvalidState);
-            }
-            if let Some((name, value)) = framing.add {
-                put_field(out, name, value);
-            }
-            let (length, interim, switch) = (framing.length, framing.interim, framing.switch);
-            if interim {
-                out.put(b"\r\n");
-                return Ok((length, interim, switch));
-            }
-            if switch.is_some() {
-                latch.close(CloseReason::Switched);
-            } else {
-                let connection = connection_values(resp.headers);
-                latch.close_if(sent_response_verdict(
-                    length,
-                    EarlyResponse {
-                        expect_continue: ex.expect_continue,
-                        sent_continue: ex.sent_continue,
-                        request_done,
-                        drainable,
-                    },
-                    connection,
-                ));
-                if latch.is_close() && !facts.connection_close {
-                    put_field(out, "Connection", "close");
-                } else if !latch.is_close() {
-                    if ex.version == Version::Http10 && !facts.connection_keep_alive {
-                        put_field(out, "Connection", "keep-alive");
-                    }
-                    if advertise {
-                        put_keep_alive(out, &self.config, self.exchanges);
-                    }
-                }
-            }
-            out.put(b"\r\n");
-            Ok((length, interim, switch))
+            write_status_line(out, resp.status, resp.reason)?;
+            let sent = write_fields(out, resp.headers)?;
+            let facts = HeadFacts {
+                start: Start::Response(resp.status),
+                ..sent_facts(&sent, resp.headers, self.decoder.remaining())
+            };
+            let effects = self.ex.on_head(&facts).map_err(caller)?;
+            finish_head(out, &effects, &self.config);
+            Ok(effects)
         })();
-        let (length, interim, switch) = result.inspect_err(|_| out.rollback(mark))?;
-        if interim {
-            self.exchange.sent_continue |= status == 100;
-            return Ok(());
+        let effects = result.inspect_err(|_| out.rollback(mark))?;
+        match effects.kind {
+            HeadKind::Interim => {}
+            HeadKind::Switch(_) => self.timers.disarm_all(),
+            HeadKind::Message(length) => self.encoder = Encoder::new(length),
         }
-        self.machine.latch = latch;
-        // Whenever the latch says close, the head just written says so too.
-        self.machine.response_closes = latch.is_close();
-        if let Some(kind) = switch {
-            self.switch = Some(kind);
-            self.machine.apply(Half::Ours, Input::Switch);
-            self.machine.apply(Half::Theirs, Input::Switch);
-            self.timers.disarm_all();
-            return Ok(());
-        }
-        self.encoder = Encoder::new(length);
-        self.machine.apply(Half::Ours, Input::Head);
         Ok(())
     }
 
     /// Sends body bytes. They are queued in `out` as they are (no copy),
     /// framed as the head decided.
     pub fn send_data(&mut self, data: Bytes, out: &mut SendBuf) -> Result<(), SendError> {
-        self.check_sending()?;
+        self.ex.may_send_body()?;
         if !data.is_empty() {
             // The body is on its way: no more waiting for 100 Continue.
             self.timers.disarm(TimerKind::ExpectContinue);
@@ -226,35 +110,62 @@ impl Connection {
         trailers: &[Header<'_>],
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
-        self.check_sending()?;
+        self.ex.may_send_body()?;
         self.encoder.end(trailers, out)?;
         self.timers.disarm(TimerKind::ExpectContinue);
-        self.machine.apply(Half::Ours, Input::End);
-        if self.machine.theirs == HalfState::Error {
-            // The error response is out; only lingering remains.
-            self.machine
-                .apply(Half::Ours, Input::CycleEnd { keep_alive: false });
-            return Ok(());
+        let ended = self
+            .ex
+            .on_sent_end(self.decoder.remaining(), &self.buf)
+            .map_err(caller)?;
+        if let Some(verdict) = ended {
+            self.after_cycle(verdict);
         }
-        if self.role == Role::Server && self.machine.theirs == HalfState::Body {
-            // Early response: drain a known, small remainder to keep the
-            // connection; otherwise close without reading the rest.
-            let within_budget = self
-                .decoder
-                .remaining()
-                .is_some_and(|r| r <= self.config.drain_budget);
-            if !within_budget {
-                self.machine.latch.close(CloseReason::UnreadBody);
-                self.machine.response_closes = true;
-            }
-        }
-        self.maybe_end_cycle();
         Ok(())
     }
 }
 
-fn facts_has_keep_alive(headers: &[Header<'_>]) -> bool {
-    headers.iter().any(|h| h.is("keep-alive"))
+/// The facts of a head being sent, from what the encoder found.
+fn sent_facts<'a>(
+    sent: &SentFacts,
+    headers: &[Header<'_>],
+    request_remaining: Option<u64>,
+) -> HeadFacts<'a> {
+    HeadFacts {
+        half: Half::Ours,
+        version: crate::Version::Http11,
+        start: Start::Response(0),
+        connection: ConnectionOptions {
+            close: sent.connection_close,
+            keep_alive: sent.connection_keep_alive,
+        },
+        upgrade_offered: false,
+        expect_continue: false,
+        fields: Fields::Sent {
+            content_length: sent.content_length,
+            chunked: sent.transfer_encoding,
+            upgrade_field: sent.upgrade,
+            host_count: sent.host_count,
+            keep_alive_field: headers.iter().any(|h| h.is("keep-alive")),
+            request_remaining,
+        },
+    }
+}
+
+/// Appends the fields the rules asked for, then the blank line.
+fn finish_head(out: &mut SendBuf, effects: &Effects, config: &crate::Config) {
+    if let Some((name, value)) = effects.add_framing {
+        put_field(out, name, value);
+    }
+    if effects.add_close {
+        put_field(out, "Connection", "close");
+    }
+    if effects.add_keep_alive {
+        put_field(out, "Connection", "keep-alive");
+    }
+    if let Some(begun) = effects.advertise {
+        put_keep_alive(out, config, begun);
+    }
+    out.put(b"\r\n");
 }
 
 /// `Keep-Alive: timeout=N, max=M` from the idle timeout and the exchanges
