@@ -192,14 +192,11 @@ impl Machine {
     /// Applies `input` to both halves (a switch, an end of input, a
     /// shutdown): both move or neither does.
     pub(crate) fn apply_both(&mut self, input: Input) -> Result<(), Refused> {
-        let before = *self;
-        let result = self
-            .apply(Half::Ours, input)
-            .and_then(|()| self.apply(Half::Theirs, input));
-        if result.is_err() {
-            *self = before;
-        }
-        result
+        let refused = |half, from| Refused { half, from, input };
+        let ours = next(self.ours, input).ok_or(refused(Half::Ours, self.ours))?;
+        let theirs = next(self.theirs, input).ok_or(refused(Half::Theirs, self.theirs))?;
+        (self.ours, self.theirs) = (ours, theirs);
+        Ok(())
     }
 
     pub(crate) const fn get(&self, half: Half) -> HalfState {

@@ -31,7 +31,7 @@ impl Connection {
                 start: Start::Request(Method::of(req.method.as_bytes())),
                 upgrade_offered: sent.upgrade && sent.connection_upgrade,
                 expect_continue: sent.expect_continue,
-                ..sent_facts(&sent, req.headers, None)
+                ..sent_facts(&sent, req.headers, false, None)
             };
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
@@ -77,7 +77,12 @@ impl Connection {
             let sent = write_fields(out, resp.headers)?;
             let facts = HeadFacts {
                 start: Start::Response(resp.status),
-                ..sent_facts(&sent, resp.headers, self.decoder.remaining())
+                ..sent_facts(
+                    &sent,
+                    resp.headers,
+                    self.config.advertise_keep_alive,
+                    self.decoder.remaining(),
+                )
             };
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
@@ -125,9 +130,13 @@ impl Connection {
 }
 
 /// The facts of a head being sent, from what the encoder found.
+///
+/// `look_for_keep_alive`: whether the caller's own `Keep-Alive` field
+/// matters (only when the machine would advertise one).
 fn sent_facts<'a>(
     sent: &SentFacts,
     headers: &[Header<'_>],
+    look_for_keep_alive: bool,
     request_remaining: Option<u64>,
 ) -> HeadFacts<'a> {
     HeadFacts {
@@ -145,7 +154,7 @@ fn sent_facts<'a>(
             chunked: sent.transfer_encoding,
             upgrade_field: sent.upgrade,
             host_count: sent.host_count,
-            keep_alive_field: headers.iter().any(|h| h.is("keep-alive")),
+            keep_alive_field: look_for_keep_alive && headers.iter().any(|h| h.is("keep-alive")),
             request_remaining,
         },
     }
