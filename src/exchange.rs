@@ -361,8 +361,8 @@ impl Exchange {
             return Err(SendError::WrongRole);
         }
         self.check_open()?;
-        if self.machine.ours() != HalfState::Idle
-            || self.machine.theirs() != HalfState::Idle
+        if !matches!(self.machine.ours(), HalfState::Idle)
+            || !matches!(self.machine.theirs(), HalfState::Idle)
             || self.cycle.is_some()
         {
             return Err(SendError::ExchangeInProgress);
@@ -419,10 +419,10 @@ impl Exchange {
         if !after_error {
             self.check_open()?;
         }
-        if self.machine.ours() != HalfState::Idle {
+        if !matches!(self.machine.ours(), HalfState::Idle) {
             return Err(SendError::HeadAlreadySent);
         }
-        if self.machine.theirs() == HalfState::Idle {
+        if matches!(self.machine.theirs(), HalfState::Idle) {
             return Err(SendError::NoRequestToAnswer);
         }
         Ok(after_error)
@@ -441,7 +441,7 @@ impl Exchange {
             return Err(Refusal::Caller(SendError::WrongRole));
         };
         let after_error = self.may_send_response().map_err(Refusal::Caller)?;
-        let request_done = self.machine.theirs() == HalfState::Done;
+        let request_done = matches!(self.machine.theirs(), HalfState::Done);
         let ex = self.request;
         let framing = response_framing(Outgoing {
             status,
@@ -586,7 +586,7 @@ impl Exchange {
                 .apply(Half::Ours, Input::CycleEnd { keep_alive: false })?;
             return Ok(None);
         }
-        if self.role == Role::Server && self.machine.theirs() == HalfState::Body {
+        if self.role == Role::Server && matches!(self.machine.theirs(), HalfState::Body) {
             // Early response: drain a known, small remainder to keep the
             // connection; otherwise close without reading the rest.
             if !self.drainable(remaining) {
@@ -629,7 +629,8 @@ impl Exchange {
 
     /// Whether received bytes are still worth keeping.
     pub(crate) fn accepts_bytes(&self) -> bool {
-        let handed_over = self.machine.theirs() == HalfState::Switched && self.switch.is_none();
+        let handed_over =
+            matches!(self.machine.theirs(), HalfState::Switched) && self.switch.is_none();
         !handed_over
             && !matches!(
                 self.machine.theirs(),
@@ -643,7 +644,7 @@ impl Exchange {
         if self.role != Role::Client || bytes.is_empty() {
             return;
         }
-        if self.machine.ours() == HalfState::Idle && !self.rules.replay_buffered_responses {
+        if matches!(self.machine.ours(), HalfState::Idle) && !self.rules.replay_buffered_responses {
             if !is_blank(bytes) {
                 // Nothing was asked: a server talking now is answering
                 // nobody (or closing a stale connection).
@@ -663,7 +664,7 @@ impl Exchange {
     /// The peer closed its sending side; `rest` is what is buffered.
     pub(crate) fn on_eof(&mut self, rest: &[u8]) {
         self.eof = true;
-        let complete = self.machine.theirs() == HalfState::Done;
+        let complete = matches!(self.machine.theirs(), HalfState::Done);
         let verdict = half_close_verdict(complete, is_blank(rest));
         self.machine.latch().close_if(verdict);
     }
@@ -676,7 +677,9 @@ impl Exchange {
 
     /// The idle timer fired: close if no exchange is in progress.
     pub(crate) fn on_idle_timeout(&mut self) -> Result<(), Refusal> {
-        if self.machine.ours() == HalfState::Idle && self.machine.theirs() == HalfState::Idle {
+        if matches!(self.machine.ours(), HalfState::Idle)
+            && matches!(self.machine.theirs(), HalfState::Idle)
+        {
             self.machine.latch().close(CloseReason::IdleTimeout);
             self.machine.apply_both(Input::Shutdown)?;
         }
@@ -712,7 +715,7 @@ impl Exchange {
     pub(crate) fn expecting(&self) -> Expecting {
         match self.role {
             Role::Server => Expecting::Request,
-            Role::Client if self.machine.ours() != HalfState::Idle => Expecting::Response,
+            Role::Client if !matches!(self.machine.ours(), HalfState::Idle) => Expecting::Response,
             Role::Client => Expecting::Nothing,
         }
     }
@@ -753,8 +756,8 @@ impl Exchange {
             && !self.stale
             && (self.rules.replay_buffered_responses || is_blank(rest))
             && !self.eof
-            && self.machine.ours() == HalfState::Idle
-            && self.machine.theirs() == HalfState::Idle
+            && matches!(self.machine.ours(), HalfState::Idle)
+            && matches!(self.machine.theirs(), HalfState::Idle)
             && !self.machine.is_close()
     }
 

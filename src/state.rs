@@ -245,8 +245,8 @@ impl Machine {
     /// request is done too or the response said the connection closes.
     pub(crate) fn exchange_over(&self, response: Half) -> bool {
         let request = self.get(response.other());
-        self.get(response) == HalfState::Done
-            && (request == HalfState::Done
+        matches!(self.get(response), HalfState::Done)
+            && (matches!(request, HalfState::Done)
                 || (self.latch.is_close()
                     && self.response_closes
                     && matches!(request, HalfState::Body | HalfState::Idle)))

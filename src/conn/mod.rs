@@ -267,7 +267,8 @@ impl Connection {
     ///
     /// let mut conn = Connection::new(Role::Client, Config::default());
     /// let mut out = SendBuf::new();
-    /// let get = Request::new("GET", "/", &[Header::new("Host", "example")]);
+    /// let host = [Header::new("Host", "example")];
+    /// let get = Request::new("GET", "/", &host);
     /// conn.send_request(&get, &mut out).unwrap();
     /// conn.send_end(&[], &mut out).unwrap();
     /// conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");

@@ -115,10 +115,14 @@ impl Connection {
         }
         // A head has started: the connection is no longer idle.
         self.timers.disarm(TimerKind::Idle);
-        self.timers
-            .arm_once(TimerKind::HeadRead, self.config.head_timeout);
         let is_request = expecting == Expecting::Request;
         let Some((n, facts)) = self.scanner.scan(&self.buf, &self.config, is_request)? else {
+            // The head read timer runs from the first poll that found the
+            // head incomplete (no clock is read between that and here, so
+            // arming it only now changes no deadline, and a head that
+            // arrives whole never touches it).
+            self.timers
+                .arm_once(TimerKind::HeadRead, self.config.head_timeout);
             return if self.ex.eof() {
                 Err(RecvErrorKind::IncompleteMessage)
             } else {
@@ -163,8 +167,10 @@ impl Connection {
             version: head.version(),
             start: Start::Request(Method::of(head.method().as_bytes())),
             connection: ConnectionOptions::of(headers.known(Known::Connection)),
-            upgrade_offered: head.is_upgrade(),
-            expect_continue: head.expects_continue(),
+            // Both fields are usually absent: their lookups cost little.
+            upgrade_offered: headers.known(Known::Upgrade).next().is_some() && head.is_upgrade(),
+            expect_continue: headers.known(Known::Expect).next().is_some()
+                && head.expects_continue(),
             fields: Fields::Received(headers),
         };
         let effects = self.ex.on_head(&facts).map_err(peer)?;
