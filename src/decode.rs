@@ -83,11 +83,6 @@ impl Decoder {
         }
     }
 
-    /// Whether any byte of a chunked body's framing was consumed.
-    pub(crate) fn has_started(&self) -> bool {
-        matches!(self, Self::Chunked(c) if c.st != St::Size || c.digits > 0)
-    }
-
     /// Body bytes still expected, when the framing says (fixed length).
     pub(crate) fn remaining(&self) -> Option<u64> {
         match self {

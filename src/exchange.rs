@@ -32,8 +32,8 @@ use crate::framing::{body_length, request_framing, response_framing, Framing, Me
 use crate::headers::Headers;
 use crate::message::{BodyLength, Method, Role, SwitchKind, Version};
 use crate::persist::{
-    abandoned_expectation, framing_verdict, half_close_verdict, message_verdict,
-    sent_response_verdict, CloseReason, ConnectionOptions, EarlyResponse, Persist,
+    framing_verdict, half_close_verdict, message_verdict, sent_response_verdict, CloseReason,
+    ConnectionOptions, EarlyResponse, Persist,
 };
 use crate::state::{Half, HalfState, Input, Machine, Refused};
 use crate::Config;
@@ -89,9 +89,6 @@ pub(crate) enum Fields<'a> {
         host_count: u32,
         /// The caller wrote its own `Keep-Alive` field.
         keep_alive_field: bool,
-        /// Responses: how much of the request body is still to come, if
-        /// known.
-        request_remaining: Option<u64>,
     },
 }
 
@@ -252,6 +249,13 @@ pub(crate) struct Exchange {
     eof: bool,
     /// Client only: a request was sent and its exchange has not ended.
     in_flight: bool,
+    /// Server only: the application will not read the rest of this
+    /// request's body.
+    discard: bool,
+    /// The failure was returned once by `poll_event`.
+    failure_reported: bool,
+    /// An ending outside any exchange (idle timeout), not yet reported.
+    ending: Option<Persist>,
 }
 
 /// Whether `bytes` hold nothing but the empty lines allowed between
@@ -279,6 +283,9 @@ impl Exchange {
             response_started: false,
             eof: false,
             in_flight: false,
+            discard: false,
+            failure_reported: false,
+            ending: None,
         }
     }
 
@@ -434,7 +441,6 @@ impl Exchange {
             chunked,
             upgrade_field,
             keep_alive_field,
-            request_remaining,
             ..
         } = f.fields
         else {
@@ -488,7 +494,7 @@ impl Exchange {
                     expect_continue: ex.expect_continue,
                     sent_continue: ex.sent_continue,
                     request_done,
-                    drainable: request_done || self.drainable(request_remaining),
+                    discard: self.discard,
                 },
                 f.connection,
             ));
@@ -536,24 +542,6 @@ impl Exchange {
         Ok(self.maybe_end_cycle(rest))
     }
 
-    /// The input ended inside a body: `true` when a server's client gave
-    /// up on `Expect: 100-continue` before sending any of it, which is a
-    /// clean close rather than an incomplete message (RFC 9110 §10.1.1).
-    pub(crate) fn on_body_eof(&mut self, body_started: bool) -> bool {
-        let gave_up = abandoned_expectation(
-            self.request.expect_continue,
-            self.request.sent_continue,
-            body_started,
-        );
-        match (self.role, gave_up) {
-            (Role::Server, Some(reason)) => {
-                self.machine.latch().close(reason);
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Whether body data or an end may be sent now.
     pub(crate) fn may_send_body(&self) -> Result<(), SendError> {
         if self.role == Role::Client && self.machine.failure().is_some() {
@@ -587,8 +575,11 @@ impl Exchange {
             return Ok(None);
         }
         if self.role == Role::Server && matches!(self.machine.theirs(), HalfState::Body) {
-            // Early response: drain a known, small remainder to keep the
-            // connection; otherwise close without reading the rest.
+            // The response ended before the request (issue 11: the decision
+            // waits until here, so a full-duplex exchange whose request
+            // ends first keeps the connection): drain a known, small
+            // remainder to keep the connection; otherwise close without
+            // reading the rest, lingering so the client reads the response.
             if !self.drainable(remaining) {
                 self.machine.latch().close(CloseReason::UnreadBody);
                 self.machine.set_response_closes(true);
@@ -611,6 +602,7 @@ impl Exchange {
         self.cycle = Some(verdict);
         self.request = RequestFacts::new();
         self.in_flight = false;
+        self.discard = false;
         if verdict.is_keep_alive()
             && self.role == Role::Client
             && !self.rules.replay_buffered_responses
@@ -672,6 +664,7 @@ impl Exchange {
     /// The peer closed between messages, with nothing buffered.
     pub(crate) fn on_peer_closed(&mut self) -> Result<(), Refusal> {
         self.machine.apply_both(Input::Eof)?;
+        self.machine.latch().close(CloseReason::PeerClosed);
         Ok(())
     }
 
@@ -682,6 +675,9 @@ impl Exchange {
         {
             self.machine.latch().close(CloseReason::IdleTimeout);
             self.machine.apply_both(Input::Shutdown)?;
+            // The connection's ending is reported like an exchange's, after
+            // the verdict of the last exchange if that is still unreported.
+            self.ending = Some(self.machine.persist());
         }
         Ok(())
     }
@@ -720,8 +716,61 @@ impl Exchange {
         }
     }
 
+    /// The verdict of an exchange, or the ending of the connection,
+    /// not yet reported.
     pub(crate) fn take_cycle(&mut self) -> Option<Persist> {
-        self.cycle.take()
+        self.cycle.take().or_else(|| self.ending.take())
+    }
+
+    /// The failure, the first time it is asked for; `None` afterwards, so
+    /// that `poll_event` returns the error once and then `Finished`.
+    pub(crate) fn take_failure(&mut self) -> Option<RecvErrorKind> {
+        let failure = self.machine.failure().filter(|_| !self.failure_reported);
+        self.failure_reported |= failure.is_some();
+        failure
+    }
+
+    /// Server: the application will not read the rest of this request's
+    /// body. Refused once the response head is out (the head is where
+    /// the decision shows, as `Connection: close`).
+    pub(crate) fn discard_request_body(&mut self) -> Result<(), SendError> {
+        if self.role != Role::Server {
+            return Err(SendError::WrongRole);
+        }
+        if !matches!(self.machine.ours(), HalfState::Idle) {
+            return Err(SendError::HeadAlreadySent);
+        }
+        if !matches!(self.machine.theirs(), HalfState::Body | HalfState::Done) {
+            return Err(SendError::NoRequestToAnswer);
+        }
+        self.discard = true;
+        Ok(())
+    }
+
+    /// Server: received body bytes are the machine's to discard, not the
+    /// application's: it said so, or its response already ended.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.role == Role::Server
+            && matches!(self.machine.theirs(), HalfState::Body)
+            && (self.discard || matches!(self.machine.ours(), HalfState::Done))
+    }
+
+    /// Whether the response of the current exchange has started: a
+    /// server sent its head, a client received a byte of it.
+    pub(crate) fn response_started(&self) -> bool {
+        match self.role {
+            Role::Server => !matches!(self.machine.ours(), HalfState::Idle),
+            Role::Client => self.response_started,
+        }
+    }
+
+    /// Whether the response of the current exchange is complete.
+    pub(crate) fn response_finished(&self) -> bool {
+        let response = match self.role {
+            Role::Server => self.machine.ours(),
+            Role::Client => self.machine.theirs(),
+        };
+        matches!(response, HalfState::Done)
     }
 
     pub(crate) fn take_switch(&mut self) -> Option<SwitchKind> {
@@ -742,10 +791,6 @@ impl Exchange {
 
     pub(crate) const fn begun(&self) -> u32 {
         self.begun
-    }
-
-    pub(crate) const fn response_started(&self) -> bool {
-        self.response_started
     }
 
     /// Client: whether a new request can be sent now; `rest` is what is
@@ -855,7 +900,6 @@ mod tests {
                 upgrade_field: false,
                 host_count: 1,
                 keep_alive_field: false,
-                request_remaining: Some(1 << 30),
             },
         };
         ex.on_head(&facts).unwrap()
@@ -1025,7 +1069,6 @@ mod tests {
                 upgrade_field: false,
                 host_count: 0,
                 keep_alive_field: false,
-                request_remaining: None,
             },
         };
         assert_eq!(

@@ -143,26 +143,15 @@ pub(crate) fn half_close_verdict(
     (message_complete && rest_is_blank).then_some(CloseReason::PeerClosed)
 }
 
-/// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` may give up
-/// waiting and close. If no `100` was sent and not one byte of the body
-/// arrived, its end of input is a clean close, not an incomplete message:
-/// the server still answers, and the connection ends there.
-pub(crate) fn abandoned_expectation(
-    expect_continue: bool,
-    sent_continue: bool,
-    body_started: bool,
-) -> Option<CloseReason> {
-    (expect_continue && !sent_continue && !body_started).then_some(CloseReason::PeerClosed)
-}
-
 /// Where the request stands when a server sends its final response.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EarlyResponse {
     pub(crate) expect_continue: bool,
     pub(crate) sent_continue: bool,
     pub(crate) request_done: bool,
-    /// The rest of the request body is known and within `drain_budget`.
-    pub(crate) drainable: bool,
+    /// The application said it will not read the rest of the request
+    /// body ([`Connection::discard_request_body`](crate::Connection::discard_request_body)).
+    pub(crate) discard: bool,
 }
 
 /// RFC 9112 §9.3/§9.6 for a final response this server sends, in the
@@ -173,7 +162,10 @@ pub(crate) struct EarlyResponse {
 /// - an early response: RFC 9110 §10.1.1, the client that sent
 ///   `Expect: 100-continue` and got no `100` may never send the body it
 ///   announced, so only closing leaves no doubt about what follows; and a
-///   remainder that cannot be drained (unknown length or over budget);
+///   body the application said it will not read. An early response
+///   without either keeps the connection open at its head: the
+///   application may go on reading while it answers (full duplex), and the
+///   decision waits for the end of the response;
 /// - the caller's own `Connection: close`.
 pub(crate) fn sent_response_verdict(
     length: BodyLength,
@@ -184,7 +176,7 @@ pub(crate) fn sent_response_verdict(
         return Some(CloseReason::UntilCloseBody);
     }
     let unanswered_expect = early.expect_continue && !early.sent_continue;
-    if !early.request_done && (unanswered_expect || !early.drainable) {
+    if !early.request_done && (unanswered_expect || early.discard) {
         return Some(CloseReason::UnreadBody);
     }
     message_verdict(Role::Server, Version::Http11, connection)

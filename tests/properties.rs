@@ -799,6 +799,15 @@ proptest! {
                     "only one side reached a verdict: {:?}", ex);
                 continue;
             };
+            // Issue 11: a response that ends before its request, with a
+            // remainder the server will not drain, closes at its end
+            // without a `Connection: close` on the wire (its head did not
+            // know); the client learns it from the close that follows.
+            let unread_at_end = c.is_keep_alive()
+                && s == Persist::Close(CloseReason::UnreadBody);
+            if unread_at_end {
+                continue;
+            }
             prop_assert_eq!(c.is_keep_alive(), s.is_keep_alive(), "exchange {}: {:?}", i, ex);
             if c != s {
                 differing.push((i, c, s));

@@ -60,7 +60,8 @@ fn idle_fires_exactly_at_the_deadline() {
     let (c, s) = p.advance(MS);
     assert!(s.contains(TimerKind::Idle) && c.contains(TimerKind::Idle));
     assert_eq!(p.server.persist(), Persist::Close(CloseReason::IdleTimeout));
-    assert_eq!(p.server_poll(), ["finished"]);
+    // Issue 11: the ending is reported, as every ending is.
+    assert_eq!(p.server_poll(), ["close(IdleTimeout)", "finished"]);
     // The client drops the connection from reuse.
     assert!(!p.client.is_reusable());
     assert_eq!(p.client.persist(), Persist::Close(CloseReason::IdleTimeout));
@@ -412,10 +413,8 @@ fn early_response_drains_a_small_remainder_and_keeps_the_connection() {
     p.client_data(b"456789").unwrap();
     p.client_end().unwrap();
     p.pump();
-    assert_eq!(
-        p.server_poll(),
-        ["data \"456789\"", "end", "keep-alive", "need-data"]
-    );
+    // Issue 11: drained bytes are the machine's, not the application's.
+    assert_eq!(p.server_poll(), ["keep-alive", "need-data"]);
     assert_eq!(p.client_poll(), ["keep-alive", "paused"]);
 }
 
@@ -464,17 +463,18 @@ fn expect_continue_refused_with_a_final_status_closes_cleanly() {
 }
 
 #[test]
-fn eof_from_a_client_still_waiting_for_100_is_a_clean_close() {
+fn eof_from_a_client_still_waiting_for_100_is_an_incomplete_message() {
+    // Issue 11: the announced body will never come, and the application
+    // must learn it; the server may still answer before closing.
     let mut p = pair(Config::default());
     expect_100(&mut p, "PUT", "/big", "5");
     p.client_closes();
     assert_eq!(
         p.server_poll(),
-        ["req PUT /big 1.1 fixed(5)", "paused"],
-        "not an incomplete-message error"
+        ["req PUT /big 1.1 fixed(5)", "error IncompleteMessage"]
     );
     p.respond_full(400, &[], b"").unwrap();
-    assert_eq!(p.server_poll(), ["close(peer-closed)", "finished"]);
+    assert_eq!(p.server_poll(), ["finished"]);
     assert!(String::from_utf8_lossy(&p.take_client_bound()).contains("Connection: close"));
 }
 
@@ -603,15 +603,21 @@ proptest! {
                         prop_assert!(d > now, "deadline {:?} not after now {:?}", d, now);
                     }
                     // An exchange that ended before the timer is reported first.
-                    while let Ok(keepalive::Recv::Event(keepalive::Event::Cycle(_))) = conn.poll_event() {}
+                    // The error after a timer is returned once (issue 11):
+                    // keep the first poll that is not a verdict.
+                    let mut first = conn.poll_event();
+                    while let Ok(keepalive::Recv::Event(keepalive::Event::Cycle(_))) = first {
+                        first = conn.poll_event();
+                    }
+                    let first = first.map_err(|e| e.kind());
                     let persist = conn.persist();
                     for kind in fired.iter() {
                         let ok = match kind {
                             TimerKind::Idle => persist == Persist::Close(CloseReason::IdleTimeout),
                             TimerKind::HeadRead => persist == Persist::Close(CloseReason::HeadTimeout)
-                                && conn.poll_event().map_err(|e| e.kind()) == Err(RecvErrorKind::HeadTimeout),
+                                && first == Err(RecvErrorKind::HeadTimeout),
                             TimerKind::BodyProgress => persist == Persist::Close(CloseReason::BodyTimeout)
-                                && conn.poll_event().map_err(|e| e.kind()) == Err(RecvErrorKind::BodyTimeout),
+                                && first == Err(RecvErrorKind::BodyTimeout),
                             TimerKind::Linger => !persist.is_keep_alive(),
                             TimerKind::ExpectContinue => false,
                         };

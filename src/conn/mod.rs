@@ -75,6 +75,8 @@ pub struct Connection {
     body_received: u64,
     timers: Timers,
     peer_keep_alive: Option<KeepAliveHint>,
+    /// How the message this side is sending is framed, once its head is out.
+    sending: Option<BodyLength>,
 }
 
 impl Connection {
@@ -91,6 +93,7 @@ impl Connection {
             body_received: 0,
             timers: Timers::default(),
             peer_keep_alive: None,
+            sending: None,
         };
         conn.arm_idle();
         conn
@@ -194,6 +197,7 @@ impl Connection {
 
     /// Timers after an exchange ended with `verdict`.
     fn after_cycle(&mut self, verdict: Persist) {
+        self.sending = None;
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::ExpectContinue);
@@ -237,11 +241,53 @@ impl Connection {
         self.peer_keep_alive
     }
 
-    /// Client: whether any byte of the response to the current request has
-    /// arrived. A request whose response has not started can be retried
-    /// on another connection if this one fails (when the method allows it).
+    /// Whether the response of the current exchange has started. Client:
+    /// a byte of it has arrived (a request whose response has not started
+    /// may be retried, see [`retry_safety`](Self::retry_safety)). Server:
+    /// its head was sent.
     pub fn response_started(&self) -> bool {
         self.ex.response_started()
+    }
+
+    /// Whether the response of the current exchange is complete (server:
+    /// sent to its end; client: received to its end). The exchange itself
+    /// may still wait for the request's end; [`Event::Cycle`](crate::Event::Cycle)
+    /// says when it is over.
+    pub fn response_finished(&self) -> bool {
+        self.ex.response_finished()
+    }
+
+    /// Server: whether received request body bytes are being discarded
+    /// rather than handed over, because the application called
+    /// [`discard_request_body`](Self::discard_request_body) or its response
+    /// ended before the request did.
+    pub fn is_draining(&self) -> bool {
+        self.ex.is_draining()
+    }
+
+    /// How the message this side is sending is framed, once its head is
+    /// out and until the exchange ends: [`BodyLength::Fixed`],
+    /// [`BodyLength::Chunked`] (trailers can be sent), [`BodyLength::UntilClose`]
+    /// or [`BodyLength::Empty`]. `None` before the head.
+    ///
+    /// ```
+    /// use keepalive::{Connection, Config, Role, Request, Header, SendBuf, BodyLength};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// assert_eq!(conn.outgoing_body(), None);
+    /// let fields = [Header::new("Host", "a"), Header::new("Transfer-Encoding", "chunked")];
+    /// conn.send_request(&Request::new("POST", "/", &fields), &mut SendBuf::new()).unwrap();
+    /// assert_eq!(conn.outgoing_body(), Some(BodyLength::Chunked));
+    /// assert!(conn.can_send_trailers());
+    /// ```
+    pub fn outgoing_body(&self) -> Option<BodyLength> {
+        self.sending
+    }
+
+    /// Whether [`send_end`](Self::send_end) may carry trailer fields: the
+    /// message being sent is chunked.
+    pub fn can_send_trailers(&self) -> bool {
+        self.sending == Some(BodyLength::Chunked)
     }
 
     /// Client: whether a new request can be sent now — the previous

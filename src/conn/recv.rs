@@ -53,18 +53,27 @@ impl Connection {
 
     /// The next thing the peer sent, or why there is none.
     ///
-    /// After an `Err`, the connection is broken: every later call returns
-    /// the same error (a server may still send one response, see
-    /// [`send_response`](Self::send_response)).
+    /// After an `Err` the connection is broken: the error is returned
+    /// once, and every later call returns [`Recv::Finished`], so a driver
+    /// loop that logs the error and polls again cannot spin. A server may
+    /// still send one response, with the error's
+    /// [`status`](RecvError::status) (see [`send_response`](Self::send_response)),
+    /// then flush, linger and close.
     pub fn poll_event(&mut self) -> Result<Recv, RecvError> {
         // An exchange that ended before a later failure is reported first.
         if let Some(verdict) = self.ex.take_cycle() {
             return Ok(Recv::Event(Event::Cycle(verdict)));
         }
-        if let Some(kind) = self.ex.failure() {
+        // A failure found by a timer is reported here, once.
+        if let Some(kind) = self.ex.take_failure() {
             return Err(RecvError::new(kind, self.role));
         }
-        self.poll_inner().map_err(|kind| self.fail(kind))
+        self.poll_inner().map_err(|kind| {
+            let e = self.fail(kind);
+            // Reported now: the next call returns `Finished`.
+            let _first = self.ex.take_failure();
+            e
+        })
     }
 
     fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
@@ -227,37 +236,41 @@ impl Connection {
     }
 
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
-        let step =
-            match self
-                .decoder
-                .decode(&mut self.buf, &self.config, &mut self.body_received)?
-            {
-                Decoded::NeedData if self.ex.eof() => {
-                    let body_started = self.body_received > 0
-                        || self.decoder.has_started()
-                        || !self.buf.is_empty();
-                    if self.ex.on_body_eof(body_started) {
-                        self.timers.disarm(TimerKind::BodyProgress);
-                        return Ok(Recv::Paused);
+        loop {
+            let draining = self.ex.is_draining();
+            let step =
+                match self
+                    .decoder
+                    .decode(&mut self.buf, &self.config, &mut self.body_received)?
+                {
+                    Decoded::NeedData if self.ex.eof() => self.decoder.eof()?,
+                    step => step,
+                };
+            match step {
+                Decoded::NeedData => return Ok(Recv::NeedData),
+                Decoded::Data(d) => {
+                    self.timers
+                        .arm(TimerKind::BodyProgress, self.config.body_timeout);
+                    if !draining {
+                        return Ok(Recv::Event(Event::Data(d)));
                     }
-                    self.decoder.eof()?
+                    // Drained bytes are not the application's: dropped.
                 }
-                step => step,
-            };
-        match step {
-            Decoded::NeedData => Ok(Recv::NeedData),
-            Decoded::Data(d) => {
-                self.timers
-                    .arm(TimerKind::BodyProgress, self.config.body_timeout);
-                Ok(Recv::Event(Event::Data(d)))
-            }
-            Decoded::End(trailers) => {
-                self.scanner = HeadScanner::default();
-                self.timers.disarm(TimerKind::BodyProgress);
-                if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
-                    self.after_cycle(verdict);
+                Decoded::End(trailers) => {
+                    self.scanner = HeadScanner::default();
+                    self.timers.disarm(TimerKind::BodyProgress);
+                    if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
+                        self.after_cycle(verdict);
+                    }
+                    if !draining {
+                        return Ok(Recv::Event(Event::End(trailers)));
+                    }
+                    // The drain is over: the verdict comes next.
+                    return Ok(match self.ex.take_cycle() {
+                        Some(verdict) => Recv::Event(Event::Cycle(verdict)),
+                        None => Recv::Paused,
+                    });
                 }
-                Ok(Recv::Event(Event::End(trailers)))
             }
         }
     }

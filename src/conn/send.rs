@@ -31,7 +31,7 @@ impl Connection {
                 start: Start::Request(Method::of(req.method.as_bytes())),
                 upgrade_offered: sent.upgrade && sent.connection_upgrade,
                 expect_continue: sent.expect_continue,
-                ..sent_facts(&sent, req.headers, false, None)
+                ..sent_facts(&sent, req.headers, false)
             };
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
@@ -40,6 +40,7 @@ impl Connection {
         let (effects, expect_continue) = result.inspect_err(|_| out.rollback(mark))?;
         if let HeadKind::Message(length) = effects.kind {
             self.encoder = Encoder::new(length);
+            self.sending = Some(length);
         }
         if !self.buf.is_empty() {
             self.ex.note_response_bytes();
@@ -77,12 +78,7 @@ impl Connection {
             let sent = write_fields(out, resp.headers)?;
             let facts = HeadFacts {
                 start: Start::Response(resp.status),
-                ..sent_facts(
-                    &sent,
-                    resp.headers,
-                    self.config.advertise_keep_alive,
-                    self.decoder.remaining(),
-                )
+                ..sent_facts(&sent, resp.headers, self.config.advertise_keep_alive)
             };
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
@@ -92,9 +88,47 @@ impl Connection {
         match effects.kind {
             HeadKind::Interim => {}
             HeadKind::Switch(_) => self.timers.disarm_all(),
-            HeadKind::Message(length) => self.encoder = Encoder::new(length),
+            HeadKind::Message(length) => {
+                self.encoder = Encoder::new(length);
+                self.sending = Some(length);
+            }
         }
         Ok(())
+    }
+
+    /// Server: says, before the response head, that the application will
+    /// not read the rest of the request body (an early 413, 405 or
+    /// redirect). The head then carries `Connection: close` (RFC 9110
+    /// §10.1.1: a server answering before reading the whole content says
+    /// whether it will close) and the rest of the body is discarded, not
+    /// handed over as [`Event::Data`](crate::Event::Data).
+    ///
+    /// Without this call, a response sent while the request body is still
+    /// arriving keeps the connection open at its head: the application
+    /// may go on reading (full duplex, as an echo or a proxy does). The
+    /// decision is made when the response ends: request complete → keep;
+    /// a known remainder within [`Config::drain_budget`](crate::Config::drain_budget)
+    /// → drained silently, keep; otherwise → close
+    /// ([`CloseReason::UnreadBody`](crate::CloseReason::UnreadBody)), lingering.
+    ///
+    /// ```
+    /// use keepalive::{Connection, Config, Role, Recv, Event, Response, SendBuf, Persist, CloseReason};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000000\r\n\r\nxxxx");
+    /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+    /// conn.discard_request_body().unwrap();
+    /// let mut out = SendBuf::new();
+    /// conn.send_response(&Response::new(413, &[]), &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// assert_eq!(
+    ///     conn.poll_event(),
+    ///     Ok(Recv::Event(Event::Cycle(Persist::Close(CloseReason::UnreadBody))))
+    /// );
+    /// assert_eq!(conn.poll_event(), Ok(Recv::Finished));
+    /// ```
+    pub fn discard_request_body(&mut self) -> Result<(), SendError> {
+        self.ex.discard_request_body()
     }
 
     /// Sends body bytes. They are queued in `out` as they are (no copy),
@@ -137,7 +171,6 @@ fn sent_facts<'a>(
     sent: &SentFacts,
     headers: &[Header<'_>],
     look_for_keep_alive: bool,
-    request_remaining: Option<u64>,
 ) -> HeadFacts<'a> {
     HeadFacts {
         half: Half::Ours,
@@ -155,7 +188,6 @@ fn sent_facts<'a>(
             upgrade_field: sent.upgrade,
             host_count: sent.host_count,
             keep_alive_field: look_for_keep_alive && headers.iter().any(|h| h.is("keep-alive")),
-            request_remaining,
         },
     }
 }
