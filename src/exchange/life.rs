@@ -1,0 +1,324 @@
+//! The rest of the exchange rules: ends of messages, input, time,
+//! failure, and what the connection's getters read.
+
+use super::{is_blank, Exchange, Expecting, RecvPhase, Refusal, RequestFacts, RetrySafety};
+use crate::error::{RecvErrorKind, SendError};
+use crate::message::{Role, SwitchKind};
+use crate::persist::{half_close_verdict, CloseReason, Persist};
+use crate::state::{Half, HalfState, Input};
+
+impl Exchange {
+    // ----------------------------------------------------------------
+    // Bodies and ends
+
+    /// Whether a remainder of the request body is small enough to drain.
+    fn drainable(&self, remaining: Option<u64>) -> bool {
+        remaining.is_some_and(|r| r <= self.rules.drain_budget)
+    }
+
+    /// The peer's message ended. `rest` is what is buffered after it.
+    pub(crate) fn on_received_end(&mut self, rest: &[u8]) -> Result<Option<Persist>, Refusal> {
+        self.machine.apply(Half::Theirs, Input::End)?;
+        if self.eof && self.role == Role::Server {
+            let verdict = half_close_verdict(true, is_blank(rest));
+            self.machine.latch().close_if(verdict);
+        }
+        Ok(self.maybe_end_cycle(rest))
+    }
+
+    /// Whether body data or an end may be sent now.
+    pub(crate) fn may_send_body(&self) -> Result<(), SendError> {
+        if self.role == Role::Client && self.machine.failure().is_some() {
+            // The server's bytes broke the protocol: nothing it will read
+            // can be trusted to line up any more.
+            return Err(SendError::ConnectionClosed);
+        }
+        match self.machine.ours() {
+            HalfState::Body => Ok(()),
+            HalfState::Idle => Err(SendError::NoHeadSent),
+            HalfState::Done => Err(SendError::MessageEnded),
+            HalfState::MustClose
+            | HalfState::Closed
+            | HalfState::Switched
+            | HalfState::Error(_) => Err(SendError::ConnectionClosed),
+        }
+    }
+
+    /// Our message ended. `remaining` is how much of the request body is
+    /// still to come, if known; `rest` is what is buffered.
+    pub(crate) fn on_sent_end(
+        &mut self,
+        remaining: Option<u64>,
+        rest: &[u8],
+    ) -> Result<Option<Persist>, Refusal> {
+        self.machine.apply(Half::Ours, Input::End)?;
+        if self.machine.failure().is_some() {
+            // The error response is out; only lingering remains.
+            self.machine
+                .apply(Half::Ours, Input::CycleEnd { keep_alive: false })?;
+            return Ok(None);
+        }
+        if self.role == Role::Server && matches!(self.machine.theirs(), HalfState::Body) {
+            // The response ended before the request (issue 11: the decision
+            // waits until here, so a full-duplex exchange whose request
+            // ends first keeps the connection): drain a known, small
+            // remainder to keep the connection; otherwise close without
+            // reading the rest, lingering so the client reads the response.
+            if !self.drainable(remaining) {
+                self.machine.latch().close(CloseReason::UnreadBody);
+                self.machine.set_response_closes(true);
+            }
+        }
+        Ok(self.maybe_end_cycle(rest))
+    }
+
+    /// Ends the exchange if it is over; the verdict, if it ended.
+    fn maybe_end_cycle(&mut self, rest: &[u8]) -> Option<Persist> {
+        let response = match self.role {
+            Role::Server => Half::Ours,
+            Role::Client => Half::Theirs,
+        };
+        if !self.machine.exchange_over(response) {
+            return None;
+        }
+        // `exchange_over` saw both halves in states that may cycle.
+        let verdict = self.machine.end_cycle().ok()?;
+        self.cycle = Some(verdict);
+        self.request = RequestFacts::new();
+        self.in_flight = false;
+        self.discard = false;
+        if verdict.is_keep_alive()
+            && self.role == Role::Client
+            && !self.rules.replay_buffered_responses
+            && !is_blank(rest)
+        {
+            // RFC 9112 §6.3: bytes after a complete response, with no
+            // request outstanding, MUST NOT be taken as the next response
+            // (cache poisoning): the connection is not reusable.
+            self.stale = true;
+        }
+        Some(verdict)
+    }
+
+    // ----------------------------------------------------------------
+    // Input, time, failure
+
+    /// Whether received bytes are still worth keeping.
+    pub(crate) fn accepts_bytes(&self) -> bool {
+        let handed_over =
+            matches!(self.machine.theirs(), HalfState::Switched) && self.switch.is_none();
+        !handed_over
+            && !matches!(
+                self.machine.theirs(),
+                HalfState::MustClose | HalfState::Error(_) | HalfState::Closed
+            )
+    }
+
+    /// Notes received bytes: for a client, unsolicited bytes make the
+    /// connection stale, solicited ones start the response.
+    pub(crate) fn note_received(&mut self, bytes: &[u8]) {
+        if self.role != Role::Client || bytes.is_empty() {
+            return;
+        }
+        if matches!(self.machine.ours(), HalfState::Idle) && !self.rules.replay_buffered_responses {
+            if !is_blank(bytes) {
+                // Nothing was asked: a server talking now is answering
+                // nobody (or closing a stale connection).
+                self.stale = true;
+            }
+        } else {
+            self.response_started = true;
+        }
+    }
+
+    /// A byte of the awaited response is buffered (maybe appended through
+    /// `recv_buf`, which bypasses [`note_received`](Self::note_received)).
+    pub(crate) fn note_response_bytes(&mut self) {
+        self.response_started = true;
+    }
+
+    /// The peer closed its sending side; `rest` is what is buffered.
+    pub(crate) fn on_eof(&mut self, rest: &[u8]) {
+        self.eof = true;
+        let complete = matches!(self.machine.theirs(), HalfState::Done);
+        let verdict = half_close_verdict(complete, is_blank(rest));
+        self.machine.latch().close_if(verdict);
+    }
+
+    /// The peer closed between messages, with nothing buffered.
+    pub(crate) fn on_peer_closed(&mut self) -> Result<(), Refusal> {
+        self.machine.apply_both(Input::Eof)?;
+        self.machine.latch().close(CloseReason::PeerClosed);
+        Ok(())
+    }
+
+    /// The idle timer fired: close if no exchange is in progress.
+    pub(crate) fn on_idle_timeout(&mut self) -> Result<(), Refusal> {
+        if matches!(self.machine.ours(), HalfState::Idle)
+            && matches!(self.machine.theirs(), HalfState::Idle)
+        {
+            self.machine.latch().close(CloseReason::IdleTimeout);
+            self.machine.apply_both(Input::Shutdown)?;
+            // The connection's ending is reported like an exchange's, after
+            // the verdict of the last exchange if that is still unreported.
+            self.ending = Some(self.machine.persist());
+        }
+        Ok(())
+    }
+
+    /// The peer broke the protocol (or was too slow, `reason` saying how):
+    /// the first failure is the one kept. `false` if it had already failed.
+    pub(crate) fn on_fail(&mut self, kind: RecvErrorKind, reason: Option<CloseReason>) -> bool {
+        if self.machine.failure().is_some() {
+            return false;
+        }
+        let latch = self.machine.latch();
+        latch.close_if(reason);
+        latch.close(CloseReason::ProtocolError);
+        // The table accepts a failure in every state.
+        self.machine.apply(Half::Theirs, Input::Fail(kind)).is_ok()
+    }
+
+    // ----------------------------------------------------------------
+    // Getters
+
+    pub(crate) fn recv_phase(&self) -> RecvPhase {
+        match self.machine.theirs() {
+            HalfState::Idle => RecvPhase::Head,
+            HalfState::Body => RecvPhase::Body,
+            HalfState::Done => RecvPhase::Paused,
+            HalfState::Switched => RecvPhase::Switched,
+            HalfState::MustClose | HalfState::Closed | HalfState::Error(_) => RecvPhase::Finished,
+        }
+    }
+
+    pub(crate) fn expecting(&self) -> Expecting {
+        match self.role {
+            Role::Server => Expecting::Request,
+            Role::Client if !matches!(self.machine.ours(), HalfState::Idle) => Expecting::Response,
+            Role::Client => Expecting::Nothing,
+        }
+    }
+
+    /// The verdict of an exchange, or the ending of the connection,
+    /// not yet reported.
+    pub(crate) fn take_cycle(&mut self) -> Option<Persist> {
+        self.cycle.take().or_else(|| self.ending.take())
+    }
+
+    /// The failure, the first time it is asked for; `None` afterwards, so
+    /// that `poll_event` returns the error once and then `Finished`.
+    pub(crate) fn take_failure(&mut self) -> Option<RecvErrorKind> {
+        let failure = self.machine.failure().filter(|_| !self.failure_reported);
+        self.failure_reported |= failure.is_some();
+        failure
+    }
+
+    /// Server: the application will not read the rest of this request's
+    /// body. Refused once the response head is out (the head is where
+    /// the decision shows, as `Connection: close`).
+    pub(crate) fn discard_request_body(&mut self) -> Result<(), SendError> {
+        if self.role != Role::Server {
+            return Err(SendError::WrongRole);
+        }
+        if !matches!(self.machine.ours(), HalfState::Idle) {
+            return Err(SendError::HeadAlreadySent);
+        }
+        if !matches!(self.machine.theirs(), HalfState::Body | HalfState::Done) {
+            return Err(SendError::NoRequestToAnswer);
+        }
+        self.discard = true;
+        Ok(())
+    }
+
+    /// Server: received body bytes are the machine's to discard, not the
+    /// application's: it said so, or its response already ended.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.role == Role::Server
+            && matches!(self.machine.theirs(), HalfState::Body)
+            && (self.discard || matches!(self.machine.ours(), HalfState::Done))
+    }
+
+    /// Whether the response of the current exchange has started: a
+    /// server sent its head, a client received a byte of it.
+    pub(crate) fn response_started(&self) -> bool {
+        match self.role {
+            Role::Server => !matches!(self.machine.ours(), HalfState::Idle),
+            Role::Client => self.response_started,
+        }
+    }
+
+    /// Whether the response of the current exchange is complete.
+    pub(crate) fn response_finished(&self) -> bool {
+        let response = match self.role {
+            Role::Server => self.machine.ours(),
+            Role::Client => self.machine.theirs(),
+        };
+        matches!(response, HalfState::Done)
+    }
+
+    pub(crate) fn take_switch(&mut self) -> Option<SwitchKind> {
+        self.switch.take()
+    }
+
+    pub(crate) const fn failure(&self) -> Option<RecvErrorKind> {
+        self.machine.failure()
+    }
+
+    pub(crate) const fn persist(&self) -> Persist {
+        self.machine.persist()
+    }
+
+    pub(crate) const fn eof(&self) -> bool {
+        self.eof
+    }
+
+    pub(crate) const fn begun(&self) -> u32 {
+        self.begun
+    }
+
+    /// Client: whether a new request can be sent now; `rest` is what is
+    /// buffered.
+    pub(crate) fn is_reusable(&self, rest: &[u8]) -> bool {
+        self.role == Role::Client
+            && self.machine.failure().is_none()
+            && !self.stale
+            && (self.rules.replay_buffered_responses || is_blank(rest))
+            && !self.eof
+            && matches!(self.machine.ours(), HalfState::Idle)
+            && matches!(self.machine.theirs(), HalfState::Idle)
+            && !self.machine.is_close()
+    }
+
+    /// Client: whether the outstanding request may be sent again on a new
+    /// connection.
+    pub(crate) fn retry_safety(&self) -> RetrySafety {
+        if self.role != Role::Client || !self.in_flight {
+            RetrySafety::NothingOutstanding
+        } else if self.response_started {
+            RetrySafety::ResponseStarted
+        } else if self.begun <= 1 {
+            RetrySafety::FreshConnection
+        } else if !self.request.method.is_idempotent() {
+            RetrySafety::NotIdempotent
+        } else {
+            RetrySafety::Retry
+        }
+    }
+
+    pub(super) fn check_open(&self) -> Result<(), SendError> {
+        let closed = |s| {
+            matches!(
+                s,
+                HalfState::MustClose
+                    | HalfState::Closed
+                    | HalfState::Switched
+                    | HalfState::Error(_)
+            )
+        };
+        if closed(self.machine.ours()) || closed(self.machine.theirs()) {
+            return Err(SendError::ConnectionClosed);
+        }
+        Ok(())
+    }
+}

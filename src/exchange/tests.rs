@@ -1,0 +1,255 @@
+//! One row per verdict ordering: several reasons to close meet in one
+//! exchange, and the row says which one the latch keeps.
+use super::*;
+use crate::parse::{parse_request, parse_response, HeadScanner};
+use bytes::Bytes;
+use CloseReason::*;
+
+fn headers(raw: &'static [u8], request: bool) -> (Headers, Version, u16) {
+    let config = Config::default();
+    let (n, facts) = HeadScanner::default()
+        .scan(raw, &config, request)
+        .unwrap()
+        .unwrap();
+    let raw = Bytes::from_static(&raw[..n]);
+    if request {
+        let h = parse_request(raw, facts, &config).unwrap();
+        (h.headers().clone(), h.version(), 0)
+    } else {
+        let h = parse_response(raw, facts, &config).unwrap();
+        (h.headers().clone(), h.version(), h.status())
+    }
+}
+
+fn receive(ex: &mut Exchange, raw: &'static [u8], method: Method) -> Effects {
+    let request = ex.role == Role::Server;
+    let (h, version, status) = headers(raw, request);
+    let facts = HeadFacts {
+        half: Half::Theirs,
+        version,
+        start: if request {
+            Start::Request(method)
+        } else {
+            Start::Response(status)
+        },
+        connection: ConnectionOptions::of(h.known(crate::headers::Known::Connection)),
+        upgrade_offered: false,
+        expect_continue: h.contains("expect"),
+        fields: Fields::Received(&h),
+    };
+    ex.on_head(&facts).unwrap()
+}
+
+fn send(ex: &mut Exchange, start: Start, version: Version, close: bool) -> Effects {
+    let facts = HeadFacts {
+        half: Half::Ours,
+        version,
+        start,
+        connection: ConnectionOptions {
+            close,
+            keep_alive: false,
+        },
+        upgrade_offered: false,
+        expect_continue: false,
+        fields: Fields::Sent {
+            content_length: None,
+            chunked: false,
+            upgrade_field: false,
+            host_count: 1,
+            keep_alive_field: false,
+        },
+    };
+    ex.on_head(&facts).unwrap()
+}
+
+fn server(max_requests: Option<u32>) -> Exchange {
+    let config = Config {
+        max_requests,
+        ..Config::default()
+    };
+    Exchange::new(Role::Server, &config)
+}
+
+#[test]
+fn verdict_orderings() {
+    type Row = (&'static str, fn() -> Persist, CloseReason);
+    let rows: &[Row] = &[
+        (
+            "request received: max_requests before framing and Connection",
+            || {
+                let mut ex = server(Some(1));
+                receive(
+                    &mut ex,
+                    b"POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                    Method::Unremarkable,
+                );
+                ex.persist()
+            },
+            MaxRequests,
+        ),
+        (
+            "request received: framing (TE + CL) before Connection",
+            || {
+                let mut ex = server(None);
+                receive(
+                    &mut ex,
+                    b"POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                    Method::Unremarkable,
+                );
+                ex.persist()
+            },
+            ConflictingFraming,
+        ),
+        (
+            "request received: Connection: close before HTTP/1.0",
+            || {
+                let mut ex = server(None);
+                receive(
+                    &mut ex,
+                    b"GET / HTTP/1.0\r\nConnection: close\r\n\r\n",
+                    Method::Get,
+                );
+                ex.persist()
+            },
+            ConnectionClose { by: Role::Client },
+        ),
+        (
+            "request sent: Connection before max_requests",
+            || {
+                let config = Config {
+                    max_requests: Some(1),
+                    ..Config::default()
+                };
+                let mut ex = Exchange::new(Role::Client, &config);
+                let fx = send(&mut ex, Start::Request(Method::Get), Version::Http11, true);
+                assert!(!fx.add_close, "the caller already said close");
+                ex.persist()
+            },
+            ConnectionClose { by: Role::Client },
+        ),
+        (
+            "response received: until-close framing before Connection",
+            || {
+                let mut ex = Exchange::new(Role::Client, &Config::default());
+                send(&mut ex, Start::Request(Method::Get), Version::Http11, false);
+                receive(
+                    &mut ex,
+                    b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+                    Method::Get,
+                );
+                ex.persist()
+            },
+            UntilCloseBody,
+        ),
+        (
+            "response sent: until-close (HTTP/1.0 client) before the early response",
+            || {
+                let mut ex = server(None);
+                receive(
+                    &mut ex,
+                    b"POST / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 9\r\n\r\n",
+                    Method::Unremarkable,
+                );
+                send(&mut ex, Start::Response(200), Version::Http11, true);
+                ex.persist()
+            },
+            UntilCloseBody,
+        ),
+        (
+            "response sent: early response before the caller's Connection: close",
+            || {
+                let mut ex = server(None);
+                receive(
+                    &mut ex,
+                    b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n",
+                    Method::Unremarkable,
+                );
+                let fx = send(&mut ex, Start::Response(204), Version::Http11, true);
+                assert!(!fx.add_close, "the caller already said close");
+                ex.persist()
+            },
+            UnreadBody,
+        ),
+        (
+            "response sent after an error: the error before anything else",
+            || {
+                let mut ex = server(None);
+                assert!(ex.on_fail(RecvErrorKind::BareLf, None));
+                assert!(!ex.on_fail(RecvErrorKind::ObsFold, Some(HeadTimeout)));
+                assert_eq!(ex.failure(), Some(RecvErrorKind::BareLf));
+                send(&mut ex, Start::Response(400), Version::Http11, false);
+                ex.persist()
+            },
+            ProtocolError,
+        ),
+        (
+            "timeout failure: the timeout before the protocol error",
+            || {
+                let mut ex = server(None);
+                ex.on_fail(RecvErrorKind::HeadTimeout, Some(HeadTimeout));
+                ex.persist()
+            },
+            HeadTimeout,
+        ),
+        (
+            "half-close at the end of the request before the response's Connection: close",
+            || {
+                let mut ex = server(None);
+                receive(&mut ex, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Method::Get);
+                ex.on_eof(b"");
+                ex.on_received_end(b"").unwrap();
+                send(&mut ex, Start::Response(200), Version::Http11, true);
+                ex.persist()
+            },
+            PeerClosed,
+        ),
+    ];
+    for (name, run, reason) in rows {
+        assert_eq!(run(), Persist::Close(*reason), "{name}");
+    }
+}
+
+#[test]
+fn a_refused_head_changes_nothing() {
+    let mut ex = server(None);
+    let before = format!("{ex:?}");
+    let facts = HeadFacts {
+        half: Half::Ours,
+        version: Version::Http11,
+        start: Start::Response(200),
+        connection: ConnectionOptions::default(),
+        upgrade_offered: false,
+        expect_continue: false,
+        fields: Fields::Sent {
+            content_length: None,
+            chunked: false,
+            upgrade_field: false,
+            host_count: 0,
+            keep_alive_field: false,
+        },
+    };
+    assert_eq!(
+        ex.on_head(&facts),
+        Err(Refusal::Caller(SendError::NoRequestToAnswer))
+    );
+    assert_eq!(format!("{ex:?}"), before);
+}
+
+#[test]
+fn retry_safety_needs_reuse_no_response_and_idempotence() {
+    let mut ex = Exchange::new(Role::Client, &Config::default());
+    assert_eq!(ex.retry_safety(), RetrySafety::NothingOutstanding);
+    send(&mut ex, Start::Request(Method::Get), Version::Http11, false);
+    assert_eq!(ex.retry_safety(), RetrySafety::FreshConnection);
+    receive(&mut ex, b"HTTP/1.1 204 No Content\r\n\r\n", Method::Get);
+    ex.on_received_end(b"").unwrap();
+    ex.on_sent_end(None, b"").unwrap_or(None);
+    assert_eq!(ex.retry_safety(), RetrySafety::NothingOutstanding);
+    send(
+        &mut ex,
+        Start::Request(Method::Unremarkable),
+        Version::Http11,
+        false,
+    );
+    assert_eq!(ex.retry_safety(), RetrySafety::NotIdempotent);
+}
