@@ -236,3 +236,154 @@ impl KeepAliveHint {
         any.then_some(hint)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! RFC 9112 §9.3 and §9.6, one row per sentence, calling the pure
+    //! functions directly.
+    use super::*;
+
+    fn opts(close: bool, keep_alive: bool) -> ConnectionOptions {
+        ConnectionOptions { close, keep_alive }
+    }
+
+    #[test]
+    fn rfc9112_9_3_message_verdict() {
+        use Role::*;
+        use Version::*;
+        let rows = [
+            // "If the close connection option is present, the connection
+            // will not persist after the current response" (§9.3).
+            (
+                Client,
+                Http11,
+                opts(true, false),
+                Some(CloseReason::ConnectionClose { by: Client }),
+            ),
+            // A keep-alive elsewhere does not undo a close.
+            (
+                Server,
+                Http10,
+                opts(true, true),
+                Some(CloseReason::ConnectionClose { by: Server }),
+            ),
+            // "Otherwise, if the received protocol is HTTP/1.1 (or later),
+            // the connection will persist".
+            (Client, Http11, opts(false, false), None),
+            // "Otherwise, if the received protocol is HTTP/1.0, the
+            // keep-alive connection option is present, ... persist".
+            (Server, Http10, opts(false, true), None),
+            // "Otherwise, the connection will close after the current
+            // response."
+            (
+                Client,
+                Http10,
+                opts(false, false),
+                Some(CloseReason::Http10 { by: Client }),
+            ),
+        ];
+        for (by, version, o, want) in rows {
+            assert_eq!(
+                message_verdict(by, version, o),
+                want,
+                "{by:?} {version:?} {o:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_options_are_one_list_across_lines_and_case() {
+        let lines: [&[u8]; 2] = [b"Upgrade, KEEP-ALIVE", b" x ,Close"];
+        assert_eq!(ConnectionOptions::of(lines.into_iter()), opts(true, true));
+        assert_eq!(
+            ConnectionOptions::of(core::iter::empty()),
+            opts(false, false)
+        );
+        assert_eq!(
+            ConnectionOptions::of([&b"closed"[..]].into_iter()),
+            opts(false, false)
+        );
+    }
+
+    #[test]
+    fn rfc9112_9_6_half_close_and_sent_responses() {
+        // A complete message followed by the peer's close, with nothing
+        // pipelined: answer it, then close.
+        assert_eq!(
+            half_close_verdict(true, true),
+            Some(CloseReason::PeerClosed)
+        );
+        assert_eq!(
+            half_close_verdict(true, false),
+            None,
+            "pipelined requests first"
+        );
+        assert_eq!(
+            half_close_verdict(false, true),
+            None,
+            "incomplete: not a clean close"
+        );
+        let early = |expect_continue, sent_continue, request_done, discard| EarlyResponse {
+            expect_continue,
+            sent_continue,
+            request_done,
+            discard,
+        };
+        let none = opts(false, false);
+        let rows = [
+            (
+                BodyLength::UntilClose,
+                early(false, false, true, false),
+                none,
+                Some(CloseReason::UntilCloseBody),
+            ),
+            // RFC 9110 §10.1.1: an unanswered 100-continue, body unread.
+            (
+                BodyLength::Fixed(0),
+                early(true, false, false, false),
+                none,
+                Some(CloseReason::UnreadBody),
+            ),
+            (
+                BodyLength::Fixed(0),
+                early(true, true, false, false),
+                none,
+                None,
+            ),
+            // Full duplex: an early head alone does not close.
+            (
+                BodyLength::Chunked,
+                early(false, false, false, false),
+                none,
+                None,
+            ),
+            (
+                BodyLength::Chunked,
+                early(false, false, false, true),
+                none,
+                Some(CloseReason::UnreadBody),
+            ),
+            (
+                BodyLength::Fixed(2),
+                early(false, false, true, false),
+                opts(true, false),
+                Some(CloseReason::ConnectionClose { by: Role::Server }),
+            ),
+        ];
+        for (length, e, o, want) in rows {
+            assert_eq!(
+                sent_response_verdict(length, e, o),
+                want,
+                "{length:?} {e:?} {o:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keep_alive_hints_ignore_what_they_do_not_know() {
+        let v: [&[u8]; 1] = [b"timeout=5, max=100, foo=bar, max=x"];
+        let hint = KeepAliveHint::parse(v.into_iter()).unwrap();
+        assert_eq!((hint.timeout, hint.max), (Some(5), Some(100)));
+        assert_eq!(KeepAliveHint::parse([&b"foo"[..]].into_iter()), None);
+    }
+}

@@ -1,8 +1,9 @@
 //! Time, Sans-IO style: the caller passes `now` in, asks for the next
 //! deadline, and reports when it passed. This file holds the clock, the
-//! timers and their deadlines; *when* each timer is armed is decided by the
-//! connection's rules (`conn.rs`), and what firing means for persistence
-//! by `persist.rs`.
+//! timers and their deadlines. `conn/` arms and disarms them as heads,
+//! bodies and exchanges come and go; what a firing means (an idle close,
+//! a head or body timeout) is decided by the exchange rules in
+//! `exchange/`.
 
 use std::time::{Duration, Instant};
 
