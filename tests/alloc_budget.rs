@@ -146,3 +146,47 @@ fn one_mib_body_is_queued_without_copy() {
     assert_eq!(&all[..head.len()], &head[..]);
     assert_eq!(&all[head.len()..], &body[..]);
 }
+
+/// Issue 9: a head fed one byte at a time grows the receive buffer once to
+/// the size the previous head needed, not by doubling from a few bytes;
+/// heads that fit the buffer an idle connection keeps allocate nothing at
+/// all. Every allocation is counted here, idle periods included.
+#[test]
+fn byte_at_a_time_feeding_allocates_nothing_per_message_within_the_idle_buffer() {
+    for (size, budget) in [(200, 0.0), (320, 0.0), (600, 2.0), (4000, 2.0)] {
+        let mut conn = connection(Role::Server);
+        let mut out = SendBuf::new();
+        let msg = common::growing_head(size);
+        for _ in 0..3 {
+            common::server_bytewise(&mut conn, &mut out, &msg);
+        }
+        let before = counting::allocs();
+        for _ in 0..10 {
+            let t = common::server_bytewise(&mut conn, &mut out, &msg);
+            assert_eq!(t.messages, 1);
+        }
+        let per_message = (counting::allocs() - before) as f64 / 10.0;
+        assert!(
+            per_message <= budget,
+            "{size}-byte head: {per_message} allocations per message (budget {budget})"
+        );
+    }
+}
+
+#[test]
+fn idle_after_byte_at_a_time_feeding_holds_at_most_1_kib() {
+    let msg = common::growing_head(320);
+    let base = counting::live();
+    let mut conn = Box::new(connection(Role::Server));
+    let mut out = SendBuf::new();
+    for _ in 0..3 {
+        common::server_bytewise(&mut conn, &mut out, &msg);
+    }
+    drop(out);
+    let idle = counting::live() - base;
+    assert!(
+        idle <= IDLE_BYTES,
+        "idle after byte-at-a-time heads: {idle} bytes"
+    );
+    drop(conn);
+}

@@ -77,6 +77,9 @@ pub struct Connection {
     peer_keep_alive: Option<KeepAliveHint>,
     /// How the message this side is sending is framed, once its head is out.
     sending: Option<BodyLength>,
+    /// Bytes the last head took: how much a receive buffer grown from
+    /// empty reserves at once.
+    recv_hint: u32,
 }
 
 impl Connection {
@@ -94,6 +97,7 @@ impl Connection {
             timers: Timers::default(),
             peer_keep_alive: None,
             sending: None,
+            recv_hint: 0,
         };
         conn.arm_idle();
         conn

@@ -14,9 +14,12 @@ use crate::persist::{ConnectionOptions, KeepAliveHint};
 use crate::state::Half;
 use crate::timer::TimerKind;
 
-/// Receive buffer an idle connection keeps: small messages read with
-/// [`Connection::receive`] reuse it instead of allocating each time.
-const IDLE_BUF_KEEP: usize = 256;
+/// Receive buffer an idle connection keeps: messages read with
+/// [`Connection::receive`] whose heads fit reuse it instead of allocating
+/// each time. Sized so an idle connection (the `Connection` itself, this
+/// buffer and the small header `bytes` shares it through) stays within
+/// 1 KiB; a `Connection` that grew past that would fail to compile here.
+const IDLE_BUF_KEEP: usize = 1024 - core::mem::size_of::<Connection>() - 64;
 
 impl Connection {
     /// Appends received bytes. Nothing is parsed until
@@ -31,6 +34,12 @@ impl Connection {
             return;
         }
         self.ex.note_received(bytes);
+        if bytes.len() > self.buf.capacity() - self.buf.len() {
+            // Grow once to what the last head needed instead of doubling
+            // from a few bytes (a head fed one byte at a time would
+            // otherwise reallocate nine times).
+            self.buf.reserve(bytes.len().max(self.recv_hint as usize));
+        }
         self.buf.extend_from_slice(bytes);
     }
 
@@ -138,6 +147,8 @@ impl Connection {
                 Ok(Recv::NeedData)
             };
         };
+        // The next head probably needs as much (bounded by the limit).
+        self.recv_hint = n.min(self.config.max_head_len) as u32;
         let raw = self.buf.split_to(n).freeze();
         self.timers.disarm(TimerKind::HeadRead);
         if is_request {
