@@ -49,6 +49,21 @@ pub struct Config {
     /// RFC 9112 §2.2 lets a recipient recognize a single LF, but accepting
     /// it while another hop does not is a request-smuggling vector. Off by
     /// default: a bare LF is a 400.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Event, Recv, RecvErrorKind, Role};
+    ///
+    /// let head = b"GET / HTTP/1.1\nHost: a\n\n";
+    /// let mut strict = Connection::new(Role::Server, Config::default());
+    /// strict.receive(head);
+    /// assert_eq!(strict.poll_event().unwrap_err().kind(), RecvErrorKind::BareLf);
+    ///
+    /// let mut config = Config::default();
+    /// config.allow_bare_lf = true;
+    /// let mut lenient = Connection::new(Role::Server, config);
+    /// lenient.receive(head);
+    /// assert!(matches!(lenient.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+    /// ```
     pub allow_bare_lf: bool,
     /// Accept obsolete line folding (obs-fold) in received *requests*,
     /// replacing each fold with spaces, instead of answering 400.
@@ -58,6 +73,25 @@ pub struct Config {
     /// the message with 400 or replace each fold with SP. The strict
     /// default rejects. Responses (client role) are always unfolded,
     /// because the same section says a user agent MUST replace the folds.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Event, Recv, RecvErrorKind, Role};
+    ///
+    /// let head = b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: one\r\n two\r\n\r\n";
+    /// let mut strict = Connection::new(Role::Server, Config::default());
+    /// strict.receive(head);
+    /// assert_eq!(strict.poll_event().unwrap_err().kind(), RecvErrorKind::ObsFold);
+    ///
+    /// let mut config = Config::default();
+    /// config.allow_obs_fold_in_requests = true;
+    /// let mut lenient = Connection::new(Role::Server, config);
+    /// lenient.receive(head);
+    /// let Ok(Recv::Event(Event::Request(req))) = lenient.poll_event() else { panic!() };
+    /// // Each fold became spaces: the value reads as one line.
+    /// let value = req.headers().get("x-long").unwrap();
+    /// assert!(value.starts_with(b"one") && value.ends_with(b"two"));
+    /// assert!(!value.contains(&b'\n'));
+    /// ```
     pub allow_obs_fold_in_requests: bool,
     /// Client: take bytes already buffered when a request is sent as the
     /// beginning of its response, instead of refusing the connection as
@@ -72,6 +106,24 @@ pub struct Config {
     /// reusable. When replaying a *recorded* server stream (a test
     /// harness, a trace tool), every response is buffered before its
     /// request is sent; this switch is for that, never for live sockets.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf, SendError};
+    ///
+    /// let host = [Header::new("Host", "a")];
+    /// let get = Request::new("GET", "/", &host);
+    /// let recorded = b"HTTP/1.1 204 No Content\r\n\r\n";
+    ///
+    /// let mut strict = Connection::new(Role::Client, Config::default());
+    /// strict.receive(recorded);
+    /// assert_eq!(strict.send_request(&get, &mut SendBuf::new()), Err(SendError::NotReusable));
+    ///
+    /// let mut config = Config::default();
+    /// config.replay_buffered_responses = true;
+    /// let mut replay = Connection::new(Role::Client, config);
+    /// replay.receive(recorded);
+    /// assert!(replay.send_request(&get, &mut SendBuf::new()).is_ok());
+    /// ```
     pub replay_buffered_responses: bool,
     /// Close a connection that carries no exchange and receives nothing for
     /// this long ([`TimerKind::Idle`](crate::TimerKind::Idle)). A client

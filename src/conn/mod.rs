@@ -51,6 +51,17 @@ use crate::Config;
 /// `NeedData`, read; after `Finished`, flush and close (lingering until
 /// [`TimerKind::Linger`] if the peer may still be sending), or hand the
 /// socket to the new protocol after [`Event::Switched`](crate::Event::Switched).
+/// After an `Err` (the peer broke the protocol), log it; a server sends
+/// one response with [`RecvError::status`]; the next `poll_event` returns
+/// `Finished` — the error is reported once, so the loop cannot spin.
+///
+/// Every ending is reported once, and agrees with [`persist`](Self::persist):
+/// a last [`Event::Cycle`](crate::Event::Cycle)`(Close(reason))` (the
+/// exchange's verdict, `max_requests`, an idle timeout), an
+/// [`Event::Closed`](crate::Event::Closed) (the peer closed between
+/// messages: `PeerClosed`), an [`Event::Switched`](crate::Event::Switched)
+/// (`Switched`) or an `Err` (`ProtocolError`, `HeadTimeout`,
+/// `BodyTimeout`); then `Finished`.
 ///
 /// Cycles advance by themselves: when an exchange ends, the next
 /// `poll_event` returns [`Event::Cycle`](crate::Event::Cycle) with the
@@ -118,6 +129,17 @@ impl Connection {
 
     /// The earliest pending deadline, if any: call
     /// [`handle_timeout`](Self::handle_timeout) when it has passed.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use keepalive::{Config, Connection, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// let now = Instant::now();
+    /// conn.handle_timeout(now); // the machine learns the time
+    /// // Nothing received yet: the idle timer (75 s by default) runs.
+    /// assert_eq!(conn.poll_timeout(), Some(now + Duration::from_secs(75)));
+    /// ```
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next_deadline()
     }
@@ -137,6 +159,22 @@ impl Connection {
     ///   which may still send that response) and the connection closes.
     /// - [`TimerKind::ExpectContinue`]: a client should send its body now.
     /// - [`TimerKind::Linger`]: stop reading and close the socket.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use keepalive::{CloseReason, Config, Connection, Event, Persist, Recv, Role, TimerKind};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// let start = Instant::now();
+    /// conn.handle_timeout(start);
+    /// let fired = conn.handle_timeout(start + Duration::from_secs(75));
+    /// assert!(fired.contains(TimerKind::Idle));
+    /// assert_eq!(
+    ///     conn.poll_event(),
+    ///     Ok(Recv::Event(Event::Cycle(Persist::Close(CloseReason::IdleTimeout))))
+    /// );
+    /// assert_eq!(conn.poll_event(), Ok(Recv::Finished));
+    /// ```
     pub fn handle_timeout(&mut self, now: Instant) -> Expired {
         self.timers.set_now(now);
         let fired = self.timers.take_expired();
@@ -222,6 +260,17 @@ impl Connection {
 
     /// The persistence latch now: [`Persist::KeepAlive`] until a reason to
     /// close is known, then the first such reason.
+    ///
+    /// ```
+    /// use keepalive::{CloseReason, Config, Connection, Persist, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// assert_eq!(conn.persist(), Persist::KeepAlive);
+    /// conn.receive(b"GET / HTTP/1.0\r\n\r\n");
+    /// conn.poll_event().unwrap();
+    /// // Known at the request head: HTTP/1.0 without keep-alive.
+    /// assert_eq!(conn.persist(), Persist::Close(CloseReason::Http10 { by: Role::Client }));
+    /// ```
     pub fn persist(&self) -> Persist {
         self.ex.persist()
     }
@@ -298,6 +347,22 @@ impl Connection {
     /// exchange ended with keep-alive, nothing unsolicited arrived, the
     /// server has not closed, and no error occurred. A pool asks this
     /// before reusing a connection.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Event, Header, Recv, Request, Role, SendBuf};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let host = [Header::new("Host", "a")];
+    /// let mut out = SendBuf::new();
+    /// conn.send_request(&Request::new("GET", "/", &host), &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// assert!(!conn.is_reusable(), "an exchange is in progress");
+    /// conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// while !matches!(conn.poll_event(), Ok(Recv::Event(Event::Cycle(_)))) {}
+    /// assert!(conn.is_reusable());
+    /// conn.receive_eof(); // the server closed the idle connection
+    /// assert!(!conn.is_reusable());
+    /// ```
     pub fn is_reusable(&self) -> bool {
         self.ex.is_reusable(&self.buf)
     }

@@ -29,6 +29,16 @@ impl Connection {
     /// its bytes to a new protocol with [`Event::Switched`], received bytes
     /// are discarded: nothing will read them, and a peer must not be able
     /// to make such a connection hold memory.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Event, Recv, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive(b"GET / HTTP/1.1\r\nHo");
+    /// assert_eq!(conn.poll_event(), Ok(Recv::NeedData));
+    /// conn.receive(b"st: a\r\n\r\n");
+    /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+    /// ```
     pub fn receive(&mut self, bytes: &[u8]) {
         if !self.ex.accepts_bytes() {
             return;
@@ -48,6 +58,20 @@ impl Connection {
     /// [`receive`](Self::receive). Only append to it. A client that reads
     /// this way while idle should [`poll_event`](Self::poll_event) before
     /// reusing the connection: unsolicited bytes are reported there.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use keepalive::{Config, Connection, Event, Recv, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// let mut socket: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    /// let buf = conn.recv_buf();
+    /// let start = buf.len();
+    /// buf.resize(start + 4096, 0); // room for one read
+    /// let n = socket.read(&mut buf[start..]).unwrap();
+    /// buf.truncate(start + n); // keep only what was read
+    /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+    /// ```
     pub fn recv_buf(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
@@ -68,6 +92,20 @@ impl Connection {
     /// still send one response, with the error's
     /// [`status`](RecvError::status) (see [`send_response`](Self::send_response)),
     /// then flush, linger and close.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Recv, Response, Role, SendBuf};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive(b"GET / HTTP/1.1\r\n\r\n"); // no Host: a 400
+    /// let err = conn.poll_event().unwrap_err();
+    /// assert_eq!(err.status(), Some(400));
+    /// let mut out = SendBuf::new();
+    /// conn.send_response(&Response::new(400, &[]), &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// // Reported once: a loop that polls again ends.
+    /// assert_eq!(conn.poll_event(), Ok(Recv::Finished));
+    /// ```
     pub fn poll_event(&mut self) -> Result<Recv, RecvError> {
         // An exchange that ended before a later failure is reported first.
         if let Some(verdict) = self.ex.take_cycle() {
@@ -248,7 +286,6 @@ impl Connection {
 
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
         loop {
-            let draining = self.ex.is_draining();
             let step =
                 match self
                     .decoder
@@ -262,12 +299,13 @@ impl Connection {
                 Decoded::Data(d) => {
                     self.timers
                         .arm(TimerKind::BodyProgress, self.config.body_timeout);
-                    if !draining {
+                    if !self.ex.is_draining() {
                         return Ok(Recv::Event(Event::Data(d)));
                     }
                     // Drained bytes are not the application's: dropped.
                 }
                 Decoded::End(trailers) => {
+                    let draining = self.ex.is_draining();
                     self.scanner = HeadScanner::default();
                     self.timers.disarm(TimerKind::BodyProgress);
                     if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {

@@ -19,6 +19,20 @@ impl Connection {
     /// Sends a request head (client role). The body follows with
     /// [`send_data`](Self::send_data); [`send_end`](Self::send_end) ends it,
     /// also for requests without a body.
+    ///
+    /// ```
+    /// use bytes::Buf;
+    /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let mut out = SendBuf::new();
+    /// let fields = [Header::new("Host", "a"), Header::new("Content-Length", "2")];
+    /// conn.send_request(&Request::new("POST", "/", &fields), &mut out).unwrap();
+    /// conn.send_data(bytes::Bytes::from_static(b"hi"), &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// let wire = out.copy_to_bytes(out.remaining());
+    /// assert_eq!(&wire[..], b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    /// ```
     pub fn send_request(&mut self, req: &Request<'_>, out: &mut SendBuf) -> Result<(), SendError> {
         self.ex.may_send_request(&self.buf)?;
         let mark = out.mark();
@@ -66,6 +80,22 @@ impl Connection {
     ///
     /// After a [`RecvError`](crate::RecvError) the server may still send one final response
     /// (the error status); the connection closes after it.
+    ///
+    /// ```
+    /// use bytes::Buf;
+    /// use keepalive::{Config, Connection, Response, Role, SendBuf};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    /// while conn.poll_event() != Ok(keepalive::Recv::Paused) {}
+    /// let mut out = SendBuf::new();
+    /// // No length given toward HTTP/1.1: the machine chooses chunked.
+    /// conn.send_response(&Response::new(200, &[]), &mut out).unwrap();
+    /// conn.send_data(bytes::Bytes::from_static(b"hi"), &mut out).unwrap();
+    /// conn.send_end(&[], &mut out).unwrap();
+    /// let wire = out.copy_to_bytes(out.remaining());
+    /// assert_eq!(&wire[..], b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+    /// ```
     pub fn send_response(
         &mut self,
         resp: &Response<'_>,
@@ -133,6 +163,18 @@ impl Connection {
 
     /// Sends body bytes. They are queued in `out` as they are (no copy),
     /// framed as the head decided.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf, SendError};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let mut out = SendBuf::new();
+    /// let fields = [Header::new("Host", "a"), Header::new("Content-Length", "1")];
+    /// conn.send_request(&Request::new("PUT", "/", &fields), &mut out).unwrap();
+    /// conn.send_data(bytes::Bytes::from_static(b"x"), &mut out).unwrap();
+    /// // The length is enforced: a refused send writes nothing.
+    /// assert_eq!(conn.send_data(bytes::Bytes::from_static(b"y"), &mut out), Err(SendError::BodyTooLong));
+    /// ```
     pub fn send_data(&mut self, data: Bytes, out: &mut SendBuf) -> Result<(), SendError> {
         self.ex.may_send_body()?;
         if !data.is_empty() {
@@ -144,6 +186,17 @@ impl Connection {
 
     /// Ends the message, with trailer fields if it is chunked (pass `&[]`
     /// for none).
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let mut out = SendBuf::new();
+    /// let fields = [Header::new("Host", "a"), Header::new("Transfer-Encoding", "chunked")];
+    /// conn.send_request(&Request::new("POST", "/", &fields), &mut out).unwrap();
+    /// assert!(conn.can_send_trailers());
+    /// conn.send_end(&[Header::new("X-Checksum", "abc")], &mut out).unwrap();
+    /// ```
     pub fn send_end(
         &mut self,
         trailers: &[Header<'_>],
