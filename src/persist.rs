@@ -95,14 +95,8 @@ pub(crate) struct ConnectionOptions {
 
 impl ConnectionOptions {
     /// Reads the values of every `Connection` line.
-    pub(crate) fn of<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Self {
+    pub(crate) fn of<'a>(values: impl Iterator<Item = &'a [u8]>) -> Self {
         let mut o = Self::default();
-        // Most messages have no `Connection` field: answer without setting
-        // up the list walk.
-        let Some(first) = values.next() else {
-            return o;
-        };
-        let values = core::iter::once(first).chain(values);
         for option in values.flat_map(list_elements) {
             o.close |= option.eq_ignore_ascii_case(b"close");
             o.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
@@ -209,10 +203,7 @@ pub struct KeepAliveHint {
 impl KeepAliveHint {
     /// Parses every `Keep-Alive` field value given; unknown parameters and
     /// malformed numbers are ignored. `None` if no parameter was found.
-    pub(crate) fn parse<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
-        // Most messages carry no hint: answer without the list walk.
-        let first = values.next()?;
-        let values = core::iter::once(first).chain(values);
+    pub(crate) fn parse<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
         let mut hint = Self::default();
         let mut any = false;
         for param in values.flat_map(list_elements) {

@@ -224,7 +224,7 @@ impl Connection {
             half: Half::Theirs,
             version: head.version(),
             start: Start::Request(Method::of(head.method().as_bytes())),
-            connection: ConnectionOptions::of(headers.known(Known::Connection)),
+            connection: connection_options(headers),
             // Both fields are usually absent: their lookups cost little.
             upgrade_offered: headers.known(Known::Upgrade).next().is_some() && head.is_upgrade(),
             expect_continue: headers.known(Known::Expect).next().is_some()
@@ -243,7 +243,7 @@ impl Connection {
             half: Half::Theirs,
             version: head.version(),
             start: Start::Response(head.status()),
-            connection: ConnectionOptions::of(headers.known(Known::Connection)),
+            connection: connection_options(headers),
             upgrade_offered: false,
             expect_continue: false,
             fields: Fields::Received(headers),
@@ -279,7 +279,12 @@ impl Connection {
     }
 
     fn note_keep_alive_hint(&mut self, headers: &crate::Headers) {
-        if let Some(hint) = KeepAliveHint::parse(headers.known(Known::KeepAlive)) {
+        // Most heads carry no hint: the index answers without a call.
+        let mut values = headers.known(Known::KeepAlive);
+        let Some(first) = values.next() else {
+            return;
+        };
+        if let Some(hint) = KeepAliveHint::parse(core::iter::once(first).chain(values)) {
             self.peer_keep_alive = Some(hint);
         }
     }
@@ -322,5 +327,15 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+/// The `Connection` options of a received head; most heads have none, and
+/// the index answers that without the list walk.
+fn connection_options(headers: &crate::Headers) -> ConnectionOptions {
+    let mut values = headers.known(Known::Connection);
+    match values.next() {
+        None => ConnectionOptions::default(),
+        Some(first) => ConnectionOptions::of(core::iter::once(first).chain(values)),
     }
 }

@@ -17,6 +17,7 @@ impl Exchange {
     }
 
     /// The peer's message ended. `rest` is what is buffered after it.
+    #[inline]
     pub(crate) fn on_received_end(&mut self, rest: &[u8]) -> Result<Option<Persist>, Refusal> {
         self.machine.apply(Half::Theirs, Input::End)?;
         if self.eof && self.role == Role::Server {
@@ -27,6 +28,7 @@ impl Exchange {
     }
 
     /// Whether body data or an end may be sent now.
+    #[inline]
     pub(crate) fn may_send_body(&self) -> Result<(), SendError> {
         if self.role == Role::Client && self.machine.failure().is_some() {
             // The server's bytes broke the protocol: nothing it will read
@@ -46,6 +48,7 @@ impl Exchange {
 
     /// Our message ended. `remaining` is how much of the request body is
     /// still to come, if known; `rest` is what is buffered.
+    #[inline]
     pub(crate) fn on_sent_end(
         &mut self,
         remaining: Option<u64>,
@@ -73,6 +76,7 @@ impl Exchange {
     }
 
     /// Ends the exchange if it is over; the verdict, if it ended.
+    #[inline]
     fn maybe_end_cycle(&mut self, rest: &[u8]) -> Option<Persist> {
         let response = match self.role {
             Role::Server => Half::Ours,
@@ -182,6 +186,7 @@ impl Exchange {
     // ----------------------------------------------------------------
     // Getters
 
+    #[inline]
     pub(crate) fn recv_phase(&self) -> RecvPhase {
         match self.machine.theirs() {
             HalfState::Idle => RecvPhase::Head,
@@ -192,6 +197,7 @@ impl Exchange {
         }
     }
 
+    #[inline]
     pub(crate) fn expecting(&self) -> Expecting {
         match self.role {
             Role::Server => Expecting::Request,
@@ -202,12 +208,14 @@ impl Exchange {
 
     /// The verdict of an exchange, or the ending of the connection,
     /// not yet reported.
+    #[inline]
     pub(crate) fn take_cycle(&mut self) -> Option<Persist> {
         self.cycle.take().or_else(|| self.ending.take())
     }
 
     /// The failure, the first time it is asked for; `None` afterwards, so
     /// that `poll_event` returns the error once and then `Finished`.
+    #[inline]
     pub(crate) fn take_failure(&mut self) -> Option<RecvErrorKind> {
         let failure = self.machine.failure().filter(|_| !self.failure_reported);
         self.failure_reported |= failure.is_some();
