@@ -41,6 +41,12 @@ impl RequestHead {
         str_at(self.headers.raw(), self.method)
     }
 
+    /// The method's bytes, without the UTF-8 check `method` makes (the
+    /// machine reads it on every request).
+    pub(crate) fn method_bytes(&self) -> &[u8] {
+        &self.headers.raw()[self.method.0 as usize..self.method.1 as usize]
+    }
+
     /// The request-target exactly as received.
     pub fn target(&self) -> &str {
         str_at(self.headers.raw(), self.target)

@@ -97,9 +97,16 @@ impl ConnectionOptions {
     /// Reads the values of every `Connection` line.
     pub(crate) fn of<'a>(values: impl Iterator<Item = &'a [u8]>) -> Self {
         let mut o = Self::default();
-        for option in values.flat_map(list_elements) {
-            o.close |= option.eq_ignore_ascii_case(b"close");
-            o.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+        for value in values {
+            // The usual value is one option: no list to split.
+            if value.eq_ignore_ascii_case(b"keep-alive") {
+                o.keep_alive = true;
+                continue;
+            }
+            for option in list_elements(value) {
+                o.close |= option.eq_ignore_ascii_case(b"close");
+                o.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+            }
         }
         o
     }

@@ -223,7 +223,7 @@ impl Connection {
         let facts = HeadFacts {
             half: Half::Theirs,
             version: head.version(),
-            start: Start::Request(Method::of(head.method().as_bytes())),
+            start: Start::Request(Method::of(head.method_bytes())),
             connection: connection_options(headers),
             // Both fields are usually absent: their lookups cost little.
             upgrade_offered: headers.known(Known::Upgrade).next().is_some() && head.is_upgrade(),
