@@ -290,3 +290,43 @@ fn a_switch_is_reported_and_persist_says_switched() {
     assert_eq!(pair.server.persist(), Persist::Close(CloseReason::Switched));
     assert_eq!(pair.server.poll_event(), Ok(Recv::Finished));
 }
+
+/// Issue 11 item 8: the server closes an idle connection just as the
+/// client's next request goes out; one call says whether to retry.
+#[test]
+fn retry_safety_when_the_server_closes_as_a_request_goes_out() {
+    use keepalive::RetrySafety;
+    let second = |method: &str, partial: &[u8]| {
+        let mut server = Config::default();
+        server.idle_timeout = Some(Duration::from_secs(5));
+        let mut pair = Pair::with_configs(Config::default(), server);
+        pair.request_full("GET", "/", &[], b"").unwrap();
+        pair.pump();
+        pair.server_poll();
+        pair.respond_full(200, &[], b"ok").unwrap();
+        pair.pump();
+        assert_eq!(pair.client_poll().last().unwrap(), "paused");
+        assert!(pair.client.is_reusable());
+        // The server's idle timer fires; its close is still in flight
+        // when the client sends again.
+        pair.advance(Duration::from_secs(5));
+        assert!(pair.server.poll_event().is_ok());
+        pair.request_full(method, "/again", &[], b"").unwrap();
+        pair.client.receive(partial);
+        pair.client.receive_eof();
+        let (_, stop) = pair.client_events();
+        assert_eq!(stop, support::Stop::Error(RecvErrorKind::IncompleteMessage));
+        pair.client.retry_safety()
+    };
+    assert_eq!(second("GET", b""), RetrySafety::Retry);
+    assert_eq!(second("DELETE", b""), RetrySafety::Retry);
+    assert_eq!(second("POST", b""), RetrySafety::NotIdempotent);
+    assert_eq!(second("GET", b"HTTP/1.1 200"), RetrySafety::ResponseStarted);
+
+    // The first request on a connection: its failure is not staleness.
+    let mut pair = Pair::new();
+    pair.request_full("GET", "/", &[], b"").unwrap();
+    pair.client.receive_eof();
+    let _ = pair.client_events();
+    assert_eq!(pair.client.retry_safety(), RetrySafety::FreshConnection);
+}

@@ -380,6 +380,60 @@ fn curl_chunked_upload_round_trips_through_echo() {
     }
 }
 
+/// Issue 11: a streaming echo answers while the upload still arrives; two
+/// uploads (chunked, and a 400 KB Content-Length one, both past the drain
+/// budget) go over one connection.
+#[test]
+fn curl_streamed_uploads_through_echo_keep_one_connection() {
+    let curl_bin = peer_or_skip!("curl", "curl");
+    let dir = TempDir::new("duplex");
+    let input = test_bytes(400_000, 13, false);
+    let file = dir.path().join("upload.bin");
+    std::fs::write(&file, &input).unwrap();
+    let data = format!("@{}", file.display());
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let first = dir.path().join(format!("{name}.1"));
+        let second = dir.path().join(format!("{name}.2"));
+        let out = run(Command::new(&curl_bin).args([
+            "-s",
+            "-S",
+            "-v",
+            "--fail",
+            "--http1.1",
+            "-H",
+            "Transfer-Encoding: chunked",
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &data,
+            "-o",
+            &first.display().to_string(),
+            &s.url("/echo"),
+            "--next",
+            "--http1.1",
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &data,
+            "-o",
+            &second.display().to_string(),
+            &s.url("/echo"),
+        ]));
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::fs::read(&first).unwrap() == input,
+            "{name}: first echo differs"
+        );
+        assert!(
+            std::fs::read(&second).unwrap() == input,
+            "{name}: second echo differs"
+        );
+        assert!(!log.contains("Connection: close"), "{name}: {log}");
+        assert_eq!(s.accepted(), 1, "{name}: one connection for both uploads");
+    }
+}
+
 #[test]
 fn curl_expect_continue_large_upload_does_not_stall() {
     let curl_bin = peer_or_skip!("curl", "curl");
