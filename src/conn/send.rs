@@ -10,7 +10,7 @@ use crate::error::SendError;
 use crate::exchange::{Effects, Fields, HeadFacts, HeadKind, Start};
 use crate::head::{Request, Response};
 use crate::headers::Header;
-use crate::message::Method;
+use crate::message::{Method, Version};
 use crate::persist::ConnectionOptions;
 use crate::state::Half;
 use crate::timer::TimerKind;
@@ -39,14 +39,8 @@ impl Connection {
         let result = (|| {
             write_request_line(out, req.method, req.target, req.version)?;
             let sent = write_fields(out, req.headers)?;
-            let facts = HeadFacts {
-                half: Half::Ours,
-                version: req.version,
-                start: Start::Request(Method::of(req.method.as_bytes())),
-                upgrade_offered: sent.upgrade && sent.connection_upgrade,
-                expect_continue: sent.expect_continue,
-                ..sent_facts(&sent, req.headers, false)
-            };
+            let start = Start::Request(Method::of(req.method.as_bytes()));
+            let facts = sent_head(start, req.version, &sent, req.headers, false);
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
             Ok((effects, sent.expect_continue))
@@ -106,10 +100,14 @@ impl Connection {
         let result = (|| {
             write_status_line(out, resp.status, resp.reason)?;
             let sent = write_fields(out, resp.headers)?;
-            let facts = HeadFacts {
-                start: Start::Response(resp.status),
-                ..sent_facts(&sent, resp.headers, self.config.advertise_keep_alive)
-            };
+            // A response's own version is always HTTP/1.1 (RFC 9110 §2.5).
+            let facts = sent_head(
+                Start::Response(resp.status),
+                Version::Http11,
+                &sent,
+                resp.headers,
+                self.config.advertise_keep_alive,
+            );
             let effects = self.ex.on_head(&facts).map_err(caller)?;
             finish_head(out, &effects, &self.config);
             Ok(effects)
@@ -220,21 +218,24 @@ impl Connection {
 ///
 /// `look_for_keep_alive`: whether the caller's own `Keep-Alive` field
 /// matters (only when the machine would advertise one).
-fn sent_facts<'a>(
+#[inline]
+fn sent_head<'a>(
+    start: Start,
+    version: Version,
     sent: &SentFacts,
     headers: &[Header<'_>],
     look_for_keep_alive: bool,
 ) -> HeadFacts<'a> {
     HeadFacts {
         half: Half::Ours,
-        version: crate::Version::Http11,
-        start: Start::Response(0),
+        version,
+        start,
         connection: ConnectionOptions {
             close: sent.connection_close,
             keep_alive: sent.connection_keep_alive,
         },
-        upgrade_offered: false,
-        expect_continue: false,
+        upgrade_offered: sent.upgrade && sent.connection_upgrade,
+        expect_continue: sent.expect_continue,
         fields: Fields::Sent {
             content_length: sent.content_length,
             chunked: sent.transfer_encoding,
