@@ -156,11 +156,15 @@ pub struct Config {
     /// carries `Connection: close`. Default 1000, nginx's
     /// `keepalive_requests` (Apache's `MaxKeepAliveRequests` is 100).
     pub max_requests: Option<u32>,
-    /// A server that ends its response before the request body arrived
-    /// keeps reading (and the caller discards) up to this many remaining
-    /// body bytes to keep the connection; more, or a body of unknown
-    /// length, closes it ([`CloseReason::UnreadBody`](crate::CloseReason::UnreadBody)).
-    /// Default 256 KiB, Go's `net/http` (`maxPostHandlerReadBytes`).
+    /// A server whose response ends before the request body does keeps
+    /// reading (and discards, without handing it over as
+    /// [`Event::Data`](crate::Event::Data)) up to this many remaining body
+    /// bytes to keep the connection; more, or a body of unknown length,
+    /// closes it ([`CloseReason::UnreadBody`](crate::CloseReason::UnreadBody)),
+    /// lingering. A response that ends after the request body (a streaming
+    /// echo or proxy reading while it answers) keeps the connection
+    /// whatever the body's size. Default 256 KiB, Go's `net/http`
+    /// (`maxPostHandlerReadBytes`).
     pub drain_budget: u64,
     /// A server adds `Keep-Alive: timeout=…, max=…` (RFC 2068 §19.7.1.1
     /// style hints) to responses on a persistent connection, from

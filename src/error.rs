@@ -80,7 +80,9 @@ pub enum RecvErrorKind {
     /// The body is longer than [`Config::max_body_len`](crate::Config::max_body_len).
     BodyTooLarge,
     /// The peer closed the connection in the middle of a message
-    /// (RFC 9112 §8: an incomplete message).
+    /// (RFC 9112 §8: an incomplete message), including a client that sent
+    /// `Expect: 100-continue` and closed without sending the body it
+    /// announced (the server may still answer before closing).
     IncompleteMessage,
     /// Bytes arrived from a server while no request was outstanding: an
     /// unsolicited response or a stale connection (client role).
@@ -159,8 +161,8 @@ impl RecvErrorKind {
 }
 
 /// The peer's bytes broke the protocol. The connection is unusable
-/// afterwards: every later [`poll_event`](crate::Connection::poll_event)
-/// returns the same error.
+/// afterwards: [`poll_event`](crate::Connection::poll_event) returns the
+/// error once, then [`Recv::Finished`](crate::Recv::Finished).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RecvError {
     kind: RecvErrorKind,

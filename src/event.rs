@@ -26,7 +26,10 @@ pub enum Event {
     End(Headers),
     /// The exchange (request and response) is complete: whether the
     /// connection persists, and why not. With [`Persist::KeepAlive`] the
-    /// next cycle has already begun.
+    /// next cycle has already begun. Also the report of an idle timeout
+    /// between exchanges (`Close(IdleTimeout)`), so that every ending
+    /// has one report that agrees with
+    /// [`persist`](crate::Connection::persist).
     Cycle(Persist),
     /// The connection left HTTP/1.1 (101 or a 2xx to CONNECT). `leftover`
     /// holds every byte received after the head, untouched; later bytes
@@ -37,7 +40,9 @@ pub enum Event {
         /// Bytes already received after the switching head.
         leftover: Bytes,
     },
-    /// The peer closed the connection cleanly between messages.
+    /// The peer closed the connection cleanly between messages;
+    /// [`persist`](crate::Connection::persist) then says
+    /// `Close(PeerClosed)`.
     Closed,
 }
 
@@ -59,7 +64,8 @@ pub enum Recv {
     /// reading only when [`Recv::NeedData`] asks keeps the receive buffer
     /// bounded by the configured limits plus one read.
     Paused,
-    /// No more events: the connection is closing, closed or switched. See
+    /// No more events: the connection is closing, closed, switched or
+    /// broken (after its error was returned once). See
     /// [`persist`](crate::Connection::persist) and
     /// [`unread`](crate::Connection::unread).
     Finished,
