@@ -247,6 +247,7 @@ fn sent_head<'a>(
 }
 
 /// Appends the fields the rules asked for, then the blank line.
+#[inline]
 fn finish_head(out: &mut SendBuf, effects: &Effects, config: &crate::Config) {
     if let Some((name, value)) = effects.add_framing {
         put_field(out, name, value);
