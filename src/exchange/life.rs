@@ -24,7 +24,7 @@ impl Exchange {
             let verdict = half_close_verdict(true, is_blank(rest));
             self.machine.latch().close_if(verdict);
         }
-        Ok(self.maybe_end_cycle(rest))
+        self.maybe_end_cycle(rest)
     }
 
     /// Whether body data or an end may be sent now.
@@ -72,21 +72,20 @@ impl Exchange {
                 self.machine.set_response_closes(true);
             }
         }
-        Ok(self.maybe_end_cycle(rest))
+        self.maybe_end_cycle(rest)
     }
 
     /// Ends the exchange if it is over; the verdict, if it ended.
     #[inline]
-    fn maybe_end_cycle(&mut self, rest: &[u8]) -> Option<Persist> {
+    fn maybe_end_cycle(&mut self, rest: &[u8]) -> Result<Option<Persist>, Refusal> {
         let response = match self.role {
             Role::Server => Half::Ours,
             Role::Client => Half::Theirs,
         };
         if !self.machine.exchange_over(response) {
-            return None;
+            return Ok(None);
         }
-        // `exchange_over` saw both halves in states that may cycle.
-        let verdict = self.machine.end_cycle().ok()?;
+        let verdict = self.machine.end_cycle()?;
         self.cycle = Some(verdict);
         self.request = RequestFacts::new();
         self.in_flight = false;
@@ -101,7 +100,7 @@ impl Exchange {
             // (cache poisoning): the connection is not reusable.
             self.stale = true;
         }
-        Some(verdict)
+        Ok(Some(verdict))
     }
 
     // ----------------------------------------------------------------
