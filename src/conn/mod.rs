@@ -1,7 +1,9 @@
-//! [`Connection`]: glue between the decoders, encoders, the pure decision
-//! functions (`framing`, `persist`), the state table (`state`) and the
-//! timers (`timer`). The receive side is in `recv.rs`, the send side in
-//! `send.rs`.
+//! [`Connection`]: plumbing. Received bytes go to the scanner and parser,
+//! each head's facts to the exchange rules (`exchange/`, which alone
+//! decides framing, persistence and state), and the rules' effects to the
+//! decoder, the encoder, the timers and the events; this module decides no
+//! protocol rule. The receive side is in `recv.rs`, the send side in
+//! `send.rs`; the data flow is drawn in `ARCHITECTURE.md`.
 
 mod recv;
 mod send;
