@@ -8,7 +8,7 @@
 //! RFC 9112 §6.3 ¶2 numbers its items (1–8); the first that applies wins.
 
 use crate::error::RecvErrorKind;
-use crate::headers::{list_elements, trim_ows, Headers, Known};
+use crate::headers::{list_elements, trim_ows, Headers, Known, Values};
 use crate::message::{BodyLength, Method, SwitchKind, Version};
 
 /// What [`body_length`] decided.
@@ -136,8 +136,8 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
         },
     };
 
-    let has_te = headers.known(Known::TransferEncoding).next().is_some();
-    let has_cl = headers.known(Known::ContentLength).next().is_some();
+    let has_te = has(headers, Known::TransferEncoding);
+    let has_cl = has(headers, Known::ContentLength);
 
     if has_te {
         // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
@@ -245,10 +245,18 @@ fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
     value.ok_or(RecvErrorKind::InvalidContentLength)
 }
 
+/// Whether a field the machine indexes is present. Answered from the
+/// index: most such fields are absent from most heads, and this is asked
+/// on every message.
+#[inline]
+pub(crate) fn has(headers: &Headers, field: Known) -> bool {
+    !matches!(headers.known(field), Values::One(None))
+}
+
 /// Whether a request declares content: a `Transfer-Encoding`, or a
 /// `Content-Length` other than a plain zero.
 fn declares_content(headers: &Headers) -> bool {
-    headers.known(Known::TransferEncoding).next().is_some()
+    has(headers, Known::TransferEncoding)
         || headers
             .known(Known::ContentLength)
             .flat_map(list_elements)

@@ -7,6 +7,7 @@ use crate::decode::{Decoded, Decoder};
 use crate::error::{RecvError, RecvErrorKind};
 use crate::event::{Event, Recv};
 use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
+use crate::framing::has;
 use crate::headers::Known;
 use crate::message::{BodyLength, Method};
 use crate::parse::{parse_request, parse_response, HeadScanner};
@@ -226,9 +227,8 @@ impl Connection {
             start: Start::Request(Method::of(head.method_bytes())),
             connection: connection_options(headers),
             // Both fields are usually absent: their lookups cost little.
-            upgrade_offered: headers.known(Known::Upgrade).next().is_some() && head.is_upgrade(),
-            expect_continue: headers.known(Known::Expect).next().is_some()
-                && head.expects_continue(),
+            upgrade_offered: has(headers, Known::Upgrade) && head.is_upgrade(),
+            expect_continue: has(headers, Known::Expect) && head.expects_continue(),
             fields: Fields::Received(headers),
         };
         let effects = self.ex.on_head(&facts).map_err(peer)?;
@@ -280,11 +280,10 @@ impl Connection {
 
     fn note_keep_alive_hint(&mut self, headers: &crate::Headers) {
         // Most heads carry no hint: the index answers without a call.
-        let mut values = headers.known(Known::KeepAlive);
-        let Some(first) = values.next() else {
+        if !has(headers, Known::KeepAlive) {
             return;
-        };
-        if let Some(hint) = KeepAliveHint::parse(core::iter::once(first).chain(values)) {
+        }
+        if let Some(hint) = KeepAliveHint::parse(headers.known(Known::KeepAlive)) {
             self.peer_keep_alive = Some(hint);
         }
     }
@@ -333,9 +332,8 @@ impl Connection {
 /// The `Connection` options of a received head; most heads have none, and
 /// the index answers that without the list walk.
 fn connection_options(headers: &crate::Headers) -> ConnectionOptions {
-    let mut values = headers.known(Known::Connection);
-    match values.next() {
-        None => ConnectionOptions::default(),
-        Some(first) => ConnectionOptions::of(core::iter::once(first).chain(values)),
+    if !has(headers, Known::Connection) {
+        return ConnectionOptions::default();
     }
+    ConnectionOptions::of(headers.known(Known::Connection))
 }
