@@ -227,16 +227,26 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
 /// Items 5–6: `Content-Length = 1*DIGIT`, possibly repeated as a list of
 /// identical values (`5, 5` or two field lines) which is accepted as one.
 fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
+    // Every value seen must be the same number.
+    fn same(value: &mut Option<u64>, n: u64) -> Result<(), RecvErrorKind> {
+        if value.is_some_and(|v| v != n) {
+            return Err(RecvErrorKind::InvalidContentLength);
+        }
+        *value = Some(n);
+        Ok(())
+    }
     let mut value: Option<u64> = None;
     for line in headers.known(Known::ContentLength) {
+        // The usual value is one number: no list to split.
+        if let Some(n) = parse_decimal(line) {
+            same(&mut value, n)?;
+            continue;
+        }
         let mut any = false;
         for element in list_elements(line) {
             any = true;
             let n = parse_decimal(element).ok_or(RecvErrorKind::InvalidContentLength)?;
-            if value.is_some_and(|v| v != n) {
-                return Err(RecvErrorKind::InvalidContentLength);
-            }
-            value = Some(n);
+            same(&mut value, n)?;
         }
         if !any {
             return Err(RecvErrorKind::InvalidContentLength);
