@@ -173,6 +173,13 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
 /// Item 4: the transfer codings, in the order applied. Only `chunked` can
 /// be decoded here.
 fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, RecvErrorKind> {
+    // The usual field is one line saying `chunked`: nothing to split.
+    let mut lines = headers.known(Known::TransferEncoding);
+    if let (Some(line), None) = (lines.next(), lines.next()) {
+        if line.eq_ignore_ascii_case(b"chunked") {
+            return Ok(BodyLength::Chunked);
+        }
+    }
     let mut codings = headers.known_list(Known::TransferEncoding).peekable();
     let mut saw_chunked = false;
     let mut saw_unknown = false;
