@@ -103,6 +103,10 @@ impl ConnectionOptions {
                 o.keep_alive = true;
                 continue;
             }
+            if value.eq_ignore_ascii_case(b"close") {
+                o.close = true;
+                continue;
+            }
             for option in list_elements(value) {
                 o.close |= option.eq_ignore_ascii_case(b"close");
                 o.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
