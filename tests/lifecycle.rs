@@ -144,7 +144,6 @@ fn every_recv_error_kind_ends_a_naive_loop() {
         (BodyTimeout, Role::Server, none, &[Bytes(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\na"), Wait(4)]),
     ];
     for (kind, role, edit, feed) in rows {
-        let mut conn = Connection::new(*role, config(edit));
         if *kind == UnsolicitedResponse {
             // Bytes from the server before the client sent anything.
             let mut conn = Connection::new(Role::Client, Config::default());
@@ -154,6 +153,7 @@ fn every_recv_error_kind_ends_a_naive_loop() {
             assert_eq!(conn.poll_event(), Ok(Recv::Finished));
             continue;
         }
+        let mut conn = Connection::new(*role, config(edit));
         let (errors, last) = drive(&mut conn, feed);
         assert_eq!(errors, vec![*kind], "{kind:?}: reported once");
         assert_eq!(last, Some(Ending::Error(*kind)), "{kind:?}");
