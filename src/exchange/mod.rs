@@ -1,7 +1,7 @@
 //! The funnel: every exchange rule in one place.
 //!
 //! Every head, sent or received, is reduced to its facts ([`HeadFacts`])
-//! and goes through [`Exchange::on_head`], which asks `framing.rs` how the
+//! and goes through [`Exchange::on_head`], which asks `framing/` how the
 //! body is delimited, asks `persist.rs` what the message says about
 //! persistence, feeds those verdicts to the latch in one fixed order, moves
 //! the state table, and returns what the glue must do ([`Effects`]). Ends
@@ -79,7 +79,7 @@ pub(crate) enum Start {
 /// What the fields of a head say about framing.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Fields<'a> {
-    /// A received head: `framing.rs` reads its fields.
+    /// A received head: `framing/` reads its fields.
     Received(&'a Headers),
     /// A head the caller is sending, as the encoder found it.
     Sent {
