@@ -16,7 +16,8 @@
 //!    │ (Shutdown: Idle ──► MustClose, an idle timeout)
 //!    └──────────► Closed           ──────────► Switched
 //!
-//!   any ── Fail(kind) ──► Error(kind) (sticky: the one failure flag)
+//!   any ── Fail(kind) ──► Error (sticky: the one failure flag; the kind
+//!                               is kept beside it, read through `failure`)
 //! ```
 //!
 //! The latch only moves from persist to close and keeps the first reason.
@@ -42,9 +43,8 @@ pub(crate) enum HalfState {
     Closed,
     /// The connection left HTTP/1.1.
     Switched,
-    /// A protocol error, and which one. The connection stores its failure
-    /// here and nowhere else.
-    Error(RecvErrorKind),
+    /// A protocol error (which one: [`Machine::failure`]).
+    Error,
 }
 
 /// What happens to a half.
@@ -73,8 +73,8 @@ pub(crate) const fn next(state: HalfState, input: Input) -> Option<HalfState> {
     use HalfState::*;
     use Input::*;
     Some(match (state, input) {
-        (Error(k), _) => Error(k),
-        (_, Fail(k)) => Error(k),
+        (Error, _) => Error,
+        (_, Fail(_)) => Error,
         (Idle, Head) => Body,
         (Idle, Interim) => Idle,
         (Body, End) => Done,
@@ -158,6 +158,9 @@ pub(crate) struct Machine {
     /// the request is complete. A client whose own request said close
     /// still finishes sending it to a server that keeps reading.
     response_closes: bool,
+    /// Which protocol error put a half in `Error`; read only through
+    /// [`failure`](Self::failure), which asks the state first.
+    failed: RecvErrorKind,
 }
 
 impl Machine {
@@ -167,6 +170,7 @@ impl Machine {
             theirs: HalfState::Idle,
             latch: Latch(None),
             response_closes: false,
+            failed: RecvErrorKind::InvalidStartLine,
         }
     }
 
@@ -178,6 +182,10 @@ impl Machine {
         };
         match next(*slot, input) {
             Some(s) => {
+                if let (Input::Fail(kind), false) = (input, matches!(*slot, HalfState::Error)) {
+                    // The first failure is the one kept.
+                    self.failed = kind;
+                }
                 *slot = s;
                 Ok(())
             }
@@ -217,7 +225,7 @@ impl Machine {
     /// The protocol error the peer committed, if any.
     pub(crate) const fn failure(&self) -> Option<RecvErrorKind> {
         match self.theirs {
-            HalfState::Error(k) => Some(k),
+            HalfState::Error => Some(self.failed),
             _ => None,
         }
     }
@@ -269,12 +277,13 @@ mod tests {
     #[test]
     fn error_is_sticky_and_cycle_needs_done() {
         let e = RecvErrorKind::BareLf;
-        assert_eq!(next(Error(e), Input::Head), Some(Error(e)));
-        assert_eq!(
-            next(Error(e), Input::Fail(RecvErrorKind::ObsFold)),
-            Some(Error(e)),
-            "the first failure is kept"
-        );
+        assert_eq!(next(Error, Input::Head), Some(Error));
+        assert_eq!(next(Idle, Input::Fail(e)), Some(Error));
+        let mut m = Machine::new();
+        m.apply(Half::Theirs, Input::Fail(e)).unwrap();
+        m.apply(Half::Theirs, Input::Fail(RecvErrorKind::ObsFold))
+            .unwrap();
+        assert_eq!(m.failure(), Some(e), "the first failure is kept");
         assert_eq!(next(Body, Input::CycleEnd { keep_alive: true }), None);
         assert_eq!(next(Done, Input::CycleEnd { keep_alive: true }), Some(Idle));
         assert_eq!(next(Body, Input::Head), None);

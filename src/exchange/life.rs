@@ -39,10 +39,9 @@ impl Exchange {
             HalfState::Body => Ok(()),
             HalfState::Idle => Err(SendError::NoHeadSent),
             HalfState::Done => Err(SendError::MessageEnded),
-            HalfState::MustClose
-            | HalfState::Closed
-            | HalfState::Switched
-            | HalfState::Error(_) => Err(SendError::ConnectionClosed),
+            HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error => {
+                Err(SendError::ConnectionClosed)
+            }
         }
     }
 
@@ -113,7 +112,7 @@ impl Exchange {
         !handed_over
             && !matches!(
                 self.machine.theirs(),
-                HalfState::MustClose | HalfState::Error(_) | HalfState::Closed
+                HalfState::MustClose | HalfState::Error | HalfState::Closed
             )
     }
 
@@ -192,7 +191,7 @@ impl Exchange {
             HalfState::Body => RecvPhase::Body,
             HalfState::Done => RecvPhase::Paused,
             HalfState::Switched => RecvPhase::Switched,
-            HalfState::MustClose | HalfState::Closed | HalfState::Error(_) => RecvPhase::Finished,
+            HalfState::MustClose | HalfState::Closed | HalfState::Error => RecvPhase::Finished,
         }
     }
 
@@ -317,10 +316,7 @@ impl Exchange {
         let closed = |s| {
             matches!(
                 s,
-                HalfState::MustClose
-                    | HalfState::Closed
-                    | HalfState::Switched
-                    | HalfState::Error(_)
+                HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error
             )
         };
         if closed(self.machine.ours()) || closed(self.machine.theirs()) {
