@@ -176,25 +176,16 @@ impl Machine {
 
     /// Applies `input` to one half, or says why the table forbids it.
     pub(crate) fn apply(&mut self, half: Half, input: Input) -> Result<(), Refused> {
-        let slot = match half {
-            Half::Ours => &mut self.ours,
-            Half::Theirs => &mut self.theirs,
-        };
-        match next(*slot, input) {
-            Some(s) => {
-                if let (Input::Fail(kind), false) = (input, matches!(*slot, HalfState::Error)) {
-                    // The first failure is the one kept.
-                    self.failed = kind;
-                }
-                *slot = s;
-                Ok(())
-            }
-            None => Err(Refused {
-                half,
-                from: *slot,
-                input,
-            }),
+        let from = self.get(half);
+        let to = next(from, input).ok_or(Refused { half, from, input })?;
+        if let Input::Fail(kind) = input {
+            self.note_failure(kind);
         }
+        match half {
+            Half::Ours => self.ours = to,
+            Half::Theirs => self.theirs = to,
+        }
+        Ok(())
     }
 
     /// Applies `input` to both halves (a switch, an end of input, a
@@ -203,8 +194,19 @@ impl Machine {
         let refused = |half, from| Refused { half, from, input };
         let ours = next(self.ours, input).ok_or(refused(Half::Ours, self.ours))?;
         let theirs = next(self.theirs, input).ok_or(refused(Half::Theirs, self.theirs))?;
+        if let Input::Fail(kind) = input {
+            self.note_failure(kind);
+        }
         (self.ours, self.theirs) = (ours, theirs);
         Ok(())
+    }
+
+    /// Keeps the first failure's kind, before a half enters `Error`.
+    fn note_failure(&mut self, kind: RecvErrorKind) {
+        let failed = |s| matches!(s, HalfState::Error);
+        if !failed(self.ours) && !failed(self.theirs) {
+            self.failed = kind;
+        }
     }
 
     pub(crate) const fn get(&self, half: Half) -> HalfState {
@@ -222,7 +224,8 @@ impl Machine {
         self.theirs
     }
 
-    /// The protocol error the peer committed, if any.
+    /// The protocol error the peer committed, if any (only the receiving
+    /// half ever fails).
     pub(crate) const fn failure(&self) -> Option<RecvErrorKind> {
         match self.theirs {
             HalfState::Error => Some(self.failed),
