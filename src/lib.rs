@@ -64,6 +64,7 @@ mod head;
 mod headers;
 mod parse;
 mod persist;
+pub mod proxy;
 mod state;
 mod timer;
 
