@@ -62,6 +62,8 @@ mod event;
 mod framing;
 mod head;
 mod headers;
+#[cfg(feature = "http")]
+pub mod http;
 mod parse;
 mod persist;
 pub mod proxy;
