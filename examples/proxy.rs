@@ -481,6 +481,11 @@ async fn pump(
                     }
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
+                // A close before any response byte is a stale connection
+                // (the machine reports it as an error mid-exchange).
+                Err(_) if !up.conn.response_started() => {
+                    return Ok(Outcome::Stale("closed before answering"));
+                }
                 Err(e) => {
                     if !progress.answered {
                         respond(&mut down.conn, &mut down.out, 502);
