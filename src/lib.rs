@@ -60,6 +60,7 @@ mod encode;
 mod error;
 mod event;
 mod framing;
+pub mod guide;
 mod head;
 mod headers;
 #[cfg(feature = "http")]
