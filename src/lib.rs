@@ -49,6 +49,14 @@
 //! );
 //! assert_eq!(conn.poll_event(), Ok(Recv::Finished));
 //! ```
+//!
+//! # Where next
+//!
+//! - [`guide`]: the driver loop for a server, a client and a proxy, and
+//!   what to do with every event and every error.
+//! - [`proxy`]: what an intermediary changes in a message it forwards.
+//! - `http` (feature `http`): conversions to and from the `http` crate's
+//!   heads.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub, clippy::use_self)]

@@ -1205,3 +1205,24 @@ fn proxy_retries_only_idempotent_requests_on_a_stale_connection() {
         }
     }
 }
+
+#[test]
+fn proxy_command_line_help_and_errors() {
+    let out = Command::new(example("proxy"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: proxy"));
+    for bad in [
+        &["--bogus"][..],
+        &["--addr", "127.0.0.1:0"],
+        &["--upstream"],
+    ] {
+        let out = Command::new(example("proxy")).args(bad).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{bad:?}: {stderr}");
+    }
+}
