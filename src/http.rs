@@ -305,7 +305,7 @@ impl<'a> OutgoingRequest<'a> {
 /// gives [`Connection::send_response`](crate::Connection::send_response)
 /// its [`Response`]. The reason phrase is the [`ReasonPhrase`] extension
 /// when it is UTF-8, else the canonical one. The `http` version is not
-/// looked at: the machine answers in HTTP/1.1 (RFC 9110 §2.5).
+/// looked at: the machine answers in HTTP/1.1 (RFC 9110 §6.2).
 #[derive(Debug, Clone)]
 pub struct OutgoingResponse<'a> {
     status: u16,

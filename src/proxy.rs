@@ -211,13 +211,20 @@ impl Proxy {
 
     /// The head to send upstream for a received request, toward a server
     /// speaking `upstream` (HTTP/1.1 unless it is known to be 1.0). The
-    /// forwarded request is HTTP/1.1 toward 1.1: "an intermediary ... MUST
-    /// send its own HTTP-version in forwarded messages" (RFC 9110 §2.5).
+    /// forwarded request carries `upstream` as its version: intermediaries
+    /// "MUST send their own HTTP-version in forwarded messages" (RFC 9110
+    /// §6.2).
     ///
     /// Method, target and end-to-end fields pass unchanged (case and
     /// order kept), `Expect: 100-continue` included: relay the upstream's
-    /// `100` with [`forward_response`](Self::forward_response). The body
-    /// keeps its framing when the upstream can read it:
+    /// `100` with [`forward_response`](Self::forward_response). Toward an
+    /// HTTP/1.0 upstream, which will never send one, the proxy "MAY
+    /// generate an immediate 100 (Continue) response" itself (RFC 9110
+    /// §10.1.1). An HTTP/1.0 request loses its `Expect`: "A server that
+    /// receives a 100-continue expectation in an HTTP/1.0 request MUST
+    /// ignore that expectation" (ibid.), and forwarding it as HTTP/1.1
+    /// would revive it. The body keeps its framing when the upstream can
+    /// read it:
     ///
     /// | received | toward 1.1 | toward 1.0 |
     /// |---|---|---|
@@ -236,6 +243,9 @@ impl Proxy {
     ) -> Result<ForwardedRequest<'a>, ForwardError> {
         let received = head.headers();
         let mut fields = self.fields(received, head.version());
+        if head.version() == Version::Http10 {
+            fields.retain(|h| !h.is("expect"));
+        }
         let body = match head.body_length() {
             BodyLength::Empty => BodyLength::Empty,
             BodyLength::Fixed(n) => {

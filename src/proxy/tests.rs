@@ -62,7 +62,7 @@ fn proxy() -> Proxy {
 
 #[test]
 fn requests_lose_hop_by_hop_fields_and_gain_via() {
-    let rows: [(&str, &str, &str); 9] = [
+    let rows: [(&str, &str, &str); 10] = [
         (
             "§7.6.1: remove the fields named as connection options, then Connection itself",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Secret, keep-alive\r\nx-secret: 1\r\nX-Kept: 2\r\n\r\n",
@@ -107,6 +107,11 @@ fn requests_lose_hop_by_hop_fields_and_gain_via() {
             "§10.1.1: Expect is end-to-end; the proxy relays the 100 it brings",
             "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n",
             "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nVia: 1.1 p\r\nContent-Length: 9\r\n\r\n",
+        ),
+        (
+            "§10.1.1: a server MUST ignore 100-continue in an HTTP/1.0 request; it is not revived",
+            "PUT / HTTP/1.0\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n",
+            "PUT / HTTP/1.1\r\nHost: a\r\nVia: 1.0 p\r\nContent-Length: 9\r\n\r\n",
         ),
     ];
     let p = proxy();
