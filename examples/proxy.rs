@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 use bytes::Buf;
 use keepalive::proxy::Proxy;
 use keepalive::{
-    Config, Connection, Event, Header, Recv, RequestHead, Response, ResponseHead, Role, SendBuf,
-    Version,
+    Config, Connection, Event, Header, Recv, RecvErrorKind, RequestHead, Response, ResponseHead,
+    Role, SendBuf, SendError, Version,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -307,7 +307,9 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
         }
         let outcome = match sent {
             Ok(()) => pump(shared, down, &mut up, head, &fwd, &mut progress).await?,
-            Err(_) if reused => Outcome::Stale("not reusable"),
+            Err(SendError::NotReusable | SendError::ConnectionClosed) if reused => {
+                Outcome::Stale("not reusable")
+            }
             Err(e) => {
                 shared.log(format_args!("cannot forward: {e}"));
                 respond(&mut down.conn, &mut down.out, 502);
@@ -482,13 +484,19 @@ async fn pump(
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
                 // A close before any response byte is a stale connection
-                // (the machine reports it as an error mid-exchange).
-                Err(_) if !up.conn.response_started() => {
+                // (the machine reports it as an incomplete exchange).
+                Err(_) if !up.conn.response_started() && up.conn.eof_received() => {
                     return Ok(Outcome::Stale("closed before answering"));
                 }
                 Err(e) => {
                     if !progress.answered {
-                        respond(&mut down.conn, &mut down.out, 502);
+                        // A slow upstream is not a stale one: no retry.
+                        let timeout = matches!(
+                            e.kind(),
+                            RecvErrorKind::HeadTimeout | RecvErrorKind::BodyTimeout
+                        );
+                        let status = if timeout { 504 } else { 502 };
+                        respond(&mut down.conn, &mut down.out, status);
                         down_w.write_all_buf(&mut down.out).await?;
                     }
                     return Err(io::Error::other(e));
