@@ -360,3 +360,90 @@ fn via_names_are_checked() {
     assert_eq!(p.via(Version::Http10), "1.0 example.com:8080");
     assert!(proxy().default_host("a b").is_err());
 }
+
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use super::*;
+
+    const NAMES: [&str; 12] = [
+        "X-A",
+        "x-a",
+        "X-B",
+        "Accept",
+        "Cookie",
+        "Via",
+        "Keep-Alive",
+        "TE",
+        "Upgrade",
+        "Proxy-Connection",
+        "Proxy-Authorization",
+        "Trailer",
+    ];
+    /// RFC 9110 §7.6.1's fixed list, written out apart from the code.
+    const ALWAYS_HOP: [&str; 8] = [
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+    ];
+
+    proptest! {
+        /// Whatever fields and connection options a request carries, the
+        /// forwarded request has exactly its end-to-end fields, in order and
+        /// case, then `Via`, then its framing, and the next hop reads the
+        /// same body framing.
+        #[test]
+        fn forwarded_requests_keep_exactly_the_end_to_end_fields(
+            fields in vec((select(&NAMES[..]), "[a-z0-9]{1,4}"), 0..10),
+            options in vec(select(&NAMES[..]), 0..3),
+            http10 in any::<bool>(),
+            body in 0..3u8,
+        ) {
+            let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+            let mut raw = format!("POST / {version}\r\nHost: h\r\n");
+            for (name, value) in &fields {
+                raw.push_str(&format!("{name}: {value}\r\n"));
+            }
+            if !options.is_empty() {
+                raw.push_str(&format!("Connection: {}\r\n", options.join(", ")));
+            }
+            let received_length = match body {
+                1 => { raw.push_str("Content-Length: 3\r\n"); BodyLength::Fixed(3) }
+                2 if !http10 => { raw.push_str("Transfer-Encoding: chunked\r\n"); BodyLength::Chunked }
+                _ => BodyLength::Empty,
+            };
+            raw.push_str("\r\n");
+            let head = received_request(&raw);
+            let p = proxy();
+            let fwd = p.forward_request(&head, Version::Http11).unwrap();
+            let sent = fwd.head().headers;
+
+            let dropped = |name: &[u8]| {
+                ALWAYS_HOP.iter().chain(&options).any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
+                    || name.eq_ignore_ascii_case(b"content-length")
+            };
+            let kept: Vec<Header<'_>> =
+                head.headers().iter().filter(|h| !dropped(h.name)).collect();
+            let via = Header::new("Via", if http10 { "1.0 p" } else { "1.1 p" });
+            prop_assert_eq!(&sent[..kept.len()], &kept[..]);
+            prop_assert_eq!(sent[kept.len()], via);
+            prop_assert!(sent.len() <= kept.len() + 2);
+
+            // The next hop reads the same framing.
+            let bytes = sent_request(&fwd);
+            let next = received_request(&bytes);
+            prop_assert_eq!(next.body_length(), received_length);
+            for h in next.headers() {
+                let ours = h.is("content-length") || h.is("transfer-encoding") || h == via;
+                prop_assert!(ours || !dropped(h.name), "{:?} reached the next hop", h);
+            }
+        }
+    }
+}
