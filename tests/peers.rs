@@ -901,328 +901,339 @@ fn wrk_keep_alive_load_has_no_errors() {
 // ---------------------------------------------------------------------
 // curl → examples/proxy → upstreams (std_server, nginx, a scripted one)
 
-/// The proxy example as a child process, with every line it prints.
-struct ProxyProc {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<std::sync::Mutex<Vec<String>>>,
-}
+/// In a module of its own, with its own imports, so that it merges cleanly
+/// with changes to the rest of this file.
+mod proxy_example {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
 
-impl ProxyProc {
-    fn start(upstream: &str) -> Self {
-        let mut child = Command::new(example("proxy"))
-            .args(["--addr", "127.0.0.1:0", "--upstream", upstream])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn proxy");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("proxy exited").expect("read stdout");
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = Arc::clone(&log);
+    /// The proxy example as a child process, with every line it prints.
+    struct ProxyProc {
+        child: Child,
+        addr: SocketAddr,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl ProxyProc {
+        fn start(upstream: &str) -> Self {
+            let mut child = Command::new(example("proxy"))
+                .args(["--addr", "127.0.0.1:0", "--upstream", upstream])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("spawn proxy");
+            let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+            let first = lines.next().expect("proxy exited").expect("read stdout");
+            let addr = first
+                .strip_prefix("listening on ")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            Self { child, addr, log }
+        }
+
+        fn url(&self, path: &str) -> String {
+            format!("http://{}{path}", self.addr)
+        }
+
+        /// The lines printed so far that start with `prefix`, after a pause
+        /// for the log reader to catch up.
+        fn logged(&self, prefix: &str) -> Vec<String> {
+            std::thread::sleep(Duration::from_millis(200));
+            let log = self.log.lock().unwrap();
+            log.iter()
+                .filter(|l| l.starts_with(prefix))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl Drop for ProxyProc {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Three requests on one client connection use one upstream connection;
+    /// every response carries the proxy's `Via`.
+    #[test]
+    fn proxy_keeps_both_sides_alive_to_std_server() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &[
+                "-i",
+                "--http1.1",
+                &p.url("/"),
+                &p.url("/status/204"),
+                &p.url("/"),
+            ],
+        );
+        let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(codes, [200, 204, 200], "{stdout}");
+        assert_eq!(
+            rows.iter().map(|r| r.1).sum::<usize>(),
+            1,
+            "client connections: {stdout}"
+        );
+        assert_eq!(stdout.matches("Hello, World!").count(), 2, "{stdout}");
+        assert_eq!(
+            stdout.matches("Via: 1.1 keepalive-proxy").count(),
+            3,
+            "{stdout}"
+        );
+        assert_eq!(p.logged("upstream connect").len(), 1);
+        assert_eq!(s.accepted(), 1, "upstream connections");
+    }
+
+    #[test]
+    fn proxy_to_nginx_keeps_lengths_chunks_and_empty_bodies() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let nginx_bin = peer_or_skip!("nginx", "nginx-light");
+        let file = test_bytes(4000, 5, true);
+        let ngx = Nginx::start(
+            &nginx_bin,
+            &[("file.txt", &file[..]), ("chunked.txt", &file[..])],
+        );
+        let p = ProxyProc::start(&format!("127.0.0.1:{}", ngx.port));
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &[
+                "-i",
+                &p.url("/file.txt"),
+                &p.url("/chunked.txt"),
+                &p.url("/nocontent"),
+                &p.url("/notmodified"),
+            ],
+        );
+        let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(codes, [200, 200, 204, 304], "{stdout}");
+        let text = String::from_utf8(file.clone()).unwrap();
+        assert_eq!(stdout.matches(text.as_str()).count(), 2, "bodies: {stdout}");
+        // The length stays a length, chunked stays chunked.
+        assert!(stdout.contains("Content-Length: 4000"), "{stdout}");
+        assert!(stdout.contains("Transfer-Encoding: chunked"), "{stdout}");
+        // A HEAD response keeps the length of the GET, without a body.
+        let (rows, head) = curl(&curl_bin, &["-I", &p.url("/file.txt")]);
+        assert_eq!(rows[0].0, 200, "{head}");
+        assert!(head.contains("Content-Length: 4000"), "{head}");
+        // nginx saw the five requests on one connection.
+        let log = ngx.access_log(5);
+        assert_eq!(log.len(), 5, "{log:?}");
+        let nths: Vec<u64> = log.iter().map(|r| r.1).collect();
+        assert_eq!(nths, [1, 2, 3, 4, 5], "{log:?}");
+        assert_eq!(p.logged("upstream connect").len(), 1);
+    }
+
+    #[test]
+    fn proxy_echoes_a_chunked_upload_byte_for_byte() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let dir = TempDir::new("proxy-upload");
+        let input = test_bytes(1_500_000, 11, false);
+        let file = dir.path().join("upload.bin");
+        std::fs::write(&file, &input).unwrap();
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        // Once plainly chunked, once with the 100-continue handshake relayed
+        // (curl would wait a second for a 100 that never came).
+        for expect in ["Expect:", "Expect: 100-continue"] {
+            let echoed = dir.path().join("echoed.bin");
+            let started = Instant::now();
+            run(Command::new(&curl_bin).args([
+                "-s",
+                "-S",
+                "--fail",
+                "--http1.1",
+                "-H",
+                "Transfer-Encoding: chunked",
+                "-H",
+                expect,
+                "--expect100-timeout",
+                "30",
+                "--data-binary",
+                &format!("@{}", file.display()),
+                "-o",
+                &echoed.display().to_string(),
+                &p.url("/echo"),
+            ]));
+            let got = std::fs::read(&echoed).unwrap();
+            assert_eq!(got.len(), input.len(), "{expect}");
+            assert!(got == input, "{expect}: echoed bytes differ");
+            // Without the relayed 100 curl would wait its 30 s timeout.
+            assert!(started.elapsed() < Duration::from_secs(20), "{expect}");
+        }
+    }
+
+    #[test]
+    fn proxy_serves_http10_clients() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        // A chunked upstream response reaches an HTTP/1.0 client delimited by
+        // close (RFC 9112 §6.1: no chunked coding toward 1.0).
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &["-i", "--http1.0", &p.url("/stream?n=2&interval_ms=10")],
+        );
+        assert_eq!(rows[0].0, 200, "{stdout}");
+        assert!(stdout.contains("data: event 2"), "{stdout}");
+        assert!(!stdout.contains("Transfer-Encoding"), "{stdout}");
+        assert!(rows[0].2.eq_ignore_ascii_case("close"), "{stdout}");
+        // HTTP/1.0 without Host: the proxy names the upstream.
+        let mut stream = TcpStream::connect(p.addr).unwrap();
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("Hello, World!"), "{reply}");
+    }
+
+    /// An upstream run by a script: connection `i` answers `answers[i]`
+    /// requests with `200 ok` and keeps alive, then reads one more request and
+    /// closes without answering. Every request head received is sent back.
+    fn scripted_upstream(answers: Vec<usize>) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
+            for n in answers {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                for i in 0..=n {
+                    let mut head = String::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    let _ = tx.send(head);
+                    if i == n {
+                        break; // dropped unanswered
+                    }
+                    let _ = reader
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
             }
         });
-        Self { child, addr, log }
+        (addr, rx)
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+    #[test]
+    fn proxy_never_forwards_hop_by_hop_fields() {
+        let (addr, heads) = scripted_upstream(vec![1]);
+        let p = ProxyProc::start(&addr.to_string());
+        let mut stream = TcpStream::connect(p.addr).unwrap();
+        stream
+            .write_all(
+                b"GET /x HTTP/1.1\r\nHost: app\r\nConnection: X-Secret, keep-alive\r\n\
+                  X-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nX-Kept: 2\r\n\r\n",
+            )
+            .unwrap();
+        let mut reply = [0; 256];
+        let n = stream.read(&mut reply).unwrap();
+        assert!(reply[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+        let head = heads.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            head,
+            "GET /x HTTP/1.1\r\nHost: app\r\nX-Kept: 2\r\nVia: 1.1 keepalive-proxy\r\n\r\n"
+        );
     }
 
-    /// The lines printed so far that start with `prefix`, after a pause
-    /// for the log reader to catch up.
-    fn logged(&self, prefix: &str) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(200));
-        let log = self.log.lock().unwrap();
-        log.iter()
-            .filter(|l| l.starts_with(prefix))
-            .cloned()
-            .collect()
+    #[test]
+    fn proxy_drops_an_upstream_connection_closed_while_pooled() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &["--idle-timeout", "0.2"]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        for _ in 0..2 {
+            let (rows, stdout) = curl(&curl_bin, &[&p.url("/")]);
+            assert_eq!(rows[0].0, 200, "{stdout}");
+            // Longer than the upstream's idle timeout.
+            std::thread::sleep(Duration::from_millis(600));
+        }
+        assert_eq!(p.logged("upstream stale (closed while idle)").len(), 1);
+        assert_eq!(p.logged("upstream connect").len(), 2);
+        assert_eq!(s.accepted(), 2);
     }
-}
 
-impl Drop for ProxyProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Three requests on one client connection use one upstream connection;
-/// every response carries the proxy's `Via`.
-#[test]
-fn proxy_keeps_both_sides_alive_to_std_server() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    let s = Server::start("std_server", &[]);
-    let p = ProxyProc::start(&s.addr.to_string());
-    let (rows, stdout) = curl(
-        &curl_bin,
-        &[
-            "-i",
-            "--http1.1",
-            &p.url("/"),
-            &p.url("/status/204"),
-            &p.url("/"),
-        ],
-    );
-    let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(codes, [200, 204, 200], "{stdout}");
-    assert_eq!(
-        rows.iter().map(|r| r.1).sum::<usize>(),
-        1,
-        "client connections: {stdout}"
-    );
-    assert_eq!(stdout.matches("Hello, World!").count(), 2, "{stdout}");
-    assert_eq!(
-        stdout.matches("Via: 1.1 keepalive-proxy").count(),
-        3,
-        "{stdout}"
-    );
-    assert_eq!(p.logged("upstream connect").len(), 1);
-    assert_eq!(s.accepted(), 1, "upstream connections");
-}
-
-#[test]
-fn proxy_to_nginx_keeps_lengths_chunks_and_empty_bodies() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    let nginx_bin = peer_or_skip!("nginx", "nginx-light");
-    let file = test_bytes(4000, 5, true);
-    let ngx = Nginx::start(
-        &nginx_bin,
-        &[("file.txt", &file[..]), ("chunked.txt", &file[..])],
-    );
-    let p = ProxyProc::start(&format!("127.0.0.1:{}", ngx.port));
-    let (rows, stdout) = curl(
-        &curl_bin,
-        &[
-            "-i",
-            &p.url("/file.txt"),
-            &p.url("/chunked.txt"),
-            &p.url("/nocontent"),
-            &p.url("/notmodified"),
-        ],
-    );
-    let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(codes, [200, 200, 204, 304], "{stdout}");
-    let text = String::from_utf8(file.clone()).unwrap();
-    assert_eq!(stdout.matches(text.as_str()).count(), 2, "bodies: {stdout}");
-    // The length stays a length, chunked stays chunked.
-    assert!(stdout.contains("Content-Length: 4000"), "{stdout}");
-    assert!(stdout.contains("Transfer-Encoding: chunked"), "{stdout}");
-    // A HEAD response keeps the length of the GET, without a body.
-    let (rows, head) = curl(&curl_bin, &["-I", &p.url("/file.txt")]);
-    assert_eq!(rows[0].0, 200, "{head}");
-    assert!(head.contains("Content-Length: 4000"), "{head}");
-    // nginx saw the five requests on one connection.
-    let log = ngx.access_log(5);
-    assert_eq!(log.len(), 5, "{log:?}");
-    let nths: Vec<u64> = log.iter().map(|r| r.1).collect();
-    assert_eq!(nths, [1, 2, 3, 4, 5], "{log:?}");
-    assert_eq!(p.logged("upstream connect").len(), 1);
-}
-
-#[test]
-fn proxy_echoes_a_chunked_upload_byte_for_byte() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    let dir = TempDir::new("proxy-upload");
-    let input = test_bytes(1_500_000, 11, false);
-    let file = dir.path().join("upload.bin");
-    std::fs::write(&file, &input).unwrap();
-    let s = Server::start("std_server", &[]);
-    let p = ProxyProc::start(&s.addr.to_string());
-    // Once plainly chunked, once with the 100-continue handshake relayed
-    // (curl would wait a second for a 100 that never came).
-    for expect in ["Expect:", "Expect: 100-continue"] {
-        let echoed = dir.path().join("echoed.bin");
-        let started = Instant::now();
-        run(Command::new(&curl_bin).args([
-            "-s",
-            "-S",
-            "--fail",
-            "--http1.1",
-            "-H",
-            "Transfer-Encoding: chunked",
-            "-H",
-            expect,
-            "--expect100-timeout",
-            "30",
-            "--data-binary",
-            &format!("@{}", file.display()),
-            "-o",
-            &echoed.display().to_string(),
-            &p.url("/echo"),
-        ]));
-        let got = std::fs::read(&echoed).unwrap();
-        assert_eq!(got.len(), input.len(), "{expect}");
-        assert!(got == input, "{expect}: echoed bytes differ");
-        // Without the relayed 100 curl would wait its 30 s timeout.
-        assert!(started.elapsed() < Duration::from_secs(20), "{expect}");
-    }
-}
-
-#[test]
-fn proxy_serves_http10_clients() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    let s = Server::start("std_server", &[]);
-    let p = ProxyProc::start(&s.addr.to_string());
-    // A chunked upstream response reaches an HTTP/1.0 client delimited by
-    // close (RFC 9112 §6.1: no chunked coding toward 1.0).
-    let (rows, stdout) = curl(
-        &curl_bin,
-        &["-i", "--http1.0", &p.url("/stream?n=2&interval_ms=10")],
-    );
-    assert_eq!(rows[0].0, 200, "{stdout}");
-    assert!(stdout.contains("data: event 2"), "{stdout}");
-    assert!(!stdout.contains("Transfer-Encoding"), "{stdout}");
-    assert!(rows[0].2.eq_ignore_ascii_case("close"), "{stdout}");
-    // HTTP/1.0 without Host: the proxy names the upstream.
-    let mut stream = TcpStream::connect(p.addr).unwrap();
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
-    assert!(reply.ends_with("Hello, World!"), "{reply}");
-}
-
-/// An upstream run by a script: connection `i` answers `answers[i]`
-/// requests with `200 ok` and keeps alive, then reads one more request and
-/// closes without answering. Every request head received is sent back.
-fn scripted_upstream(answers: Vec<usize>) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for n in answers {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            let mut reader = BufReader::new(stream);
-            for i in 0..=n {
-                let mut head = String::new();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                    head.push_str(&line);
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let _ = tx.send(head);
-                if i == n {
-                    break; // dropped unanswered
-                }
-                let _ = reader
-                    .get_mut()
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    /// A pooled connection that fails after the request went out: a GET is
+    /// sent again on a new connection, a POST is not (RFC 9112 §9.3.1).
+    #[test]
+    fn proxy_retries_only_idempotent_requests_on_a_stale_connection() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        for (method, status, retried) in [("GET", 200, true), ("POST", 502, false)] {
+            let (addr, heads) = scripted_upstream(vec![1, 1]);
+            let p = ProxyProc::start(&addr.to_string());
+            let (first, second) = (p.url("/first"), p.url("/second"));
+            // `curl` adds its report to the last section; the first needs its own.
+            let report = "\nRESULT %{http_code} %{num_connects} %header{connection}\n";
+            let mut args = vec!["-i", &first, "-w", report, "--next", "-X", method];
+            if method == "POST" {
+                args.extend(["--data", "x"]);
+            }
+            args.push(&second);
+            let (rows, stdout) = curl(&curl_bin, &args);
+            let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+            assert_eq!(codes, [200, status], "{method}: {stdout}");
+            let retries = p.logged("retry ");
+            if retried {
+                assert_eq!(retries, [format!("retry {method} /second")], "{method}");
+                let seen: Vec<String> = heads.try_iter().collect();
+                assert_eq!(
+                    seen.len(),
+                    3,
+                    "{method}: the second request twice: {seen:?}"
+                );
+            } else {
+                assert!(retries.is_empty(), "{method}: {retries:?}");
+                assert_eq!(p.logged("upstream failed").len(), 1, "{method}");
             }
         }
-    });
-    (addr, rx)
-}
-
-#[test]
-fn proxy_never_forwards_hop_by_hop_fields() {
-    let (addr, heads) = scripted_upstream(vec![1]);
-    let p = ProxyProc::start(&addr.to_string());
-    let mut stream = TcpStream::connect(p.addr).unwrap();
-    stream
-        .write_all(
-            b"GET /x HTTP/1.1\r\nHost: app\r\nConnection: X-Secret, keep-alive\r\n\
-              X-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nX-Kept: 2\r\n\r\n",
-        )
-        .unwrap();
-    let mut reply = [0; 256];
-    let n = stream.read(&mut reply).unwrap();
-    assert!(reply[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
-    let head = heads.recv_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!(
-        head,
-        "GET /x HTTP/1.1\r\nHost: app\r\nX-Kept: 2\r\nVia: 1.1 keepalive-proxy\r\n\r\n"
-    );
-}
-
-#[test]
-fn proxy_drops_an_upstream_connection_closed_while_pooled() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    let s = Server::start("std_server", &["--idle-timeout", "0.2"]);
-    let p = ProxyProc::start(&s.addr.to_string());
-    for _ in 0..2 {
-        let (rows, stdout) = curl(&curl_bin, &[&p.url("/")]);
-        assert_eq!(rows[0].0, 200, "{stdout}");
-        // Longer than the upstream's idle timeout.
-        std::thread::sleep(Duration::from_millis(600));
     }
-    assert_eq!(p.logged("upstream stale (closed while idle)").len(), 1);
-    assert_eq!(p.logged("upstream connect").len(), 2);
-    assert_eq!(s.accepted(), 2);
-}
 
-/// A pooled connection that fails after the request went out: a GET is
-/// sent again on a new connection, a POST is not (RFC 9112 §9.3.1).
-#[test]
-fn proxy_retries_only_idempotent_requests_on_a_stale_connection() {
-    let curl_bin = peer_or_skip!("curl", "curl");
-    for (method, status, retried) in [("GET", 200, true), ("POST", 502, false)] {
-        let (addr, heads) = scripted_upstream(vec![1, 1]);
-        let p = ProxyProc::start(&addr.to_string());
-        let (first, second) = (p.url("/first"), p.url("/second"));
-        // `curl` adds its report to the last section; the first needs its own.
-        let report = "\nRESULT %{http_code} %{num_connects} %header{connection}\n";
-        let mut args = vec!["-i", &first, "-w", report, "--next", "-X", method];
-        if method == "POST" {
-            args.extend(["--data", "x"]);
+    #[test]
+    fn proxy_command_line_help_and_errors() {
+        let out = Command::new(example("proxy"))
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: proxy"));
+        for bad in [
+            &["--bogus"][..],
+            &["--addr", "127.0.0.1:0"],
+            &["--upstream"],
+        ] {
+            let out = Command::new(example("proxy")).args(bad).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{bad:?}: {stderr}");
         }
-        args.push(&second);
-        let (rows, stdout) = curl(&curl_bin, &args);
-        let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(codes, [200, status], "{method}: {stdout}");
-        let retries = p.logged("retry ");
-        if retried {
-            assert_eq!(retries, [format!("retry {method} /second")], "{method}");
-            let seen: Vec<String> = heads.try_iter().collect();
-            assert_eq!(
-                seen.len(),
-                3,
-                "{method}: the second request twice: {seen:?}"
-            );
-        } else {
-            assert!(retries.is_empty(), "{method}: {retries:?}");
-            assert_eq!(p.logged("upstream failed").len(), 1, "{method}");
-        }
-    }
-}
-
-#[test]
-fn proxy_command_line_help_and_errors() {
-    let out = Command::new(example("proxy"))
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: proxy"));
-    for bad in [
-        &["--bogus"][..],
-        &["--addr", "127.0.0.1:0"],
-        &["--upstream"],
-    ] {
-        let out = Command::new(example("proxy")).args(bad).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{bad:?}: {stderr}");
     }
 }
