@@ -273,6 +273,10 @@ enum Outcome {
     Done,
     /// The upstream connection failed before any response byte.
     Stale(&'static str),
+    /// The machine refused to send on a connection it found closed or
+    /// broken: nothing was written, so the request may go to another
+    /// connection whatever its method.
+    Unsent,
 }
 
 /// Forwards one request, on pooled connections while they turn out stale
@@ -291,7 +295,9 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
         "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
     );
     let mut progress = Progress::default();
+    let mut attempts = 0;
     loop {
+        attempts += 1;
         let (mut up, reused) = match checkout(shared).await {
             Ok(up) => up,
             Err(e) => {
@@ -307,7 +313,13 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
         }
         let outcome = match sent {
             Ok(()) => pump(shared, down, &mut up, head, &fwd, &mut progress).await?,
-            Err(SendError::NotReusable | SendError::ConnectionClosed) if reused => {
+            // Bounded: each try takes a pooled connection or makes one.
+            Err(SendError::NotReusable | SendError::ConnectionClosed)
+                if attempts <= shared.opts.pool =>
+            {
+                Outcome::Unsent
+            }
+            Err(SendError::NotReusable | SendError::ConnectionClosed) => {
                 Outcome::Stale("not reusable")
             }
             Err(e) => {
@@ -320,6 +332,9 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
             Outcome::Done => {
                 checkin(shared, up);
                 return Ok(());
+            }
+            Outcome::Unsent => {
+                shared.log(format_args!("upstream stale (not reusable)"));
             }
             Outcome::Stale(why)
                 if reused && idempotent && !progress.body_sent && !progress.answered =>
