@@ -3,10 +3,10 @@
 //! budgets on the same drivers; this binary prints the numbers for
 //! `BENCHMARKS.md`. Run with `cargo bench --bench alloc`.
 
-mod common;
-
-use common::counting::Counting;
-use common::{client_memory, recv_allocs, send_allocs, server_memory, Reply, CORPORA};
+use testkit::budget::{client_memory, recv_allocs, send_allocs, server_memory};
+use testkit::corpora::CORPORA;
+use testkit::counting::Counting;
+use testkit::drive::Reply;
 
 #[global_allocator]
 static ALLOC: Counting = Counting;

@@ -8,14 +8,13 @@
 //! before each response (the machine requires it too) and that cost is
 //! inside the loop as well; see `BENCHMARKS.md` for what it amounts to.
 
-mod common;
-
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{connection, drain_corpus, httparse_drain, CORPORA, STREAM_MESSAGES};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use keepalive::SendBuf;
+use testkit::corpora::{CORPORA, STREAM_MESSAGES};
+use testkit::drive::{connection, drain_corpus, httparse_drain};
 
 fn recv(c: &mut Criterion) {
     for corpus in &CORPORA {
