@@ -13,16 +13,12 @@
 //!    agrees with the crate on every generated head.
 //! 5. `no_panic_bounded_memory` and `paused_buffers_exactly_what_is_handed_in`.
 //! 6. `state_invariants`: the event contract (checked by
-//!    `fuzz/common::Watch` on every poll) holds for arbitrary operation
+//!    `testkit::Watch` on every poll) holds for arbitrary operation
 //!    lists and inputs.
 //!
-//! The per-poll checks and the single-machine driver live in
-//! `fuzz/common/mod.rs`, shared with the fuzz targets. Default case counts
+//! The per-poll checks and the single-machine feeder live in `testkit`,
+//! shared with the fuzz targets. Default case counts
 //! keep the file within seconds; set `PROPTEST_CASES` to raise them.
-
-#[path = "../fuzz/common/mod.rs"]
-mod common;
-mod support;
 
 use keepalive::{
     BodyLength, CloseReason, Config, Header, Persist, Recv, Request, Response, Role, SendBuf,
@@ -33,8 +29,8 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::FileFailurePersistence;
 
-use common::{check_split_invariance, feed_pieces, Peer, Watch};
-use support::{poll_all, Fields, Out, Pair, Stop};
+use testkit::{check_split_invariance, feed_pieces, AutoResponse, Script, Watch};
+use testkit::{poll_all, Fields, Out, Pair, Stop};
 
 /// `PROPTEST_CASES` if set, else `default`.
 fn cases(default: u32) -> u32 {
@@ -305,7 +301,7 @@ fn response(req: &Req) -> impl Strategy<Value = Resp> {
     if req.upgrade {
         statuses.extend([101, 101]);
     }
-    let interim: BoxedStrategy<Option<(u16, common::FieldPairs)>> =
+    let interim: BoxedStrategy<Option<(u16, testkit::FieldPairs)>> =
         if req.version == Version::Http11 {
             proptest::option::of((select(vec![100u16, 102, 103]), vec(extra_field(), 0..2))).boxed()
         } else {
@@ -463,7 +459,7 @@ fn valid_requests() -> impl Strategy<Value = Vec<u8>> {
 
 /// Responses for a client whose request script is derived from the
 /// responses' own requests.
-fn valid_responses() -> impl Strategy<Value = (Peer, Vec<u8>)> {
+fn valid_responses() -> impl Strategy<Value = (Script, Vec<u8>)> {
     conversation().prop_map(|conv| {
         let script = conv
             .iter()
@@ -483,11 +479,11 @@ fn valid_responses() -> impl Strategy<Value = (Peer, Vec<u8>)> {
             .iter()
             .flat_map(|(_, r)| raw_response(r, Version::Http11))
             .collect();
-        (Peer::Client(script), bytes)
+        (Script::Client(script), bytes)
     })
 }
 
-fn server_peer() -> impl Strategy<Value = Peer> {
+fn server_peer() -> impl Strategy<Value = Script> {
     (
         select(vec![200u16, 204, 304, 404]),
         any::<bool>(),
@@ -504,11 +500,11 @@ fn server_peer() -> impl Strategy<Value = Peer> {
             if close {
                 headers.push(("Connection".to_owned(), "close".to_owned()));
             }
-            Peer::Server {
+            Script::Server(AutoResponse {
                 status,
                 headers,
                 body,
-            }
+            })
         })
 }
 
@@ -532,7 +528,7 @@ proptest! {
         cfg in any::<u8>(),
         pieces in pieces(),
     ) {
-        check_split_invariance(&peer, &common::config_from(cfg), &input, &pieces);
+        check_split_invariance(&peer, &testkit::fuzz_input::config_from(cfg), &input, &pieces);
     }
 
     /// The same for a client reading responses to its requests.
@@ -545,7 +541,7 @@ proptest! {
         cfg in any::<u8>(),
         pieces in pieces(),
     ) {
-        check_split_invariance(&peer, &common::config_from(cfg), &input, &pieces);
+        check_split_invariance(&peer, &testkit::fuzz_input::config_from(cfg), &input, &pieces);
     }
 }
 
@@ -651,11 +647,11 @@ fn converse(conv: &[(Req, Resp)], server_config: Config, allow_early: bool) -> V
             finish_request(&mut pair, &mut cw);
         }
         for o in poll_watched(&mut pair.server, &mut sw) {
-            support::push_merged(&mut server_events, o);
+            testkit::push_merged(&mut server_events, o);
         }
         pair.pump();
         for o in poll_watched(&mut pair.server, &mut sw) {
-            support::push_merged(&mut server_events, o);
+            testkit::push_merged(&mut server_events, o);
         }
         let mut client_events = poll_watched(&mut pair.client, &mut cw);
         if !switching && !client_events.iter().any(|o| matches!(o, Out::Cycle(_))) {
@@ -694,7 +690,7 @@ fn poll_watched(conn: &mut keepalive::Connection, w: &mut Watch) -> Vec<Out> {
     let mut outs = Vec::new();
     for _ in 0..1000 {
         match w.poll(conn) {
-            Ok(Recv::Event(e)) => support::push_merged(&mut outs, Out::from_event(e)),
+            Ok(Recv::Event(e)) => testkit::push_merged(&mut outs, Out::from_event(e)),
             Ok(_) => return outs,
             Err(e) => {
                 outs.push(Out::from_error(e));
@@ -1119,7 +1115,7 @@ proptest! {
         let expected = model_length(None, None, version, &fields);
         let mut input = raw_request(&req);
         input.extend_from_slice(&completing_body(expected));
-        let peer = Peer::Server { status: 200, headers: vec![("Content-Length".into(), "0".into())], body: Vec::new() };
+        let peer = Script::Server(AutoResponse { status: 200, headers: vec![("Content-Length".into(), "0".into())], body: Vec::new() });
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         let first = trace.outs.first().cloned();
         let refused_by_policy = deliberate_refusal(true, &fields);
@@ -1172,7 +1168,7 @@ proptest! {
         input.extend_from_slice(&completing_body(expected));
         let mut req_fields = vec![("Host".to_owned(), "example".to_owned())];
         req_fields.extend(extra.iter().cloned());
-        let peer = Peer::Client(vec![(method.to_owned(), Version::Http11, extra)]);
+        let peer = Script::Client(vec![(method.to_owned(), Version::Http11, extra)]);
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         let first = trace.outs.first().cloned();
         let refused_by_policy = deliberate_refusal(false, &fields);
@@ -1224,11 +1220,11 @@ proptest! {
         pieces in pieces(),
     ) {
         let peer = if server {
-            Peer::Server { status: 200, headers: Vec::new(), body: b"x".to_vec() }
+            Script::Server(AutoResponse { status: 200, headers: Vec::new(), body: b"x".to_vec() })
         } else {
-            Peer::Client(vec![("GET".into(), Version::Http11, Vec::new()); 3])
+            Script::Client(vec![("GET".into(), Version::Http11, Vec::new()); 3])
         };
-        let config = common::config_from(cfg);
+        let config = testkit::fuzz_input::config_from(cfg);
         let trace = feed_pieces(&peer, &config, &input, &pieces);
         // The trace ends in a verdict, a close, a switch, an error or a
         // refused send of the harness: the machine never hangs.
@@ -1244,7 +1240,7 @@ proptest! {
     fn paused_buffers_exactly_what_is_handed_in(
         extra in vec(vec(any::<u8>(), 0..300), 1..5),
     ) {
-        let config = common::config_from(1);
+        let config = testkit::fuzz_input::config_from(1);
         let mut conn = keepalive::Connection::new(Role::Server, config.clone());
         conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         let (_, stop) = poll_all(&mut conn);
@@ -1285,7 +1281,7 @@ proptest! {
     /// commands write nothing, and the verdicts agree.
     #[test]
     fn state_invariants(ops in vec(any::<u8>(), 0..300)) {
-        common::run_pair_ops(&common::decode_ops(&ops));
+        testkit::pair_ops::run_pair_ops(&testkit::pair_ops::decode_ops(&ops));
     }
 
     /// The same contract for well-formed conversations with a chosen
@@ -1294,7 +1290,7 @@ proptest! {
     #[test]
     fn state_invariants_valid_conversations(conv in conversation(), pieces in pieces()) {
         let input: Vec<u8> = conv.iter().flat_map(|(q, _)| raw_request(q)).collect();
-        let peer = Peer::Server { status: 200, headers: Vec::new(), body: b"ok".to_vec() };
+        let peer = Script::Server(AutoResponse { status: 200, headers: Vec::new(), body: b"ok".to_vec() });
         feed_pieces(&peer, &Config::default(), &input, &pieces);
     }
 }
@@ -1309,11 +1305,11 @@ fn generated_requests_are_accepted() {
     for _ in 0..200 {
         let req = request().new_tree(&mut runner).unwrap().current();
         let input = raw_request(&req);
-        let peer = Peer::Server {
+        let peer = Script::Server(AutoResponse {
             status: 200,
             headers: vec![("Content-Length".into(), "0".into())],
             body: Vec::new(),
-        };
+        });
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         assert!(
             matches!(trace.outs.first(), Some(Out::Request { .. })),

@@ -1,9 +1,17 @@
 //! keepalive's test kit (`publish = false`): everything its tests, benches
 //! and fuzz targets share, in one crate they depend on by path, on the
-//! model of h2's `h2-support`.
+//! model of h2's `h2-support`. Tests import the harness from the root:
+//! `use testkit::{Pair, feed_whole, Out, ...};`.
 //!
 //! | module | holds |
 //! |---|---|
+//! | [`out`] | [`Out`], the normalized outcome of a poll, and its one-line form |
+//! | [`feed`] | the single-connection feeder ([`feed_whole`], [`feed_pieces`]...) and its [`Trace`] |
+//! | [`rows`] | conformance tables run whole and byte by byte |
+//! | [`pair`] | [`Pair`], a client and a server joined by in-memory pipes |
+//! | [`watch`] | [`Watch`], the event contract checked on every poll |
+//! | [`fuzz_input`] | fuzz input layouts and the byte-feeding fuzz checks |
+//! | [`pair_ops`] | the operation-list fuzz check on a [`Pair`] |
 //! | [`corpora`] | the five benchmark messages and pipelined streams of them |
 //! | [`drive`] | the benchmark loops (keepalive, raw httparse) and their [`drive::Tally`] |
 //! | [`yardstick`] | the minimal hand-written machine keepalive is measured against |
@@ -14,4 +22,20 @@ pub mod budget;
 pub mod corpora;
 pub mod counting;
 pub mod drive;
+pub mod feed;
+pub mod fuzz_input;
+pub mod out;
+pub mod pair;
+pub mod pair_ops;
+pub mod rows;
+pub mod watch;
 pub mod yardstick;
+
+pub use feed::{
+    assert_same_whole_and_bytewise, check_split_invariance, client, feed_bytewise, feed_pieces,
+    feed_split, feed_whole, server, AutoResponse, FieldPairs, Script, ScriptedRequest, Trace,
+};
+pub use out::{esc, fields, persist_line, push_merged, Fields, Out};
+pub use pair::{hdrs, poll_all, poll_lines, Pair, Stop};
+pub use rows::{run_client_rows, run_rows_with, run_server_rows, ClientRow, ServerRow};
+pub use watch::Watch;
