@@ -233,9 +233,11 @@ impl Machine {
         out.extend_from_slice(b"\r\n\r\n");
     }
 
-    /// Server: appends a `200 OK` with `Content-Length` and `body` to `out`.
+    /// Server: appends a `200 OK` with `Content-Type: text/plain`,
+    /// `Content-Length` and `body` to `out` (what `testkit::drive::Reply::Hello`
+    /// has keepalive send).
     pub fn send_ok(&mut self, body: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: ");
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ");
         push_decimal(out, body.len());
         out.extend_from_slice(b"\r\n\r\n");
         out.extend_from_slice(body);
@@ -711,7 +713,7 @@ mod tests {
         assert_eq!(
             lines(&mut c),
             [
-                "resp 200 1",
+                "resp 200 2",
                 "data Hello, World!",
                 "end \"\"",
                 "resp 204 0",
