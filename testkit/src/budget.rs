@@ -6,14 +6,17 @@ use crate::corpora::{Corpus, REQ_BROWSER, REQ_TINY, RESP_CL13, STREAM_MESSAGES};
 use crate::counting;
 use crate::drive::{
     connection, drain_corpus, growing_head, poll_until_blocked, poll_until_blocked_with,
-    reply_body, send_get, send_reply, server_send, socket_read, Reply, Tally,
+    reply_body, send_get, send_reply, server_bytewise, server_send, socket_read, Reply, Tally,
 };
+use crate::yardstick;
 use keepalive::{Role, SendBuf};
 
 /// Allocation counts over a steady-state run.
 #[derive(Debug, Clone, Copy)]
 pub struct AllocStats {
+    /// Allocation calls (a `realloc` counts as one).
     pub allocs: u64,
+    /// Messages received.
     pub messages: usize,
     /// Times the connection went idle (see [`Tally::idle_reads`]).
     pub idle_reads: usize,
@@ -65,6 +68,33 @@ pub fn recv_allocs(corpus: &Corpus, rounds: usize) -> AllocStats {
     let stream = corpus.stream(STREAM_MESSAGES);
     measure(rounds, || {
         let t = drain_corpus(corpus, &mut conn, &mut out, &stream, STREAM_MESSAGES);
+        assert_eq!(t.messages, STREAM_MESSAGES);
+        t
+    })
+}
+
+/// Allocations for a server reading `messages` requests of `corpus` one
+/// byte per `receive` (each answered with a `204`): issue 9 wants none per
+/// message.
+pub fn bytewise_allocs(corpus: &Corpus, messages: usize, rounds: usize) -> AllocStats {
+    let mut conn = connection(Role::Server);
+    let mut out = SendBuf::new();
+    let stream = corpus.stream(messages);
+    measure(rounds, || {
+        let t = server_bytewise(&mut conn, &mut out, &stream);
+        assert_eq!(t.messages, messages);
+        t
+    })
+}
+
+/// [`recv_allocs`] for the yardstick, which allocates nothing per message:
+/// the floor keepalive is held to.
+pub fn yardstick_allocs(corpus: &Corpus, rounds: usize) -> AllocStats {
+    let mut m = yardstick::machine(corpus.role);
+    let mut out = Vec::new();
+    let stream = corpus.stream(STREAM_MESSAGES);
+    measure(rounds, || {
+        let t = yardstick::drain_corpus(corpus, &mut m, &mut out, &stream, STREAM_MESSAGES);
         assert_eq!(t.messages, STREAM_MESSAGES);
         t
     })

@@ -31,6 +31,11 @@ pub mod rows;
 pub mod watch;
 pub mod yardstick;
 
+// The kit's own tests count allocations (the yardstick must make none).
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
 pub use feed::{
     assert_same_whole_and_bytewise, check_split_invariance, client, feed_bytewise, feed_pieces,
     feed_split, feed_whole, server, AutoResponse, FieldPairs, Script, ScriptedRequest, Trace,

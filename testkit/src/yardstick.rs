@@ -192,6 +192,8 @@ impl Machine {
 
     /// Appends received bytes.
     pub fn receive(&mut self, bytes: &[u8]) {
+        // Unshare the buffer first so that it grows in place (see `head`).
+        self.head.raw = Bytes::new();
         self.buf.extend_from_slice(bytes);
     }
 
@@ -206,9 +208,10 @@ impl Machine {
     }
 
     /// The head of the message being received, from its [`Ev::Head`] until
-    /// its [`Ev::End`]. The machine lets go of it at the end so that the
-    /// receive buffer is no longer shared and the next read can reuse it,
-    /// as it does when a keepalive caller drops its events.
+    /// its [`Ev::End`] or the next [`receive`](Self::receive), whichever
+    /// comes first. The machine then lets go of it so that the receive
+    /// buffer is no longer shared and the next read can reuse it, as it
+    /// does when a keepalive caller drops its events.
     ///
     /// # Panics
     ///
@@ -644,6 +647,19 @@ mod tests {
                 "{}",
                 corpus.name
             );
+        }
+    }
+
+    /// Nor does it allocate per message (the crate's test binary counts
+    /// allocations, see `lib.rs`), as keepalive must not either.
+    #[test]
+    fn allocates_nothing_per_message() {
+        let before = crate::counting::allocs();
+        drop(black_box(vec![0u8; 8]));
+        assert_eq!(crate::counting::allocs() - before, 1, "counting works");
+        for corpus in &CORPORA {
+            let stats = crate::budget::yardstick_allocs(corpus, 3);
+            assert_eq!(stats.allocs, 0, "{}: {stats:?}", corpus.name);
         }
     }
 
