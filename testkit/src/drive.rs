@@ -17,8 +17,11 @@ use crate::corpora::{Corpus, PIECE};
 /// away and so tests can check it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
+    /// Messages whose end was seen.
     pub messages: usize,
+    /// Body bytes delivered, framing removed.
     pub body_bytes: usize,
+    /// Exchanges that ended with the connection kept open.
     pub keep_alive_cycles: usize,
     /// Reads after which nothing was left buffered: the connection went
     /// idle and released its receive buffer (re-created by the next read).

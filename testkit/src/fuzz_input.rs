@@ -12,6 +12,7 @@ use crate::out::Out;
 pub struct Reader<'a>(pub &'a [u8]);
 
 impl<'a> Reader<'a> {
+    /// The next byte.
     pub fn u8(&mut self) -> u8 {
         match self.0.split_first() {
             Some((&b, rest)) => {
@@ -22,20 +23,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next two bytes, big-endian.
     pub fn u16(&mut self) -> u16 {
         u16::from(self.u8()) << 8 | u16::from(self.u8())
     }
 
+    /// The next `n` bytes, or what is left.
     pub fn bytes(&mut self, n: usize) -> &'a [u8] {
         let (a, b) = self.0.split_at(n.min(self.0.len()));
         self.0 = b;
         a
     }
 
+    /// Everything left.
     pub fn rest(&mut self) -> &'a [u8] {
         self.bytes(self.0.len())
     }
 
+    /// Whether every byte was read.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -62,15 +67,20 @@ pub fn config_from(b: u8) -> Config {
 /// byte, a piece count `n` (mod 16), `n` piece lengths, then the bytes
 /// fed to the machine.
 pub struct BytesCase<'a> {
+    /// The configuration the config byte picks.
     pub config: Config,
+    /// How the harness plays the other side.
     pub script: Script,
+    /// Lengths of the pieces the input is fed in.
     pub pieces: Vec<usize>,
+    /// The bytes fed to the machine.
     pub input: &'a [u8],
 }
 
 const STATUSES: [u16; 8] = [200, 204, 304, 101, 100, 404, 500, 200];
 const METHODS: [&str; 6] = ["GET", "HEAD", "CONNECT", "POST", "OPTIONS", "GET"];
 
+/// Reads a [`BytesCase`] for a machine in `role` from fuzz input.
 pub fn bytes_case(role: Role, data: &[u8]) -> BytesCase<'_> {
     let mut r = Reader(data);
     let config = config_from(r.u8());

@@ -18,6 +18,8 @@
 //! | [`budget`] | allocation and memory figures the budgets are checked on |
 //! | [`counting`] | the counting global allocator behind them |
 
+#![warn(missing_docs)]
+
 pub mod budget;
 pub mod corpora;
 pub mod counting;

@@ -31,33 +31,57 @@ pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 /// One normalized outcome of polling a machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Out {
+    /// A request head.
     Request {
+        /// Method, as received.
         method: String,
+        /// Request target, as received.
         target: String,
+        /// HTTP version of the head.
         version: Version,
+        /// Framing the machine decided.
         body: BodyLength,
+        /// Header fields, in order.
         headers: Fields,
     },
+    /// An interim (1xx) response head.
     Informational {
+        /// Status code.
         status: u16,
+        /// Header fields, in order.
         headers: Fields,
     },
+    /// A final response head, or 101.
     Response {
+        /// Status code.
         status: u16,
+        /// HTTP version of the head.
         version: Version,
+        /// Framing the machine decided.
         body: BodyLength,
+        /// Header fields, in order.
         headers: Fields,
     },
+    /// Body bytes, consecutive pieces merged.
     Data(Vec<u8>),
+    /// End of message, with its trailer fields.
     End(Fields),
+    /// The exchange ended with this verdict.
     Cycle(Persist),
+    /// The connection switched protocols.
     Switched {
+        /// Upgrade or CONNECT tunnel.
         kind: SwitchKind,
+        /// Bytes after the switch, the new protocol's.
         leftover: Vec<u8>,
     },
+    /// The peer closed the connection cleanly.
     Closed,
+    /// The machine refused what it received.
     Error {
+        /// What was wrong.
         kind: RecvErrorKind,
+        /// The status a server answers with (none for a client).
         status: Option<u16>,
     },
     /// The harness's own send (auto-response, next request) was refused.
@@ -66,6 +90,7 @@ pub enum Out {
     Stuck(&'static str),
 }
 
+/// Owned copy of `h`, in order.
 pub fn fields(h: &Headers) -> Fields {
     h.iter()
         .map(|f| (f.name.to_vec(), f.value.to_vec()))
@@ -73,6 +98,7 @@ pub fn fields(h: &Headers) -> Fields {
 }
 
 impl Out {
+    /// The owned form of an event.
     pub fn from_event(e: Event) -> Self {
         match e {
             Event::Request(h) => Self::Request {
@@ -103,6 +129,7 @@ impl Out {
         }
     }
 
+    /// The owned form of a receive error.
     pub fn from_error(e: RecvError) -> Self {
         Self::Error {
             kind: e.kind(),

@@ -15,13 +15,18 @@ use crate::out::{push_merged, Out};
 /// How a poll loop stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
+    /// `Recv::NeedData`.
     NeedData,
+    /// `Recv::Paused`.
     Paused,
+    /// `Recv::Finished`.
     Finished,
+    /// A receive error of this kind.
     Error(RecvErrorKind),
 }
 
 impl Stop {
+    /// One-line form, as `poll_lines` ends with.
     pub fn line(&self) -> String {
         match self {
             Self::NeedData => "need-data".to_owned(),
@@ -71,7 +76,9 @@ pub fn hdrs<'a>(pairs: &'a [(&'a str, &'a str)]) -> Vec<Header<'a>> {
 /// other's `receive` by [`pump`](Self::pump).
 #[derive(Debug)]
 pub struct Pair {
+    /// The client machine.
     pub client: Connection,
+    /// The server machine.
     pub server: Connection,
     /// Client → server bytes not yet delivered.
     pub to_server: SendBuf,
@@ -93,10 +100,12 @@ impl Default for Pair {
 }
 
 impl Pair {
+    /// Both sides with the default configuration.
     pub fn new() -> Self {
         Self::with_configs(Config::default(), Config::default())
     }
 
+    /// Each side with its own configuration.
     pub fn with_configs(client: Config, server: Config) -> Self {
         let now = Instant::now();
         let mut pair = Self {
@@ -126,6 +135,7 @@ impl Pair {
 
     // -- client commands
 
+    /// Client: sends a request head without ending it.
     pub fn request(
         &mut self,
         method: &str,
@@ -170,15 +180,18 @@ impl Pair {
         self.client_end()
     }
 
+    /// Client: sends body bytes.
     pub fn client_data(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.client
             .send_data(Bytes::copy_from_slice(data), &mut self.to_server)
     }
 
+    /// Client: ends the request.
     pub fn client_end(&mut self) -> Result<(), SendError> {
         self.client.send_end(&[], &mut self.to_server)
     }
 
+    /// Client: ends the request with trailer fields.
     pub fn client_end_with(&mut self, trailers: &[(&str, &str)]) -> Result<(), SendError> {
         let t = hdrs(trailers);
         self.client.send_end(&t, &mut self.to_server)
@@ -186,6 +199,7 @@ impl Pair {
 
     // -- server commands
 
+    /// Server: sends a response head without ending it.
     pub fn respond(&mut self, status: u16, headers: &[(&str, &str)]) -> Result<(), SendError> {
         let h = hdrs(headers);
         self.server
@@ -209,15 +223,18 @@ impl Pair {
         self.server_end()
     }
 
+    /// Server: sends body bytes.
     pub fn server_data(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.server
             .send_data(Bytes::copy_from_slice(data), &mut self.to_client)
     }
 
+    /// Server: ends the response.
     pub fn server_end(&mut self) -> Result<(), SendError> {
         self.server.send_end(&[], &mut self.to_client)
     }
 
+    /// Server: ends the response with trailer fields.
     pub fn server_end_with(&mut self, trailers: &[(&str, &str)]) -> Result<(), SendError> {
         let t = hdrs(trailers);
         self.server.send_end(&t, &mut self.to_client)
@@ -267,8 +284,8 @@ impl Pair {
         )
     }
 
-    /// Takes the bytes the server has sent but not yet delivered (they
-    /// are delivered later with [`pump_wire`](Self::pump_wire)).
+    /// Takes the bytes the server has sent but not yet delivered, for a
+    /// test that delivers them itself (late, split, or not at all).
     pub fn take_client_bound(&mut self) -> Bytes {
         self.to_client.copy_to_bytes(self.to_client.remaining())
     }

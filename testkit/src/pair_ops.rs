@@ -17,40 +17,54 @@ use crate::watch::Watch;
 pub enum Op {
     /// `send_request` with the method, target and fields picked.
     Request {
+        /// Index into [`OP_METHODS`].
         method: u8,
+        /// Index into [`OP_TARGETS`].
         target: u8,
+        /// Send HTTP/1.0 instead of 1.1.
         http10: bool,
+        /// Indexes into [`OP_NAMES`] and [`OP_VALUES`].
         fields: Vec<(u8, u8)>,
     },
     /// `send_response` with the status and fields picked.
     Response {
+        /// Index into [`OP_STATUSES`].
         status: u8,
+        /// Indexes into [`OP_NAMES`] and [`OP_VALUES`].
         fields: Vec<(u8, u8)>,
     },
     /// `send_data` of this many bytes on the client / server.
     ClientData(u8),
+    /// As `ClientData`, on the server.
     ServerData(u8),
     /// `send_end`, with one trailer field if `true`.
     ClientEnd(bool),
+    /// As `ClientEnd`, on the server.
     ServerEnd(bool),
     /// Deliver up to this many pending bytes (0: all) to the server /
     /// client.
     ToServer(u8),
+    /// As `ToServer`, toward the client.
     ToClient(u8),
     /// The client / server closes its sending side (after delivering what
     /// it sent): the other side sees end of input.
     ClientEof,
+    /// As `ClientEof`, for the server.
     ServerEof,
     /// Moves the simulated clock by this many milliseconds. Nothing reads
     /// the clock yet; timers hook in at [`Pair::advance`].
     Advance(u16),
 }
 
+/// Methods an [`Op::Request`] picks from.
 pub const OP_METHODS: [&str; 8] = [
     "GET", "HEAD", "POST", "CONNECT", "OPTIONS", "PUT", "DELETE", "GET",
 ];
+/// Targets an [`Op::Request`] picks from.
 pub const OP_TARGETS: [&str; 4] = ["/", "/a?b=c", "*", "example:443"];
+/// Statuses an [`Op::Response`] picks from.
 pub const OP_STATUSES: [u16; 12] = [200, 204, 304, 101, 100, 103, 404, 500, 201, 200, 302, 200];
+/// Field names the ops pick from.
 pub const OP_NAMES: [&str; 12] = [
     "Host",
     "Connection",
@@ -65,6 +79,7 @@ pub const OP_NAMES: [&str; 12] = [
     "Keep-Alive",
     "Trailer",
 ];
+/// Field values the ops pick from.
 pub const OP_VALUES: [&str; 12] = [
     "example",
     "close",

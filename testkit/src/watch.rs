@@ -22,6 +22,7 @@ use keepalive::{Config, Connection, Event, Persist, Recv, RecvError, Role};
 ///   the largest head or trailer section the configuration allows.
 #[derive(Debug, Clone)]
 pub struct Watch {
+    /// The watched machine's role.
     pub role: Role,
     bound: usize,
     error: Option<RecvError>,
@@ -47,6 +48,7 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// A watch for a fresh machine in `role` with `config`.
     pub fn new(role: Role, config: &Config) -> Self {
         Self {
             role,
@@ -66,6 +68,7 @@ impl Watch {
         }
     }
 
+    /// The error the machine reported, if any.
     pub fn error(&self) -> Option<RecvError> {
         self.error
     }

@@ -10,7 +10,7 @@ use crate::corpora::{Corpus, PIECE};
 use crate::drive::Tally;
 
 /// Server side of a corpus: feeds `stream` in [`PIECE`]-sized reads and
-/// answers every request with [`REPLY_204`], written out (the `Vec`
+/// answers every request with [`REPLY_204`](super::REPLY_204), written out (the `Vec`
 /// cleared) as [`crate::drive::flush`] does for keepalive.
 pub fn server_drain(m: &mut Machine, out: &mut Vec<u8>, stream: &[u8]) -> Tally {
     server_drain_with(m, out, stream, |m, out| m.send_204(out))
