@@ -10,6 +10,7 @@
 //! | [`rows`] | conformance tables run whole and byte by byte |
 //! | [`pair`] | [`Pair`], a client and a server joined by in-memory pipes |
 //! | [`watch`] | [`Watch`], the event contract checked on every poll |
+//! | [`model`] | the reference model of RFC 9112 §6.3 and §9.3 the properties check against |
 //! | [`fuzz_input`] | fuzz input layouts and the byte-feeding fuzz checks |
 //! | [`pair_ops`] | the operation-list fuzz check on a [`Pair`] |
 //! | [`corpora`] | the five benchmark messages and pipelined streams of them |
@@ -26,6 +27,7 @@ pub mod counting;
 pub mod drive;
 pub mod feed;
 pub mod fuzz_input;
+pub mod model;
 pub mod out;
 pub mod pair;
 pub mod pair_ops;
