@@ -8,10 +8,16 @@
 #   --check  fail when keepalive's Ir per message on any corpus is more than
 #            3% above benches/icount-budget.txt. Budgets only move down, in a
 #            commit that says why.
+#        benches/icount.sh --profile CORPUS [SIDE] [MESSAGES]
+#   --profile  self Ir per message of the top functions of one loop (SIDE:
+#            keepalive (default), yardstick or httparse), from
+#            callgrind_annotate; the callgrind file stays in target/ for
+#            callgrind_annotate --inclusive=yes or kcachegrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-check=0
+check=0 profile=""
 if [ "${1:-}" = --check ]; then check=1; shift; fi
+if [ "${1:-}" = --profile ]; then profile=${2:?corpus}; side=${3:-keepalive}; shift $(( $# < 3 ? $# : 3 )); fi
 # Ir is deterministic: a few thousand messages give the same figure per
 # message as 20000 (setup is subtracted), in a fraction of the time.
 n=${1:-2000}
@@ -22,6 +28,26 @@ bin=$(cargo bench --bench icount --no-run --message-format=json 2>/dev/null \
 for l in sys.stdin:
     m=json.loads(l)
     if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="icount" and m.get("executable"): print(m["executable"])')
+if [ -n "$profile" ]; then
+  n=${1:-20000}
+  out="target/icount-$profile-$side.callgrind"
+  valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$profile" "$side" "$n" >/dev/null 2>&1
+  echo "self Ir per message, $profile, $side, $n messages ($out)"
+  callgrind_annotate --inclusive=no "$out" 2>/dev/null | N="$n" python3 -c '
+import os, re, sys
+n = int(os.environ["N"])
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S+?:)?(.*?)( \[.*\])?$", line)
+    if m and ":" in line and "PROGRAM TOTALS" not in line:
+        ir = int(m.group(1).replace(",", "")) / n
+        if ir >= 1:
+            print(f"{ir:8.0f}  {m.group(3)[:110]}")
+    elif "PROGRAM TOTALS" in line:
+        total = int(line.split()[0].replace(",", "")) / n
+        print(f"{total:8.0f}  total (setup included)")
+'
+  exit 0
+fi
 count() { # corpus side messages -> total Ir
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 \
     | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
