@@ -63,7 +63,7 @@ pub fn config_from(b: u8) -> Config {
     c
 }
 
-/// Layout of `server_bytes` / `client_bytes` input: a config byte, a peer
+/// Layout of `server_bytes` / `client_bytes` input: a config byte, a script
 /// byte, a piece count `n` (mod 16), `n` piece lengths, then the bytes
 /// fed to the machine.
 pub struct BytesCase<'a> {
@@ -85,7 +85,7 @@ pub fn bytes_case(role: Role, data: &[u8]) -> BytesCase<'_> {
     let mut r = Reader(data);
     let config = config_from(r.u8());
     let p = r.u8();
-    let peer = match role {
+    let script = match role {
         Role::Server => {
             let status = STATUSES[usize::from(p & 7)];
             let mut headers = Vec::new();
@@ -134,7 +134,7 @@ pub fn bytes_case(role: Role, data: &[u8]) -> BytesCase<'_> {
     let pieces = (0..n).map(|_| usize::from(r.u8())).collect();
     BytesCase {
         config,
-        script: peer,
+        script,
         pieces,
         input: r.rest(),
     }
