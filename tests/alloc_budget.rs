@@ -1,20 +1,16 @@
 //! Regression guard for the allocation and memory budgets of the hot
 //! paths, counted with a global allocator (deterministic counts, not
-//! timings). The drivers are the benchmark drivers (`benches/common`), so
+//! timings). The drivers are the benchmark drivers (`testkit::drive`), so
 //! these budgets hold for exactly what `BENCHMARKS.md` measures.
-
-#[path = "../benches/common/mod.rs"]
-mod common;
 
 use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
-use common::counting::{self, Counting};
-use common::{
-    client_memory, connection, recv_allocs, send_allocs, send_reply, server_memory, socket_read,
-    Reply, CORPORA, REQ_TINY,
-};
 use keepalive::{Event, Recv, Role, SendBuf};
+use testkit::budget::{client_memory, recv_allocs, send_allocs, server_memory};
+use testkit::corpora::{CORPORA, REQ_TINY};
+use testkit::counting::{self, Counting};
+use testkit::drive::{connection, send_reply, socket_read, Reply};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -83,7 +79,7 @@ fn going_idle_and_back_costs_only_the_receive_buffer() {
     // allocates one again (the buffer, and its shared header once split).
     let mut conn = connection(Role::Server);
     let mut out = SendBuf::new();
-    let body = common::reply_body(Reply::Hello);
+    let body = testkit::drive::reply_body(Reply::Hello);
     let exchange = |conn: &mut keepalive::Connection, out: &mut SendBuf| {
         socket_read(conn, REQ_TINY.bytes);
         assert!(matches!(
@@ -108,7 +104,7 @@ fn going_idle_and_back_costs_only_the_receive_buffer() {
     }
     let per_idle = (counting::allocs() - before) as f64 / 10.0;
     assert!(
-        per_idle <= common::ALLOCS_PER_IDLE as f64,
+        per_idle <= testkit::budget::ALLOCS_PER_IDLE as f64,
         "{per_idle} allocations per idle period"
     );
 }
@@ -123,7 +119,7 @@ fn one_mib_body_is_queued_without_copy() {
         Ok(Recv::Event(Event::Request(_)))
     ));
     assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::End(_)))));
-    let body = common::one_mib_body();
+    let body = testkit::drive::one_mib_body();
     let headers = [keepalive::Header::new("Content-Length", "1048576")];
     conn.send_response(&keepalive::Response::new(200, &headers), &mut out)
         .unwrap();

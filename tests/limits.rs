@@ -4,10 +4,8 @@
 //! bytes, and every split must give identical events: a limit depends on
 //! positions in the stream, never on how the bytes arrived.
 
-mod support;
-
 use keepalive::Config;
-use support::{esc, feed_split, server, Script};
+use testkit::{esc, feed_split, server, Script};
 
 struct Row {
     name: String,

@@ -3,10 +3,8 @@
 //! Every row is fed whole and one byte at a time and must give identical
 //! events.
 
-mod support;
-
 use keepalive::Config;
-use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+use testkit::{run_client_rows, run_server_rows, ClientRow, ServerRow};
 
 const OK: &[&str] = &["end", "keep-alive", "closed"];
 
