@@ -12,8 +12,9 @@
 //! TARGET` when a request is sent again on another connection.
 //!
 //! One tokio task per client connection. Each exchange reads the request
-//! head, takes an upstream connection from a small pool (or connects),
-//! and then moves bytes both ways at once: the request body up while the
+//! head, takes an upstream connection (the one this client's previous
+//! exchange used, else an idle one from a small pool left by clients that
+//! have gone, else a new one), and then moves bytes both ways at once: the request body up while the
 //! response comes down, so an upstream that answers while it reads (an
 //! echo) cannot deadlock against a client that uploads. Each direction
 //! stops reading while 256 KiB wait to be written the other way.
@@ -219,27 +220,17 @@ type Upstream = Side;
 async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut down = Side::new(stream, Role::Server);
-    loop {
-        let head = match down.conn.poll_event() {
-            Ok(Recv::Event(Event::Request(head))) => head,
-            // The end of the last exchange, or the rest of a request body
-            // already answered with an error.
-            Ok(Recv::Event(_)) => continue,
-            Ok(Recv::NeedData) => {
-                down.flush().await?;
-                down.fill().await?;
-                continue;
-            }
-            Ok(Recv::Paused | Recv::Finished) => break,
-            Err(e) => {
-                if !down.conn.response_started() {
-                    respond(&mut down.conn, &mut down.out, e.status().unwrap_or(400));
-                }
-                break;
-            }
-        };
-        exchange(shared, &mut down, &head).await?;
+    // The upstream connection this client's last exchange used: the next
+    // one goes there too, so a keep-alive client costs one upstream
+    // connection, not a pool checkout (and a new connection when the pool
+    // is empty) per request. It goes back to the pool when the client
+    // leaves.
+    let mut held = None;
+    let result = exchanges(shared, &mut down, &mut held).await;
+    if let Some(up) = held {
+        checkin(shared, up);
     }
+    result?;
     down.flush().await?;
     // Half-close, then let the client see the end before the socket goes
     // (RFC 9112 §9.6): read until its EOF, for a moment at most.
@@ -254,6 +245,35 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads requests and forwards each until the client connection ends.
+async fn exchanges(
+    shared: &Shared,
+    down: &mut Side,
+    held: &mut Option<Upstream>,
+) -> io::Result<()> {
+    loop {
+        let head = match down.conn.poll_event() {
+            Ok(Recv::Event(Event::Request(head))) => head,
+            // The end of the last exchange, or the rest of a request body
+            // already answered with an error.
+            Ok(Recv::Event(_)) => continue,
+            Ok(Recv::NeedData) => {
+                down.flush().await?;
+                down.fill().await?;
+                continue;
+            }
+            Ok(Recv::Paused | Recv::Finished) => return Ok(()),
+            Err(e) => {
+                if !down.conn.response_started() {
+                    respond(&mut down.conn, &mut down.out, e.status().unwrap_or(400));
+                }
+                return Ok(());
+            }
+        };
+        exchange(shared, down, &head, held).await?;
+    }
 }
 
 /// A short answer from the proxy itself.
@@ -281,7 +301,12 @@ enum Outcome {
 
 /// Forwards one request, on pooled connections while they turn out stale
 /// and the request is safe to send again, then on a new one.
-async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::Result<()> {
+async fn exchange(
+    shared: &Shared,
+    down: &mut Side,
+    head: &RequestHead,
+    held: &mut Option<Upstream>,
+) -> io::Result<()> {
     let fwd = match shared.proxy.forward_request(head, Version::Http11) {
         Ok(fwd) => fwd,
         Err(e) => {
@@ -298,7 +323,7 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let (mut up, reused) = match checkout(shared).await {
+        let (mut up, reused) = match checkout(shared, held).await {
             Ok(up) => up,
             Err(e) => {
                 shared.log(format_args!("upstream connect failed: {e}"));
@@ -330,7 +355,9 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
         };
         match outcome {
             Outcome::Done => {
-                checkin(shared, up);
+                if up.conn.is_reusable() {
+                    *held = Some(up);
+                }
                 return Ok(());
             }
             Outcome::Unsent => {
@@ -353,11 +380,13 @@ async fn exchange(shared: &Shared, down: &mut Side, head: &RequestHead) -> io::R
     }
 }
 
-/// A pooled connection that still looks alive, or a new one.
-async fn checkout(shared: &Shared) -> io::Result<(Upstream, bool)> {
+/// The held or a pooled connection that still looks alive, or a new one.
+async fn checkout(shared: &Shared, held: &mut Option<Upstream>) -> io::Result<(Upstream, bool)> {
     loop {
-        let pooled = shared.pool.lock().map_or(None, |mut pool| pool.pop());
-        let Some(mut up) = pooled else { break };
+        let idle = held
+            .take()
+            .or_else(|| shared.pool.lock().map_or(None, |mut pool| pool.pop()));
+        let Some(mut up) = idle else { break };
         up.conn.handle_timeout(Instant::now());
         // The upstream may have closed it, or sent something unasked
         // (an idle 408): the machine must see either before reuse.
