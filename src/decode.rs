@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::error::RecvErrorKind;
 use crate::framing::BodyLength;
 use crate::headers::{is_field_vchar, is_tchar, Headers};
-use crate::parse::{HeadScanner, ScanFacts};
+use crate::parse::HeadScanner;
 use crate::Config;
 
 /// One step of decoding.
@@ -374,16 +374,13 @@ impl Chunked {
             }
             Some(_) => {}
         }
-        // Scan as a "head" whose start line is the first trailer field.
-        let limits = Config {
-            max_head_len: config.max_trailers_len,
-            ..config.clone()
-        };
         let scanned = self
             .trailers
-            .scan(buf, &limits, false)
+            .scan_fields(buf, config)
             .map_err(|e| match e {
-                RecvErrorKind::HeadTooLarge => RecvErrorKind::TrailersTooLarge,
+                RecvErrorKind::TrailersTooLarge | RecvErrorKind::TooManyHeaders => {
+                    RecvErrorKind::TrailersTooLarge
+                }
                 RecvErrorKind::BareLf => RecvErrorKind::BareLf,
                 _ => RecvErrorKind::InvalidTrailer,
             })?;
@@ -392,26 +389,6 @@ impl Chunked {
         };
         let raw = buf.split_to(n).freeze();
         self.st = St::Done;
-        Ok(Decoded::End(parse_trailers(raw, facts, config)?))
+        Ok(Decoded::End(Headers::from_index(raw, facts.fields)))
     }
-}
-
-fn parse_trailers(raw: Bytes, facts: ScanFacts, config: &Config) -> Result<Headers, RecvErrorKind> {
-    if facts.obs_fold || raw.first().is_some_and(|&b| b == b' ' || b == b'\t') {
-        return Err(RecvErrorKind::InvalidTrailer);
-    }
-    let mut stack = [httparse::EMPTY_HEADER; 32];
-    let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if config.max_headers <= stack.len() {
-        &mut stack[..config.max_headers]
-    } else {
-        heap = vec![httparse::EMPTY_HEADER; config.max_headers];
-        &mut heap[..]
-    };
-    let fields = match httparse::parse_headers(&raw, slots) {
-        Ok(httparse::Status::Complete((len, fields))) if len == raw.len() => fields,
-        Err(httparse::Error::TooManyHeaders) => return Err(RecvErrorKind::TrailersTooLarge),
-        _ => return Err(RecvErrorKind::InvalidTrailer),
-    };
-    Ok(Headers::from_parsed(raw.clone(), &raw, fields))
 }

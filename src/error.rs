@@ -50,6 +50,9 @@ pub enum RecvErrorKind {
     /// The request-target is longer than
     /// [`Config::max_target_len`](crate::Config::max_target_len).
     TargetTooLong,
+    /// The method is longer than any a server implements (RFC 9112 §3:
+    /// SHOULD 501); more than 32 bytes.
+    MethodTooLong,
     /// `Content-Length` is not a single non-negative decimal number, or a
     /// list of differing values (RFC 9112 §6.3 rule 5).
     InvalidContentLength,
@@ -105,7 +108,7 @@ impl RecvErrorKind {
             HeadTimeout | BodyTimeout => 408,
             HeadTooLarge | TooManyHeaders | TrailersTooLarge => 431,
             TargetTooLong => 414,
-            UnknownTransferCoding => 501,
+            UnknownTransferCoding | MethodTooLong => 501,
             BodyTooLarge => 413,
             _ => 400,
         }
@@ -132,6 +135,7 @@ impl RecvErrorKind {
             HeadTooLarge => "message head too large",
             TooManyHeaders => "too many header fields",
             TargetTooLong => "request-target too long",
+            MethodTooLong => "method longer than any implemented",
             InvalidContentLength => "invalid Content-Length",
             TransferEncodingNotChunked => "Transfer-Encoding whose final coding is not chunked",
             UnknownTransferCoding => "unsupported transfer coding",

@@ -42,6 +42,9 @@ impl fmt::Display for Version {
 pub struct RequestHead {
     headers: Headers,
     method: (u32, u32),
+    /// The method when it is a standard one, so reading it needs no
+    /// UTF-8 check.
+    method_name: Option<&'static str>,
     target: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
@@ -51,12 +54,14 @@ impl RequestHead {
     pub(crate) fn new(
         headers: Headers,
         method: (u32, u32),
+        method_name: Option<&'static str>,
         target: (u32, u32),
         version: Version,
     ) -> Self {
         Self {
             headers,
             method,
+            method_name,
             target,
             version,
             body: BodyLength::Empty,
@@ -65,7 +70,10 @@ impl RequestHead {
 
     /// The method, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
     pub fn method(&self) -> &str {
-        str_at(self.headers.raw(), self.method)
+        match self.method_name {
+            Some(name) => name,
+            None => str_at(self.headers.raw(), self.method),
+        }
     }
 
     /// The request-target exactly as received.

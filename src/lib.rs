@@ -65,6 +65,7 @@ mod headers;
 mod parse;
 mod persist;
 mod state;
+mod syntax;
 mod timer;
 
 #[cfg(doctest)]
