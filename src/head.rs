@@ -42,9 +42,10 @@ impl fmt::Display for Version {
 pub struct RequestHead {
     headers: Headers,
     method: (u32, u32),
-    /// The method when it is a standard one, so reading it needs no
-    /// UTF-8 check.
-    method_name: Option<&'static str>,
+    /// The method's index in [`STANDARD_METHODS`] when it is one of
+    /// them (reading it then needs no UTF-8 check), else `u8::MAX`. One
+    /// byte, not a `&str`: heads are moved through every event.
+    method_name: u8,
     target: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
@@ -54,7 +55,7 @@ impl RequestHead {
     pub(crate) fn new(
         headers: Headers,
         method: (u32, u32),
-        method_name: Option<&'static str>,
+        method_name: u8,
         target: (u32, u32),
         version: Version,
     ) -> Self {
@@ -70,7 +71,7 @@ impl RequestHead {
 
     /// The method, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
     pub fn method(&self) -> &str {
-        match self.method_name {
+        match STANDARD_METHODS.get(usize::from(self.method_name)) {
             Some(name) => name,
             None => str_at(self.headers.raw(), self.method),
         }
@@ -194,6 +195,11 @@ impl fmt::Debug for ResponseHead {
             .finish()
     }
 }
+
+/// The methods whose names a head hands out without a UTF-8 check.
+pub(crate) const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 fn str_at(raw: &Bytes, (s, e): (u32, u32)) -> &str {
     // Method and target were checked to be ASCII when parsed.

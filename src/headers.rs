@@ -158,7 +158,15 @@ fn known_index(name: &[u8]) -> Option<usize> {
         7 => 5,
         _ => return None,
     };
-    name.eq_ignore_ascii_case(KNOWN[i].as_bytes()).then_some(i)
+    let known = KNOWN[i].as_bytes();
+    // The known names hold lower-case letters and `-` only: folding a
+    // byte's case bit only where the name has a letter matches exactly the
+    // bytes `eq_ignore_ascii_case` would, without converting both sides.
+    let same = name.iter().zip(known).all(|(&b, &k)| {
+        let fold = if k == b'-' { 0 } else { 0x20 };
+        b | fold == k
+    });
+    same.then_some(i)
 }
 
 impl Default for Headers {
@@ -226,6 +234,7 @@ impl Headers {
     }
 
     /// The values of a field the machine itself needs, in order.
+    #[inline]
     pub(crate) fn known(&self, field: Known) -> Values<'_> {
         let i = field as usize;
         match self.index.known[i] {
@@ -320,6 +329,7 @@ pub enum Values<'a> {
 
 impl<'a> Iterator for Values<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         match self {
             Self::One(v) => v.take(),

@@ -8,7 +8,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
-use crate::head::{RequestHead, ResponseHead, Version};
+use crate::head::{RequestHead, ResponseHead, Version, STANDARD_METHODS};
 use crate::headers::{FieldIndex, Headers, Known};
 use crate::syntax::{
     find_value_stop, is_ows, trim_ows, valid_authority, valid_target, TARGET_CHARS, TCHAR,
@@ -461,11 +461,6 @@ fn request_version(v: &[u8]) -> Result<Version, RecvErrorKind> {
     }
 }
 
-/// The methods whose names a head can hand out without a UTF-8 check.
-const STANDARD_METHODS: [&str; 9] = [
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-];
-
 /// Builds a complete request head from what [`HeadScanner::scan`] found.
 pub(crate) fn parse_request(
     raw: Bytes,
@@ -477,8 +472,8 @@ pub(crate) fn parse_request(
     let method = &raw[m0 as usize..m1 as usize];
     let name = STANDARD_METHODS
         .iter()
-        .copied()
-        .find(|m| m.as_bytes() == method);
+        .position(|m| m.as_bytes() == method)
+        .map_or(u8::MAX, |i| i as u8);
     let headers = Headers::from_index(raw, facts.fields);
     check_host(&headers, facts.version)?;
     Ok(RequestHead::new(
