@@ -66,10 +66,11 @@ enum Line {
     Blank,
 }
 
+/// Where in the head the parser is; the first state is set from the
+/// [`Mode`] when nothing has been read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum St {
     #[default]
-    Fresh,
     Method,
     Target,
     ReqVersion,
@@ -161,19 +162,30 @@ impl HeadScanner {
     ) -> Result<Option<usize>, RecvErrorKind> {
         use RecvErrorKind::*;
         let mut i = self.pos;
+        if i == 0 {
+            self.st = match mode {
+                Mode::Request => St::Method,
+                Mode::Response => St::RespVersion,
+                Mode::Fields => St::LineStart,
+            };
+        }
+        // Ends the line whose CR or LF is `d[i]`; returns if the head ended.
+        macro_rules! end_line {
+            ($line:expr) => {{
+                let (next, done) = self.line_end(d, i, $line, mode, config)?;
+                i = next;
+                if done {
+                    self.pos = i;
+                    return Ok(Some(i));
+                }
+            }};
+        }
         loop {
             let Some(&b) = d.get(i) else {
                 self.pos = i;
                 return Ok(None);
             };
             match self.st {
-                St::Fresh => {
-                    self.st = match mode {
-                        Mode::Request => St::Method,
-                        Mode::Response => St::RespVersion,
-                        Mode::Fields => St::LineStart,
-                    };
-                }
                 St::Method => {
                     while i < d.len() && TCHAR[usize::from(d[i])] {
                         i += 1;
@@ -231,8 +243,7 @@ impl HeadScanner {
                         Some(b' ') => return Err(InvalidTarget),
                         Some(b'\r' | b'\n') => {
                             self.facts.version = request_version(&d[self.mark..i])?;
-                            self.st = St::Cr(Line::Start);
-                            i = self.line_end(d, i, config)?;
+                            end_line!(Line::Start);
                         }
                         Some(_) => return Err(InvalidVersion),
                     }
@@ -272,8 +283,7 @@ impl HeadScanner {
                             self.st = St::Reason;
                         }
                         b'\r' | b'\n' if n == 3 => {
-                            self.st = St::Cr(Line::Start);
-                            i = self.line_end(d, i, config)?;
+                            end_line!(Line::Start);
                         }
                         _ => return Err(InvalidStatus),
                     }
@@ -290,17 +300,11 @@ impl HeadScanner {
                     if i > self.mark {
                         self.facts.first = (self.mark as u32, i as u32);
                     }
-                    self.st = St::Cr(Line::Start);
-                    i = self.line_end(d, i, config)?;
+                    end_line!(Line::Start);
                 }
                 St::Cr(line) => {
                     if b != b'\n' {
-                        return Err(match line {
-                            Line::Start if mode == Mode::Request => InvalidVersion,
-                            Line::Start => InvalidStatus,
-                            Line::Field => InvalidHeaderValue,
-                            Line::Blank => InvalidHeaderName,
-                        });
+                        return Err(cr_error(line, mode));
                     }
                     i += 1;
                     if self.end_line(line, i) {
@@ -309,14 +313,7 @@ impl HeadScanner {
                     }
                 }
                 St::LineStart => match b {
-                    b'\r' | b'\n' => {
-                        self.st = St::Cr(Line::Blank);
-                        i = self.line_end(d, i, config)?;
-                        if self.st == St::Fresh {
-                            self.pos = i;
-                            return Ok(Some(i));
-                        }
-                    }
+                    b'\r' | b'\n' => end_line!(Line::Blank),
                     b' ' | b'\t' => {
                         // obs-fold (RFC 9112 §5.2). Whitespace before the
                         // first field line is not a fold: reject rather
@@ -380,30 +377,39 @@ impl HeadScanner {
                         }
                         self.vend = at + value.len() as u32;
                     }
-                    self.st = St::Cr(Line::Field);
-                    i = self.line_end(d, i, config)?;
+                    end_line!(Line::Field);
                 }
             }
         }
     }
 
-    /// At the CR or LF `d[i]` ending a line (state `Cr(line)` already set):
-    /// consumes what is there of the line end, returning the next position.
-    fn line_end(&mut self, d: &[u8], i: usize, config: &Config) -> Result<usize, RecvErrorKind> {
-        if d[i] == b'\r' {
-            // The LF is checked by the `Cr` state, now or when it arrives.
-            return Ok(i + 1);
-        }
-        if !config.allow_bare_lf {
+    /// At the CR or LF `d[i]` ending `line`: consumes the line end as far
+    /// as it has arrived. Returns the next position and whether the head
+    /// ended.
+    fn line_end(
+        &mut self,
+        d: &[u8],
+        i: usize,
+        line: Line,
+        mode: Mode,
+        config: &Config,
+    ) -> Result<(usize, bool), RecvErrorKind> {
+        let next = if d[i] == b'\r' {
+            match d.get(i + 1) {
+                Some(b'\n') => i + 2,
+                Some(_) => return Err(cr_error(line, mode)),
+                None => {
+                    // The LF is checked by the `Cr` state when it arrives.
+                    self.st = St::Cr(line);
+                    return Ok((i + 1, false));
+                }
+            }
+        } else if config.allow_bare_lf {
+            i + 1
+        } else {
             return Err(RecvErrorKind::BareLf);
-        }
-        let St::Cr(line) = self.st else {
-            return Ok(i + 1);
         };
-        if self.end_line(line, i + 1) {
-            self.st = St::Fresh;
-        }
-        Ok(i + 1)
+        Ok((next, self.end_line(line, next)))
     }
 
     /// A line ended just before `next`. Returns whether the head did.
@@ -424,6 +430,16 @@ impl HeadScanner {
         }
         self.st = St::LineStart;
         false
+    }
+}
+
+/// The error for a CR that ends `line` but is not followed by LF.
+fn cr_error(line: Line, mode: Mode) -> RecvErrorKind {
+    match line {
+        Line::Start if mode == Mode::Request => RecvErrorKind::InvalidVersion,
+        Line::Start => RecvErrorKind::InvalidStatus,
+        Line::Field => RecvErrorKind::InvalidHeaderValue,
+        Line::Blank => RecvErrorKind::InvalidHeaderName,
     }
 }
 
@@ -503,13 +519,19 @@ pub(crate) fn parse_response(
 
 /// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
 /// the same length, so every field is one line and offsets stay valid.
+#[inline]
 fn unfold(raw: Bytes, facts: ScanFacts) -> Bytes {
-    if !facts.obs_fold {
-        return raw;
+    if facts.obs_fold {
+        unfold_copy(&raw, facts.fields.start as usize)
+    } else {
+        raw
     }
+}
+
+fn unfold_copy(raw: &[u8], start: usize) -> Bytes {
     let mut copy = BytesMut::from(&raw[..]);
     let end = copy.len();
-    for i in facts.fields.start as usize..end {
+    for i in start..end {
         if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {
             copy[i] = b' ';
             if copy[i - 1] == b'\r' {
