@@ -159,6 +159,10 @@ fn known_index(name: &[u8]) -> Option<usize> {
         _ => return None,
     };
     let known = KNOWN[i].as_bytes();
+    if name[0] | 0x20 != known[0] {
+        // Most names of a known length are not the known one.
+        return None;
+    }
     // The known names hold lower-case letters and `-` only: folding a
     // byte's case bit only where the name has a letter matches exactly the
     // bytes `eq_ignore_ascii_case` would, without converting both sides.

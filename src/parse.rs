@@ -187,9 +187,7 @@ impl HeadScanner {
             };
             match self.st {
                 St::Method => {
-                    while i < d.len() && TCHAR[usize::from(d[i])] {
-                        i += 1;
-                    }
+                    i += run_of(&d[i..], &TCHAR);
                     if i > MAX_METHOD_LEN {
                         return Err(MethodTooLong);
                     }
@@ -207,9 +205,7 @@ impl HeadScanner {
                     }
                 }
                 St::Target => {
-                    while i < d.len() && TARGET_CHARS[usize::from(d[i])] {
-                        i += 1;
-                    }
+                    i += run_of(&d[i..], &TARGET_CHARS);
                     if i - self.mark > config.max_target_len {
                         return Err(TargetTooLong);
                     }
@@ -339,9 +335,7 @@ impl HeadScanner {
                     _ => return Err(InvalidHeaderName),
                 },
                 St::Name => {
-                    while i < d.len() && TCHAR[usize::from(d[i])] {
-                        i += 1;
-                    }
+                    i += run_of(&d[i..], &TCHAR);
                     match d.get(i) {
                         None => {}
                         Some(b':') => {
@@ -431,6 +425,14 @@ impl HeadScanner {
         self.st = St::LineStart;
         false
     }
+}
+
+/// How many bytes at the start of `s` are in the class `table`.
+#[inline]
+fn run_of(s: &[u8], table: &[bool; 256]) -> usize {
+    s.iter()
+        .position(|&b| !table[usize::from(b)])
+        .unwrap_or(s.len())
 }
 
 /// The error for a CR that ends `line` but is not followed by LF.

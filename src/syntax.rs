@@ -347,7 +347,9 @@ pub(crate) fn valid_target(method: &[u8], t: &[u8]) -> bool {
         // asterisk-form only for OPTIONS (RFC 9112 §3.2.4).
         method == b"OPTIONS"
     } else if t.first() == Some(&b'/') {
-        valid_chars(t, |b| PATH_QUERY_CHARS[usize::from(b)])
+        // Most paths have no escape: one table load per byte settles them.
+        t.iter().all(|&b| PATH_QUERY_CHARS[usize::from(b)])
+            || valid_chars(t, |b| PATH_QUERY_CHARS[usize::from(b)])
     } else {
         // absolute-form: scheme ":" hier-part [ "?" query ] (RFC 3986 §4.3).
         match t.iter().position(|&b| b == b':') {
