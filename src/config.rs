@@ -115,6 +115,20 @@ pub struct Config {
     /// `idle_timeout` and the requests left under `max_requests`. Off by
     /// default: HTTP/1.1 clients do not need it.
     pub advertise_keep_alive: bool,
+    /// Most chunk-extension bytes in one chunked body, all chunk-size
+    /// lines together (400 beyond,
+    /// [`ChunkExtensionsTooLong`](crate::RecvErrorKind::ChunkExtensionsTooLong)).
+    ///
+    /// # Background
+    /// [`max_chunk_ext_len`](Self::max_chunk_ext_len) bounds one line, but
+    /// a body of 1-byte chunks each carrying 1 KiB of extension makes the
+    /// receiver read a thousand framing bytes per data byte, without end.
+    /// RFC 9112 §7.1.1: a server "ought to limit the total length of chunk
+    /// extensions received in a request to an amount reasonable for the
+    /// services provided". hyper caps the extensions of a body at 16 KiB;
+    /// Go refuses bodies with too much non-data framing (CVE-2023-39326).
+    /// Default 16 KiB, hyper's.
+    pub max_chunk_ext_total: usize,
 }
 
 impl Default for Config {
@@ -137,6 +151,7 @@ impl Default for Config {
             max_requests: Some(1000),
             drain_budget: 256 * 1024,
             advertise_keep_alive: false,
+            max_chunk_ext_total: 16 * 1024,
         }
     }
 }

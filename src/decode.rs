@@ -168,6 +168,8 @@ pub(crate) struct Chunked {
     size: u64,
     digits: u32,
     ext_len: usize,
+    /// Extension bytes of every size line so far (`max_chunk_ext_total`).
+    ext_total: usize,
     remaining: u64,
     trailers: HeadScanner,
 }
@@ -265,15 +267,12 @@ impl Chunked {
     /// handling (data, trailers, done) was reached.
     fn line_byte(&mut self, b: u8, config: &Config) -> Result<bool, RecvErrorKind> {
         use RecvErrorKind::{
-            BareLf, ChunkExtensionTooLong, InvalidChunkExtension as BadExt,
-            InvalidChunkSize as BadSize, MissingChunkTerminator,
+            BareLf, InvalidChunkExtension as BadExt, InvalidChunkSize as BadSize,
+            MissingChunkTerminator,
         };
         let in_ext = !matches!(self.st, St::Size | St::LineLf | St::DataCr | St::DataLf);
         if in_ext && b != b'\r' && b != b'\n' {
-            self.ext_len += 1;
-            if self.ext_len > config.max_chunk_ext_len {
-                return Err(ChunkExtensionTooLong);
-            }
+            self.count_ext(config)?;
         }
         let ows = b == b' ' || b == b'\t';
         self.st = match (self.st, b) {
@@ -289,11 +288,11 @@ impl Chunked {
             }
             (St::Size, _) if self.digits == 0 => return Err(BadSize),
             (St::Size, b';') => {
-                self.ext_len = 1;
+                self.count_ext(config)?;
                 St::ExtPreName
             }
             (St::Size, _) if ows => {
-                self.ext_len = 1;
+                self.count_ext(config)?;
                 St::SizeBws
             }
             (St::Size | St::ExtName | St::ExtValToken | St::ExtQuotedEnd, b'\r') => St::LineLf,
@@ -332,6 +331,19 @@ impl Chunked {
             _ => return Err(BadExt),
         };
         Ok(false)
+    }
+
+    /// One more byte of chunk extension, on this line and in this body.
+    fn count_ext(&mut self, config: &Config) -> Result<(), RecvErrorKind> {
+        self.ext_len += 1;
+        self.ext_total += 1;
+        if self.ext_len > config.max_chunk_ext_len {
+            return Err(RecvErrorKind::ChunkExtensionTooLong);
+        }
+        if self.ext_total > config.max_chunk_ext_total {
+            return Err(RecvErrorKind::ChunkExtensionsTooLong);
+        }
+        Ok(())
     }
 
     fn line_done(&mut self) -> bool {

@@ -73,6 +73,10 @@ pub enum RecvErrorKind {
     /// Chunk extensions longer than
     /// [`Config::max_chunk_ext_len`](crate::Config::max_chunk_ext_len).
     ChunkExtensionTooLong,
+    /// The chunk extensions of one body, together, are longer than
+    /// [`Config::max_chunk_ext_total`](crate::Config::max_chunk_ext_total)
+    /// (RFC 9112 §7.1.1).
+    ChunkExtensionsTooLong,
     /// Chunk data not followed by exactly CRLF (RFC 9112 §7.1).
     MissingChunkTerminator,
     /// A trailer field is malformed (RFC 9112 §7.1.2).
@@ -136,6 +140,7 @@ impl RecvErrorKind {
             TooManyHeaders => "too many header fields",
             TargetTooLong => "request-target too long",
             MethodTooLong => "method longer than any implemented",
+            ChunkExtensionsTooLong => "chunk extensions of one body too long",
             InvalidContentLength => "invalid Content-Length",
             TransferEncodingNotChunked => "Transfer-Encoding whose final coding is not chunked",
             UnknownTransferCoding => "unsupported transfer coding",

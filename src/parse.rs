@@ -531,7 +531,7 @@ fn unfold(raw: Bytes, facts: ScanFacts) -> Bytes {
 }
 
 fn unfold_copy(raw: &[u8], start: usize) -> Bytes {
-    let mut copy = BytesMut::from(&raw[..]);
+    let mut copy = BytesMut::from(raw);
     let end = copy.len();
     for i in start..end {
         if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {

@@ -81,7 +81,8 @@ fn trickled_head_is_read_once() {
 fn parser_rules() {
     use RecvErrorKind::*;
     let strict = Config::default();
-    let rows: &[(&str, &[u8], bool, Result<(), RecvErrorKind>)] = &[
+    type Row<'a> = (&'a str, &'a [u8], bool, Result<(), RecvErrorKind>);
+    let rows: &[Row] = &[
         (
             "plain request",
             b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
