@@ -7,6 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::error::RecvErrorKind;
 use crate::framing::BodyLength;
 use crate::headers::{is_field_vchar, is_tchar, Headers};
+use crate::lenience::{Lenience, Leniencies};
 use crate::parse::HeadScanner;
 use crate::Config;
 
@@ -39,6 +40,23 @@ impl Decoder {
             BodyLength::Fixed(n) => Self::Fixed { remaining: n },
             BodyLength::Chunked => Self::Chunked(Chunked::default()),
             BodyLength::UntilClose => Self::UntilClose,
+        }
+    }
+
+    /// Marks the body as a response's, read by a client: the chunked
+    /// leniencies scoped to responses apply to it.
+    pub(crate) fn in_response(mut self, yes: bool) -> Self {
+        if let Self::Chunked(c) = &mut self {
+            c.response = yes;
+        }
+        self
+    }
+
+    /// The leniencies this body needed so far.
+    pub(crate) fn leniencies(&self) -> Leniencies {
+        match self {
+            Self::Chunked(c) => c.lenient,
+            _ => Leniencies::NONE,
         }
     }
 
@@ -170,6 +188,9 @@ pub(crate) struct Chunked {
     ext_len: usize,
     /// Extension bytes of every size line so far (`max_chunk_ext_total`).
     ext_total: usize,
+    /// A response body: the chunk leniencies may apply.
+    response: bool,
+    lenient: Leniencies,
     remaining: u64,
     trailers: HeadScanner,
 }
@@ -304,6 +325,10 @@ impl Chunked {
             }
             (St::Size, _) => return Err(BadSize),
             (St::SizeBws, _) if ows => St::SizeBws,
+            (St::SizeBws, b'\r') if self.response && config.allow_spaces_after_chunk_size => {
+                self.lenient.insert(Lenience::SpacesAfterChunkSize);
+                St::LineLf
+            }
             (St::SizeBws, b';') => St::ExtPreName,
             (St::SizeBws, _) => return Err(BadSize),
             (St::ExtPreName, _) if ows => St::ExtPreName,
@@ -326,6 +351,10 @@ impl Chunked {
             (St::LineLf, _) => return Err(if self.ext_len > 0 { BadExt } else { BadSize }),
             (St::DataCr, b'\r') => St::DataLf,
             (St::DataCr, b'\n') if config.allow_bare_lf => return Ok(self.next_chunk()),
+            (St::DataCr, b'\n') if self.response && config.allow_lf_after_chunk_data => {
+                self.lenient.insert(Lenience::LfAfterChunkData);
+                return Ok(self.next_chunk());
+            }
             (St::DataLf, b'\n') => return Ok(self.next_chunk()),
             (St::DataCr | St::DataLf, _) => return Err(MissingChunkTerminator),
             _ => return Err(BadExt),

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use crate::framing::BodyLength;
 use crate::headers::{Header, Headers, Known, Latin1};
+use crate::lenience::Leniencies;
 
 /// The HTTP version of a message. A received `HTTP/1.x` with x ≥ 2 is
 /// processed as 1.1 (RFC 9110 §2.5: a recipient of a higher minor version
@@ -49,6 +50,7 @@ pub struct RequestHead {
     target: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
+    pub(crate) lenient: Leniencies,
 }
 
 impl RequestHead {
@@ -66,6 +68,7 @@ impl RequestHead {
             target,
             version,
             body: BodyLength::Empty,
+            lenient: Leniencies::NONE,
         }
     }
 
@@ -95,6 +98,12 @@ impl RequestHead {
     /// How the body of this request is framed (RFC 9112 §6.3).
     pub fn body_length(&self) -> BodyLength {
         self.body
+    }
+
+    /// The leniencies of [`Config`](crate::Config) that this head needed:
+    /// empty unless it bent the grammar in a way the configuration allows.
+    pub fn leniencies(&self) -> Leniencies {
+        self.lenient
     }
 
     /// Whether the client asked for `100 Continue` before sending the body
@@ -142,6 +151,7 @@ pub struct ResponseHead {
     reason: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
+    pub(crate) lenient: Leniencies,
 }
 
 impl ResponseHead {
@@ -152,6 +162,7 @@ impl ResponseHead {
             reason,
             version,
             body: BodyLength::Empty,
+            lenient: Leniencies::NONE,
         }
     }
 
@@ -175,6 +186,12 @@ impl ResponseHead {
     /// The header fields, in received order.
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+
+    /// The leniencies of [`Config`](crate::Config) that this head needed:
+    /// empty unless it bent the grammar in a way the configuration allows.
+    pub fn leniencies(&self) -> Leniencies {
+        self.lenient
     }
 
     /// How the body of this response is framed (RFC 9112 §6.3), given the

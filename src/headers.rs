@@ -364,8 +364,13 @@ impl<'a> Iterator for Iter<'a> {
         self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+        let mut name = &line[..colon];
+        while let [rest @ .., b' ' | b'\t'] = name {
+            // Only with `allow_space_before_colon_in_responses`.
+            name = rest;
+        }
         Some(Header {
-            name: &line[..colon],
+            name,
             value: trim_ows(line.get(colon + 1..).unwrap_or(&[])),
         })
     }

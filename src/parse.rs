@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use crate::error::RecvErrorKind;
 use crate::head::{RequestHead, ResponseHead, Version, STANDARD_METHODS};
 use crate::headers::{FieldIndex, Headers, Known};
+use crate::lenience::{Lenience, Leniencies};
 use crate::syntax::{
     find_value_stop, is_ows, trim_ows, valid_authority, valid_target, TARGET_CHARS, TCHAR,
 };
@@ -34,6 +35,8 @@ pub(crate) struct ScanFacts {
     status: u16,
     version: Version,
     pub(crate) fields: FieldIndex,
+    /// The leniencies that fired.
+    lenient: Leniencies,
 }
 
 impl Default for ScanFacts {
@@ -45,6 +48,7 @@ impl Default for ScanFacts {
             status: 0,
             version: Version::Http11,
             fields: FieldIndex::EMPTY,
+            lenient: Leniencies::NONE,
         }
     }
 }
@@ -103,6 +107,8 @@ pub(crate) struct HeadScanner {
     /// The trimmed value of the field being read, across folded lines.
     vstart: u32,
     vend: u32,
+    /// Where the name of the field being read ends.
+    name_end: usize,
     facts: ScanFacts,
 }
 
@@ -205,6 +211,12 @@ impl HeadScanner {
                     }
                 }
                 St::Target => {
+                    if b == b' ' && i == self.mark && config.allow_multiple_spaces_in_request_line {
+                        self.facts.lenient.insert(Lenience::MultipleSpaces);
+                        i += 1;
+                        self.mark = i;
+                        continue;
+                    }
                     i += run_of(&d[i..], &TARGET_CHARS);
                     if i - self.mark > config.max_target_len {
                         return Err(TargetTooLong);
@@ -226,6 +238,12 @@ impl HeadScanner {
                     }
                 }
                 St::ReqVersion => {
+                    if b == b' ' && i == self.mark && config.allow_multiple_spaces_in_request_line {
+                        self.facts.lenient.insert(Lenience::MultipleSpaces);
+                        i += 1;
+                        self.mark = i;
+                        continue;
+                    }
                     while i < d.len() && (0x21..0x7f).contains(&d[i]) {
                         i += 1;
                     }
@@ -339,18 +357,24 @@ impl HeadScanner {
                     match d.get(i) {
                         None => {}
                         Some(b':') => {
-                            self.slot = self.facts.fields.add_name(&d[self.mark..i]);
-                            self.vstart = NONE;
-                            i += 1;
-                            self.mark = i;
-                            self.st = St::Value;
+                            self.name_end = i;
+                            i = self.colon(d, i);
                         }
-                        Some(b' ' | b'\t') => self.st = St::NameWs,
+                        Some(b' ' | b'\t') => {
+                            self.name_end = i;
+                            self.st = St::NameWs;
+                        }
                         Some(_) => return Err(InvalidHeaderName),
                     }
                 }
                 St::NameWs => match b {
                     b' ' | b'\t' => i += 1,
+                    b':' if mode == Mode::Response
+                        && config.allow_space_before_colon_in_responses =>
+                    {
+                        self.facts.lenient.insert(Lenience::SpaceBeforeColon);
+                        i = self.colon(d, i);
+                    }
                     b':' => return Err(WhitespaceBeforeColon),
                     _ => return Err(InvalidHeaderName),
                 },
@@ -375,6 +399,16 @@ impl HeadScanner {
                 }
             }
         }
+    }
+
+    /// At the colon `d[i]` after a field name: notes the name, returns
+    /// where the value starts.
+    fn colon(&mut self, d: &[u8], i: usize) -> usize {
+        self.slot = self.facts.fields.add_name(&d[self.mark..self.name_end]);
+        self.vstart = NONE;
+        self.mark = i + 1;
+        self.st = St::Value;
+        i + 1
     }
 
     /// At the CR or LF `d[i]` ending `line`: consumes the line end as far
@@ -494,13 +528,9 @@ pub(crate) fn parse_request(
         .map_or(u8::MAX, |i| i as u8);
     let headers = Headers::from_index(raw, facts.fields);
     check_host(&headers, facts.version)?;
-    Ok(RequestHead::new(
-        headers,
-        facts.first,
-        name,
-        facts.target,
-        facts.version,
-    ))
+    let mut head = RequestHead::new(headers, facts.first, name, facts.target, facts.version);
+    head.lenient = facts.lenient;
+    Ok(head)
 }
 
 /// Builds a complete response head from what [`HeadScanner::scan`] found.
@@ -511,12 +541,14 @@ pub(crate) fn parse_response(
 ) -> Result<ResponseHead, RecvErrorKind> {
     // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
     let raw = unfold(raw, facts);
-    Ok(ResponseHead::new(
+    let mut head = ResponseHead::new(
         Headers::from_index(raw, facts.fields),
         facts.status,
         facts.first,
         facts.version,
-    ))
+    );
+    head.lenient = facts.lenient;
+    Ok(head)
 }
 
 /// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of

@@ -1,0 +1,212 @@
+//! The named leniencies of `Config`: each is off by default (the strict
+//! answer stays), relaxes only its own rule in its own direction when on,
+//! and is reported on the head or the body it affected. Rows are fed whole
+//! and one byte at a time and must give identical events.
+
+mod support;
+
+use keepalive::{Config, Connection, Event, Lenience, Leniencies, Recv, Request, Role, SendBuf};
+use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+
+fn with(f: impl FnOnce(&mut Config)) -> Config {
+    let mut c = Config::default();
+    f(&mut c);
+    c
+}
+
+const RESP_OK: &[&str] = &[
+    "resp 200 1.1 fixed(5)",
+    "data \"hello\"",
+    "end",
+    "keep-alive",
+    "closed",
+];
+
+#[test]
+fn space_before_colon_in_responses() {
+    let input: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello";
+    let strict: &[ClientRow] = &[(
+        "strict",
+        &["GET"],
+        input,
+        &["error WhitespaceBeforeColon -"],
+    )];
+    run_client_rows(&Config::default(), strict);
+    let config = with(|c| c.allow_space_before_colon_in_responses = true);
+    let lenient: &[ClientRow] = &[("lenient", &["GET"], input, RESP_OK)];
+    run_client_rows(&config, lenient);
+    // Never for requests: RFC 9112 §5.1 says a server MUST reject them.
+    let req: &[ServerRow] = &[(
+        "request stays strict",
+        b"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+        &["error WhitespaceBeforeColon 400"],
+    )];
+    run_server_rows(&config, req);
+}
+
+#[test]
+fn multiple_spaces_in_request_line() {
+    let input: &[u8] = b"GET  /a   HTTP/1.1\r\nHost: a\r\n\r\n";
+    run_server_rows(
+        &Config::default(),
+        &[("strict", input, &["error InvalidTarget 400"])],
+    );
+    let config = with(|c| c.allow_multiple_spaces_in_request_line = true);
+    run_server_rows(
+        &config,
+        &[
+            (
+                "lenient",
+                input,
+                &["req GET /a 1.1 empty", "end", "keep-alive", "closed"],
+            ),
+            // A space inside the target is still one.
+            (
+                "space in target",
+                b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+                &["error InvalidTarget 400"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn spaces_after_chunk_size_in_responses() {
+    let input: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5  \r\nhello\r\n0\r\n\r\n";
+    run_client_rows(
+        &Config::default(),
+        &[(
+            "strict",
+            &["GET"],
+            input,
+            &["resp 200 1.1 chunked", "error InvalidChunkSize -"],
+        )],
+    );
+    let config = with(|c| c.allow_spaces_after_chunk_size = true);
+    run_client_rows(
+        &config,
+        &[(
+            "lenient",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5  \r\nhello\r\n0\r\n\r\n",
+            &["req POST / 1.1 chunked", "error InvalidChunkSize 400"],
+        )],
+    );
+}
+
+#[test]
+fn lf_after_chunk_data_in_responses() {
+    let input: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n";
+    run_client_rows(
+        &Config::default(),
+        &[(
+            "strict",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "error MissingChunkTerminator -",
+            ],
+        )],
+    );
+    let config = with(|c| c.allow_lf_after_chunk_data = true);
+    run_client_rows(
+        &config,
+        &[(
+            "lenient",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+            &["req POST / 1.1 chunked", "data \"hello\"", "error MissingChunkTerminator 400"],
+        )],
+    );
+}
+
+/// A client connection that sent `GET /` and received `input`: the
+/// leniencies on its response head, and those of its body.
+fn client_leniencies(config: Config, input: &[u8]) -> (Leniencies, Leniencies) {
+    let mut conn = Connection::new(Role::Client, config);
+    let host = [keepalive::Header::new("Host", "a")];
+    conn.send_request(&Request::new("GET", "/", &host), &mut SendBuf::new())
+        .unwrap();
+    conn.receive(input);
+    let mut head = Leniencies::NONE;
+    loop {
+        match conn.poll_event().unwrap() {
+            Recv::Event(Event::Response(h)) => head = h.leniencies(),
+            Recv::Event(Event::End(_)) => return (head, conn.body_leniencies()),
+            Recv::Event(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn fired_leniencies_are_reported() {
+    let all = with(|c| {
+        c.allow_space_before_colon_in_responses = true;
+        c.allow_spaces_after_chunk_size = true;
+        c.allow_lf_after_chunk_data = true;
+    });
+    let plain: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(
+        client_leniencies(all.clone(), plain),
+        (Leniencies::NONE, Leniencies::NONE)
+    );
+    let bent: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n5 \r\nhello\n0\r\n\r\n";
+    let (head, body) = client_leniencies(all, bent);
+    assert_eq!(
+        head.iter().collect::<Vec<_>>(),
+        [Lenience::SpaceBeforeColon]
+    );
+    assert_eq!(
+        body.iter().collect::<Vec<_>>(),
+        [Lenience::SpacesAfterChunkSize, Lenience::LfAfterChunkData]
+    );
+    let mut server = Connection::new(
+        Role::Server,
+        with(|c| c.allow_multiple_spaces_in_request_line = true),
+    );
+    server.receive(b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n");
+    match server.poll_event().unwrap() {
+        Recv::Event(Event::Request(h)) => {
+            assert!(h.leniencies().contains(Lenience::MultipleSpaces))
+        }
+        other => panic!("{other:?}"),
+    }
+    for l in Lenience::ALL {
+        assert_eq!(Lenience::from_name(l.name()), Some(l));
+    }
+}
