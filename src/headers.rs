@@ -84,6 +84,11 @@ pub(crate) struct FieldIndex {
     known: [(u16, u16); KNOWN.len()],
     /// Bit `i`: [`KNOWN`]`[i]` appears on more than one line.
     repeated: u8,
+    /// Invalid lines were skipped (a leniency): iteration re-checks each
+    /// line and passes over those.
+    pub(crate) skipped: bool,
+    /// Whitespace before a colon was accepted (a leniency).
+    pub(crate) ws_before_colon: bool,
 }
 
 impl FieldIndex {
@@ -93,6 +98,8 @@ impl FieldIndex {
         names: 0,
         known: [(ABSENT, 0); KNOWN.len()],
         repeated: 0,
+        skipped: false,
+        ws_before_colon: false,
     };
 
     /// Notes a field name; returns the [`Known`] slot whose value the
@@ -213,6 +220,7 @@ impl Headers {
         Iter {
             rest: self.raw.get(self.index.start as usize..).unwrap_or(&[]),
             left: self.index.len as usize,
+            check: self.index.skipped.then_some(self.index.ws_before_colon),
         }
     }
 
@@ -348,31 +356,44 @@ pub struct Iter<'a> {
     /// The field lines not yet visited (and the blank line after them).
     rest: &'a [u8],
     left: usize,
+    /// `Some(ws_before_colon)`: the parser skipped invalid lines; pass
+    /// over the lines it would not accept.
+    check: Option<bool>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
     fn next(&mut self) -> Option<Header<'a>> {
-        if self.left == 0 {
-            return None;
+        loop {
+            if self.left == 0 {
+                return None;
+            }
+            // The parser validated these lines: `name ":" OWS value OWS`,
+            // ended by CRLF (or LF where allowed), folds already unfolded.
+            let end = find_lf(self.rest).unwrap_or(self.rest.len());
+            let line = &self.rest[..end];
+            self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+            let mut name = &line[..colon];
+            while let [rest @ .., b' ' | b'\t'] = name {
+                // Only with `allow_space_before_colon_in_responses`.
+                name = rest;
+            }
+            let value = line.get(colon + 1..);
+            if let Some(ws_ok) = self.check {
+                let name_ok = is_token(name) && (ws_ok || name.len() == colon);
+                let value_ok = value.is_some_and(|v| v.iter().all(|&b| is_field_vchar(b)));
+                if !(name_ok && value_ok) {
+                    continue;
+                }
+            }
+            self.left -= 1;
+            return Some(Header {
+                name,
+                value: trim_ows(value.unwrap_or(&[])),
+            });
         }
-        self.left -= 1;
-        // The parser validated these lines: `name ":" OWS value OWS`,
-        // ended by CRLF (or LF where allowed), folds already unfolded.
-        let end = find_lf(self.rest).unwrap_or(self.rest.len());
-        let line = &self.rest[..end];
-        self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
-        let mut name = &line[..colon];
-        while let [rest @ .., b' ' | b'\t'] = name {
-            // Only with `allow_space_before_colon_in_responses`.
-            name = rest;
-        }
-        Some(Header {
-            name,
-            value: trim_ows(line.get(colon + 1..).unwrap_or(&[])),
-        })
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.left, Some(self.left))

@@ -12,7 +12,7 @@ use crate::head::{RequestHead, ResponseHead, Version, STANDARD_METHODS};
 use crate::headers::{FieldIndex, Headers, Known};
 use crate::lenience::{Lenience, Leniencies};
 use crate::syntax::{
-    find_value_stop, is_ows, trim_ows, valid_authority, valid_target, TARGET_CHARS, TCHAR,
+    find_lf, find_value_stop, is_ows, trim_ows, valid_authority, valid_target, TARGET_CHARS, TCHAR,
 };
 use crate::Config;
 
@@ -84,6 +84,8 @@ enum St {
     /// A CR was read at the end of this line; LF must follow.
     Cr(Line),
     LineStart,
+    /// An invalid response field line being skipped, up to its LF.
+    Skip,
     Name,
     NameWs,
     Value,
@@ -107,8 +109,15 @@ pub(crate) struct HeadScanner {
     /// The trimmed value of the field being read, across folded lines.
     vstart: u32,
     vend: u32,
-    /// Where the name of the field being read ends.
-    name_end: usize,
+    /// The name of the field being read, noted in the index when its
+    /// line ends (a line skipped as invalid leaves no trace).
+    name: (usize, usize),
+    /// A name waits to be noted.
+    pending: bool,
+    /// The value being read continues a folded line.
+    in_fold: bool,
+    /// The previous line was skipped as invalid (its folds are too).
+    after_skip: bool,
     facts: ScanFacts,
 }
 
@@ -318,16 +327,21 @@ impl HeadScanner {
                 }
                 St::Cr(line) => {
                     if b != b'\n' {
+                        if line == Line::Field {
+                            self.skip_or(InvalidHeaderValue, mode, config)?;
+                            continue;
+                        }
                         return Err(cr_error(line, mode));
                     }
                     i += 1;
-                    if self.end_line(line, i) {
+                    if self.end_line(line, i, d) {
                         self.pos = i;
                         return Ok(Some(i));
                     }
                 }
                 St::LineStart => match b {
                     b'\r' | b'\n' => end_line!(Line::Blank),
+                    b' ' | b'\t' if self.after_skip => self.st = St::Skip,
                     b' ' | b'\t' => {
                         // obs-fold (RFC 9112 §5.2). Whitespace before the
                         // first field line is not a fold: reject rather
@@ -339,6 +353,7 @@ impl HeadScanner {
                             return Err(ObsFold);
                         }
                         self.facts.obs_fold = true;
+                        self.in_fold = true;
                         self.mark = i;
                         self.st = St::Value;
                     }
@@ -347,24 +362,42 @@ impl HeadScanner {
                             return Err(TooManyHeaders);
                         }
                         self.facts.fields.len += 1;
+                        self.after_skip = false;
                         self.mark = i;
                         self.st = St::Name;
                     }
-                    _ => return Err(InvalidHeaderName),
+                    _ => {
+                        // Counted as the field it is not, then uncounted.
+                        self.facts.fields.len += 1;
+                        self.skip_or(InvalidHeaderName, mode, config)?;
+                    }
                 },
+                St::Skip => {
+                    let Some(lf) = find_lf(&d[i..]) else {
+                        i = d.len();
+                        continue;
+                    };
+                    i += lf;
+                    if d[i - 1] != b'\r' && !config.allow_bare_lf {
+                        return Err(BareLf);
+                    }
+                    i += 1;
+                    self.after_skip = true;
+                    self.st = St::LineStart;
+                }
                 St::Name => {
                     i += run_of(&d[i..], &TCHAR);
                     match d.get(i) {
                         None => {}
                         Some(b':') => {
-                            self.name_end = i;
-                            i = self.colon(d, i);
+                            self.name = (self.mark, i);
+                            i = self.colon(i);
                         }
                         Some(b' ' | b'\t') => {
-                            self.name_end = i;
+                            self.name = (self.mark, i);
                             self.st = St::NameWs;
                         }
-                        Some(_) => return Err(InvalidHeaderName),
+                        Some(_) => self.skip_or(InvalidHeaderName, mode, config)?,
                     }
                 }
                 St::NameWs => match b {
@@ -373,10 +406,11 @@ impl HeadScanner {
                         && config.allow_space_before_colon_in_responses =>
                     {
                         self.facts.lenient.insert(Lenience::SpaceBeforeColon);
-                        i = self.colon(d, i);
+                        self.facts.fields.ws_before_colon = true;
+                        i = self.colon(i);
                     }
-                    b':' => return Err(WhitespaceBeforeColon),
-                    _ => return Err(InvalidHeaderName),
+                    b':' => self.skip_or(WhitespaceBeforeColon, mode, config)?,
+                    _ => self.skip_or(InvalidHeaderName, mode, config)?,
                 },
                 St::Value => {
                     let Some(stop) = find_stop(d, i) else {
@@ -385,7 +419,8 @@ impl HeadScanner {
                     };
                     i = stop;
                     if !matches!(d[i], b'\r' | b'\n') {
-                        return Err(InvalidHeaderValue);
+                        self.skip_or(InvalidHeaderValue, mode, config)?;
+                        continue;
                     }
                     let value = trim_ows(&d[self.mark..i]);
                     if !value.is_empty() {
@@ -403,12 +438,35 @@ impl HeadScanner {
 
     /// At the colon `d[i]` after a field name: notes the name, returns
     /// where the value starts.
-    fn colon(&mut self, d: &[u8], i: usize) -> usize {
-        self.slot = self.facts.fields.add_name(&d[self.mark..self.name_end]);
+    fn colon(&mut self, i: usize) -> usize {
+        self.pending = true;
+        self.in_fold = false;
+        self.slot = None;
         self.vstart = NONE;
         self.mark = i + 1;
         self.st = St::Value;
         i + 1
+    }
+
+    /// At a byte that makes a field line invalid: skips the line when the
+    /// configuration allows it for this message, else fails with `err`.
+    /// The byte itself is looked at again as part of the skipped line
+    /// (it may be its CR or LF).
+    fn skip_or(
+        &mut self,
+        err: RecvErrorKind,
+        mode: Mode,
+        config: &Config,
+    ) -> Result<(), RecvErrorKind> {
+        if mode != Mode::Response || !config.skip_invalid_fields_in_responses || self.in_fold {
+            return Err(err);
+        }
+        self.facts.lenient.insert(Lenience::InvalidFieldSkipped);
+        self.facts.fields.len -= 1;
+        self.facts.fields.skipped = true;
+        self.pending = false;
+        self.st = St::Skip;
+        Ok(())
     }
 
     /// At the CR or LF `d[i]` ending `line`: consumes the line end as far
@@ -437,14 +495,18 @@ impl HeadScanner {
         } else {
             return Err(RecvErrorKind::BareLf);
         };
-        Ok((next, self.end_line(line, next)))
+        Ok((next, self.end_line(line, next, d)))
     }
 
     /// A line ended just before `next`. Returns whether the head did.
-    fn end_line(&mut self, line: Line, next: usize) -> bool {
+    fn end_line(&mut self, line: Line, next: usize, d: &[u8]) -> bool {
         match line {
             Line::Start => self.facts.fields.start = next as u32,
             Line::Field => {
+                if self.pending {
+                    self.pending = false;
+                    self.slot = self.facts.fields.add_name(&d[self.name.0..self.name.1]);
+                }
                 if let Some(slot) = self.slot {
                     let (at, len) = if self.vstart == NONE {
                         (self.mark as u32, 0)

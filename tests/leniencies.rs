@@ -210,3 +210,56 @@ fn fired_leniencies_are_reported() {
         assert_eq!(Lenience::from_name(l.name()), Some(l));
     }
 }
+
+#[test]
+fn invalid_fields_in_responses_skipped() {
+    // A bad name, a control byte in a value (on a framing field), a line
+    // without colon and its fold: all skipped; the valid lines kept.
+    let input: &[u8] = b"HTTP/1.1 200 OK\r\nX-Good: 1\r\nBad Name: 2\r\nContent-Length: 9\x01\r\nno colon\r\n folded\r\nContent-Length: 5\r\n\r\nhello";
+    run_client_rows(
+        &Config::default(),
+        &[("strict", &["GET"], input, &["error InvalidHeaderName -"])],
+    );
+    let config = with(|c| c.skip_invalid_fields_in_responses = true);
+    run_client_rows(&config, &[("lenient", &["GET"], input, RESP_OK)]);
+    let mut conn = Connection::new(Role::Client, config.clone());
+    let host = [keepalive::Header::new("Host", "a")];
+    conn.send_request(&Request::new("GET", "/", &host), &mut SendBuf::new())
+        .unwrap();
+    conn.receive(input);
+    match conn.poll_event().unwrap() {
+        Recv::Event(Event::Response(h)) => {
+            let fields: Vec<(&[u8], &[u8])> =
+                h.headers().iter().map(|f| (f.name, f.value)).collect();
+            assert_eq!(
+                fields,
+                [(&b"X-Good"[..], &b"1"[..]), (b"Content-Length", b"5")]
+            );
+            assert_eq!(h.headers().len(), 2);
+            assert_eq!(h.headers().get_all("content-length").count(), 1);
+            assert_eq!(
+                h.leniencies().iter().collect::<Vec<_>>(),
+                [Lenience::InvalidFieldSkipped]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Line ends stay strict, and requests are never relaxed.
+    run_client_rows(
+        &config,
+        &[(
+            "bare LF still refused",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nBad Name\nContent-Length: 0\r\n\r\n",
+            &["error BareLf -"],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"GET / HTTP/1.1\r\nHost: a\r\nBad Name: 2\r\n\r\n",
+            &["error InvalidHeaderName 400"],
+        )],
+    );
+}
