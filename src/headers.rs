@@ -155,8 +155,13 @@ const UNINDEXED: u16 = u16::MAX - 1;
 
 /// The [`KNOWN`] index of `name`, if it is one (any case).
 fn known_index(name: &[u8]) -> Option<usize> {
+    if let [a, b, c, d] = *name {
+        // `Host`, on every request: one word compare (all four are
+        // letters, so setting the case bit is exact).
+        let word = u32::from_le_bytes([a, b, c, d]) | 0x2020_2020;
+        return (word == u32::from_le_bytes(*b"host")).then_some(0);
+    }
     let i = match name.len() {
-        4 => 0,
         14 => 1,
         17 => 2,
         10 if name[0] | 0x20 == b'c' => 3,

@@ -499,6 +499,7 @@ impl HeadScanner {
     }
 
     /// A line ended just before `next`. Returns whether the head did.
+    #[inline]
     fn end_line(&mut self, line: Line, next: usize, d: &[u8]) -> bool {
         match line {
             Line::Start => self.facts.fields.start = next as u32,
@@ -523,12 +524,22 @@ impl HeadScanner {
     }
 }
 
-/// How many bytes at the start of `s` are in the class `table`.
+/// How many bytes at the start of `s` are in the class `table`: eight
+/// table loads per step, joined without branches, then byte by byte.
 #[inline]
 fn run_of(s: &[u8], table: &[bool; 256]) -> usize {
-    s.iter()
+    let mut i = 0;
+    for w in s.chunks_exact(8) {
+        let all = w.iter().fold(true, |acc, &b| acc & table[usize::from(b)]);
+        if !all {
+            break;
+        }
+        i += 8;
+    }
+    i + s[i..]
+        .iter()
         .position(|&b| !table[usize::from(b)])
-        .unwrap_or(s.len())
+        .unwrap_or(s.len() - i)
 }
 
 /// The error for a CR that ends `line` but is not followed by LF.
