@@ -263,3 +263,55 @@ fn invalid_fields_in_responses_skipped() {
         )],
     );
 }
+
+fn all_on() -> Config {
+    with(|c| {
+        c.allow_space_before_colon_in_responses = true;
+        c.skip_invalid_fields_in_responses = true;
+        c.allow_multiple_spaces_in_request_line = true;
+        c.allow_spaces_after_chunk_size = true;
+        c.allow_lf_after_chunk_data = true;
+    })
+}
+
+/// A message with bytes that bend the grammar here and there.
+fn bent(base: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let edits = proptest::collection::vec(
+        (0..base.len(), prop::sample::select(vec![b' ', b'\n', b'\r', b':', b'\t', 0x01, b'x'])),
+        0..4,
+    );
+    edits.prop_map(move |edits| {
+        let mut v = base.to_vec();
+        for (at, b) in edits {
+            let at = at.min(v.len());
+            v.insert(at, b);
+        }
+        v
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Leniencies only ever turn a refusal into an acceptance: whatever the
+    /// strict machine accepts, the machine with every leniency on reads
+    /// identically. (With every leniency off, `Config::default()` is the
+    /// strict machine every other test runs.)
+    #[test]
+    fn leniencies_change_only_what_strict_refuses(
+        resp in bent(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        req in bent(b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
+    ) {
+        let strict = Config::default();
+        let lenient = all_on();
+        for (script, input) in [(support::client(&["GET"]), &resp), (support::server(), &req)] {
+            let a = support::feed_whole(&script, &strict, input).lines();
+            if a.iter().any(|l| l.starts_with("error")) {
+                continue;
+            }
+            let b = support::feed_whole(&script, &lenient, input).lines();
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+}
