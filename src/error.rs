@@ -12,8 +12,8 @@ use crate::Role;
 #[non_exhaustive]
 pub enum RecvErrorKind {
     /// The request line or status line is malformed (RFC 9112 §3, §4) in
-    /// a way no more specific kind names; also the parser's answer to a
-    /// head it cannot complete, which the scanner never hands it.
+    /// a way no more specific kind names. The one-pass parser names every
+    /// fault it finds, so it does not produce this kind today.
     InvalidStartLine,
     /// The method is not a token (RFC 9110 §9.1).
     InvalidMethod,

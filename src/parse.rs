@@ -5,15 +5,11 @@
 //! time is read once in total, and refused at the first byte that makes it
 //! invalid, not when it ends.
 
-use bytes::{Bytes, BytesMut};
-
 use crate::error::RecvErrorKind;
-use crate::head::{RequestHead, ResponseHead, Version, STANDARD_METHODS};
-use crate::headers::{FieldIndex, Headers, Known};
+use crate::head::Version;
+use crate::headers::FieldIndex;
 use crate::lenience::{Lenience, Leniencies};
-use crate::syntax::{
-    find_lf, find_value_stop, is_ows, trim_ows, valid_authority, valid_target, TARGET_CHARS, TCHAR,
-};
+use crate::syntax::{find_lf, find_value_stop, trim_ows, valid_target, TARGET_CHARS, TCHAR};
 use crate::Config;
 
 /// Longest method accepted, in bytes; longer ones are answered 501
@@ -586,79 +582,8 @@ fn request_version(v: &[u8]) -> Result<Version, RecvErrorKind> {
     }
 }
 
-/// Builds a complete request head from what [`HeadScanner::scan`] found.
-pub(crate) fn parse_request(
-    raw: Bytes,
-    facts: ScanFacts,
-    _config: &Config,
-) -> Result<RequestHead, RecvErrorKind> {
-    let raw = unfold(raw, facts);
-    let (m0, m1) = facts.first;
-    let method = &raw[m0 as usize..m1 as usize];
-    let name = STANDARD_METHODS
-        .iter()
-        .position(|m| m.as_bytes() == method)
-        .map_or(u8::MAX, |i| i as u8);
-    let headers = Headers::from_index(raw, facts.fields);
-    check_host(&headers, facts.version)?;
-    let mut head = RequestHead::new(headers, facts.first, name, facts.target, facts.version);
-    head.lenient = facts.lenient;
-    Ok(head)
-}
-
-/// Builds a complete response head from what [`HeadScanner::scan`] found.
-pub(crate) fn parse_response(
-    raw: Bytes,
-    facts: ScanFacts,
-    _config: &Config,
-) -> Result<ResponseHead, RecvErrorKind> {
-    // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
-    let raw = unfold(raw, facts);
-    let mut head = ResponseHead::new(
-        Headers::from_index(raw, facts.fields),
-        facts.status,
-        facts.first,
-        facts.version,
-    );
-    head.lenient = facts.lenient;
-    Ok(head)
-}
-
-/// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
-/// the same length, so every field is one line and offsets stay valid.
-#[inline]
-fn unfold(raw: Bytes, facts: ScanFacts) -> Bytes {
-    if facts.obs_fold {
-        unfold_copy(&raw, facts.fields.start as usize)
-    } else {
-        raw
-    }
-}
-
-fn unfold_copy(raw: &[u8], start: usize) -> Bytes {
-    let mut copy = BytesMut::from(raw);
-    let end = copy.len();
-    for i in start..end {
-        if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {
-            copy[i] = b' ';
-            if copy[i - 1] == b'\r' {
-                copy[i - 1] = b' ';
-            }
-        }
-    }
-    copy.freeze()
-}
-
-fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
-    let mut hosts = headers.known(Known::Host);
-    match (hosts.next(), hosts.next()) {
-        (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
-        (Some(h), None) if valid_authority(h, false) => Ok(()),
-        (Some(_), None) => Err(RecvErrorKind::InvalidHost),
-    }
-}
+mod build;
+pub(crate) use build::{parse_request, parse_response};
 
 #[cfg(test)]
 mod tests;

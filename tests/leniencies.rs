@@ -278,7 +278,10 @@ fn all_on() -> Config {
 fn bent(base: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     use proptest::prelude::*;
     let edits = proptest::collection::vec(
-        (0..base.len(), prop::sample::select(vec![b' ', b'\n', b'\r', b':', b'\t', 0x01, b'x'])),
+        (
+            0..base.len(),
+            prop::sample::select(vec![b' ', b'\n', b'\r', b':', b'\t', 0x01, b'x']),
+        ),
         0..4,
     );
     edits.prop_map(move |edits| {

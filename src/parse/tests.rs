@@ -1,7 +1,10 @@
 //! The head parser, fed whole and one byte at a time: each row's verdict
 //! must not depend on the split, and a bad byte is refused when it arrives.
 
+use bytes::Bytes;
+
 use super::*;
+use crate::headers::Known;
 
 fn scan_all(
     input: &[u8],
