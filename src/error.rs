@@ -59,6 +59,12 @@ pub enum RecvErrorKind {
     /// `Transfer-Encoding` in a request whose final coding is not `chunked`
     /// (RFC 9112 §6.3 rule 4: MUST 400), or `chunked` applied twice.
     TransferEncodingNotChunked,
+    /// A `Transfer-Encoding` element that is not a transfer coding at all
+    /// (`transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
+    /// RFC 9112 §7), such as `x y`: malformed, in either direction. A
+    /// well-formed unknown coding is not this error (a response with one
+    /// is read until close).
+    InvalidTransferCoding,
     /// A transfer coding this crate cannot decode placed before the final
     /// `chunked` (RFC 9112 §6.1: 501).
     UnknownTransferCoding,
@@ -143,6 +149,7 @@ impl RecvErrorKind {
             ChunkExtensionsTooLong => "chunk extensions of one body too long",
             InvalidContentLength => "invalid Content-Length",
             TransferEncodingNotChunked => "Transfer-Encoding whose final coding is not chunked",
+            InvalidTransferCoding => "malformed transfer coding",
             UnknownTransferCoding => "unsupported transfer coding",
             Http10TransferEncoding => "Transfer-Encoding in an HTTP/1.0 message",
             InvalidChunkSize => "invalid chunk size",

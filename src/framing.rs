@@ -178,7 +178,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
             saw_chunked = true;
         } else {
             if !crate::headers::is_token(name) {
-                return Err(RecvErrorKind::TransferEncodingNotChunked);
+                return Err(RecvErrorKind::InvalidTransferCoding);
             }
             saw_unknown = true;
         }
