@@ -17,7 +17,11 @@ pub(crate) fn parse_request(
     facts: ScanFacts,
     _config: &Config,
 ) -> Result<RequestHead, RecvErrorKind> {
-    let raw = unfold(raw, facts);
+    let raw = if facts.obs_fold {
+        unfold(&raw, facts.fields.start as usize)
+    } else {
+        raw
+    };
     let (m0, m1) = facts.first;
     let method = &raw[m0 as usize..m1 as usize];
     let name = STANDARD_METHODS
@@ -38,7 +42,11 @@ pub(crate) fn parse_response(
     _config: &Config,
 ) -> Result<ResponseHead, RecvErrorKind> {
     // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
-    let raw = unfold(raw, facts);
+    let raw = if facts.obs_fold {
+        unfold(&raw, facts.fields.start as usize)
+    } else {
+        raw
+    };
     let mut head = ResponseHead::new(
         Headers::from_index(raw, facts.fields),
         facts.status,
@@ -51,16 +59,7 @@ pub(crate) fn parse_response(
 
 /// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
 /// the same length, so every field is one line and offsets stay valid.
-#[inline]
-fn unfold(raw: Bytes, facts: ScanFacts) -> Bytes {
-    if facts.obs_fold {
-        unfold_copy(&raw, facts.fields.start as usize)
-    } else {
-        raw
-    }
-}
-
-fn unfold_copy(raw: &[u8], start: usize) -> Bytes {
+fn unfold(raw: &[u8], start: usize) -> Bytes {
     let mut copy = BytesMut::from(raw);
     let end = copy.len();
     for i in start..end {
