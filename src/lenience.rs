@@ -8,6 +8,25 @@ use core::fmt;
 /// matching [`Config`](crate::Config) switch is on. Each is off by default,
 /// scoped to the direction where it is safe (responses read by a client
 /// cannot smuggle requests to a server), and reported when it fires.
+///
+/// ```
+/// use keepalive::{Config, Connection, Event, Lenience, Recv, Request, Role, SendBuf};
+///
+/// // A server that pads its chunk sizes: refused by default.
+/// let body = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5  \r\nhello\r\n0\r\n\r\n";
+/// let mut config = Config::default();
+/// config.allow_spaces_after_chunk_size = true;
+/// let mut conn = Connection::new(Role::Client, config);
+/// let host = [keepalive::Header::new("Host", "example")];
+/// conn.send_request(&Request::new("GET", "/", &host), &mut SendBuf::new()).unwrap();
+/// conn.receive(body);
+/// loop {
+///     if let Recv::Event(Event::End(_)) = conn.poll_event().unwrap() {
+///         break;
+///     }
+/// }
+/// assert!(conn.body_leniencies().contains(Lenience::SpacesAfterChunkSize));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Lenience {
