@@ -62,9 +62,11 @@ mod event;
 mod framing;
 mod head;
 mod headers;
+mod lenience;
 mod parse;
 mod persist;
 mod state;
+mod syntax;
 mod timer;
 
 #[cfg(doctest)]
@@ -79,5 +81,6 @@ pub use event::{Event, Recv, Role};
 pub use framing::{BodyLength, SwitchKind};
 pub use head::{Request, RequestHead, Response, ResponseHead, Version};
 pub use headers::{Header, Headers, Iter as HeaderIter, Values as HeaderValues};
+pub use lenience::{Lenience, Leniencies};
 pub use persist::{CloseReason, KeepAliveHint, Persist};
 pub use timer::{Expired, TimerKind};
