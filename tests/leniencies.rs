@@ -3,8 +3,6 @@
 //! and is reported on the head or the body it affected. Rows are fed whole
 //! and one byte at a time and must give identical events.
 
-
-
 use keepalive::{Config, Connection, Event, Lenience, Leniencies, Recv, Request, Role, SendBuf};
 use testkit::{run_client_rows, run_server_rows, ClientRow, ServerRow};
 
