@@ -73,10 +73,12 @@ mod head;
 mod headers;
 #[cfg(feature = "http")]
 pub mod http;
+mod lenience;
 mod parse;
 mod persist;
 pub mod proxy;
 mod state;
+mod syntax;
 mod timer;
 
 #[cfg(doctest)]
@@ -91,5 +93,6 @@ pub use event::{Event, Recv, Role};
 pub use framing::{BodyLength, SwitchKind};
 pub use head::{Request, RequestHead, Response, ResponseHead, Version};
 pub use headers::{Header, Headers, Iter as HeaderIter, Values as HeaderValues};
+pub use lenience::{Lenience, Leniencies};
 pub use persist::{CloseReason, KeepAliveHint, Persist};
 pub use timer::{Expired, TimerKind};

@@ -394,6 +394,22 @@ fn client_response_body_length() {
             b"HTTP/1.1 204 No Content\r\n\r\nxyz",
             &["resp 204 1.1 empty", "end", "keep-alive", "error UnsolicitedResponse -"],
         ),
+        (
+            // §6.3 rule 4: a response whose final coding is a well-formed
+            // coding other than chunked is read until the connection closes.
+            "unknown response coding",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: abc\r\n\r\nbody",
+            &["resp 200 1.1 until-close", "data \"body\"", "end", "close(until-close)"],
+        ),
+        (
+            // §7: "transfer-coding = token ..." — `x y` is no coding at all:
+            // malformed, not merely unknown.
+            "malformed response coding",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x y\r\n\r\nbody",
+            &["error InvalidTransferCoding -"],
+        ),
     ];
     run_client_rows(&Config::default(), rows);
 }

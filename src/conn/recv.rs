@@ -246,7 +246,7 @@ impl Connection {
     }
 
     fn start_body(&mut self, length: BodyLength) {
-        self.decoder = Decoder::new(length);
+        self.decoder = Decoder::new(length).in_response(self.role == Role::Client);
         self.body_received = 0;
         self.machine.apply(Half::Theirs, Input::Head);
         if length != BodyLength::Empty {
