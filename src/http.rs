@@ -198,8 +198,9 @@ fn fields<'a>(map: &'a HeaderMap, ext: &'a Extensions) -> Vec<Header<'a>> {
     let original = ext.get::<OriginalHeaders>().map(|o| &o.0);
     if let Some(original) = original {
         for h in original {
-            // Quadratic in the number of fields, which the machine bounds
-            // (`Config::max_headers`); no hashing, no allocation.
+            // A linear search per received field: a received head holds
+            // at most `Config::max_headers` of them, and no hashing is
+            // needed.
             let same = pending
                 .iter_mut()
                 .find(|p| p.is_some_and(|(n, v)| h.is(n.as_str()) && v.as_bytes() == h.value));
