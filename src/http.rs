@@ -5,7 +5,8 @@
 //! [`::http::response::Parts`] with [`RequestHead::to_http`] and
 //! [`ResponseHead::to_http`]; an `http` head is sent through
 //! [`OutgoingRequest`] and [`OutgoingResponse`], which borrow it and hand
-//! the machine its borrowed [`Request`]/[`Response`].
+//! the machine its borrowed [`Request`]/[`Response`]. Trailers convert
+//! with [`trailers_to_http`] and [`trailers_from_http`].
 //!
 //! # What a conversion loses, and what keeps it
 //!
@@ -135,18 +136,35 @@ fn from_http_version(v: ::http::Version) -> Result<Version, HttpError> {
     }
 }
 
-/// The fields as a map, plus the extensions every converted head carries.
-fn to_map(
-    fields: &Headers,
-    body: BodyLength,
-    ext: &mut Extensions,
-) -> Result<HeaderMap, HttpError> {
+/// Trailer fields (from [`Event::End`](crate::Event::End)) as a map, as
+/// `http-body`'s trailer frames carry them. Case and order across names
+/// are lost, as for heads.
+pub fn trailers_to_http(fields: &Headers) -> Result<HeaderMap, HttpError> {
     let mut map = HeaderMap::with_capacity(fields.len());
     for h in fields {
         let name = HeaderName::from_bytes(h.name).map_err(|_| HttpError::HeaderName)?;
         let value = HeaderValue::from_bytes(h.value).map_err(|_| HttpError::HeaderValue)?;
         map.append(name, value);
     }
+    Ok(map)
+}
+
+/// Trailer fields from a map, to hand to
+/// [`Connection::send_end`](crate::Connection::send_end): lowercase names,
+/// in the map's order.
+pub fn trailers_from_http(map: &HeaderMap) -> Vec<Header<'_>> {
+    map.iter()
+        .map(|(n, v)| Header::bytes(n.as_str().as_bytes(), v.as_bytes()))
+        .collect()
+}
+
+/// The fields as a map, plus the extensions every converted head carries.
+fn to_map(
+    fields: &Headers,
+    body: BodyLength,
+    ext: &mut Extensions,
+) -> Result<HeaderMap, HttpError> {
+    let map = trailers_to_http(fields)?;
     ext.insert(OriginalHeaders(fields.clone()));
     ext.insert(body);
     Ok(map)

@@ -5,7 +5,8 @@
 
 use bytes::Buf;
 use keepalive::http::{
-    AbsoluteForm, HttpError, OriginalHeaders, OutgoingRequest, OutgoingResponse, ReasonPhrase,
+    trailers_from_http, trailers_to_http, AbsoluteForm, HttpError, OriginalHeaders,
+    OutgoingRequest, OutgoingResponse, ReasonPhrase,
 };
 use keepalive::{
     BodyLength, Config, Connection, Event, Header, Recv, Request, RequestHead, ResponseHead, Role,
@@ -210,5 +211,41 @@ fn response_round_trip_keeps_reason_case_and_order() {
     assert_eq!(
         sent_response(&OutgoingResponse::from_response(&res)),
         "HTTP/1.1 204 No Content\r\n\r\n"
+    );
+}
+
+#[test]
+fn trailers_round_trip_through_a_header_map() {
+    let mut server = Connection::new(Role::Server, Config::default());
+    server.receive(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+          0\r\nX-Sum: 1\r\nx-sum: 2\r\nX-Other: 3\r\n\r\n",
+    );
+    let Ok(Recv::Event(Event::Request(_))) = server.poll_event() else {
+        panic!()
+    };
+    let Ok(Recv::Event(Event::End(trailers))) = server.poll_event() else {
+        panic!()
+    };
+    let map = trailers_to_http(&trailers).unwrap();
+    let sums: Vec<_> = map.get_all("x-sum").iter().collect();
+    assert_eq!(sums, ["1", "2"]);
+    // Sent back out as trailers of a chunked request.
+    let mut client = Connection::new(Role::Client, Config::default());
+    let mut out = SendBuf::new();
+    let fields = [
+        Header::new("Host", "h"),
+        Header::new("Transfer-Encoding", "chunked"),
+    ];
+    client
+        .send_request(&Request::new("POST", "/", &fields), &mut out)
+        .unwrap();
+    client
+        .send_end(&trailers_from_http(&map), &mut out)
+        .unwrap();
+    let wire = String::from_utf8(out.copy_to_bytes(out.remaining()).to_vec()).unwrap();
+    assert!(
+        wire.ends_with("0\r\nx-sum: 1\r\nx-sum: 2\r\nx-other: 3\r\n\r\n"),
+        "{wire}"
     );
 }
