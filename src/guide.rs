@@ -106,8 +106,12 @@
 //!                     conn.receive(&buf[..n]);
 //!                 }
 //!             }
-//!             // Our response is queued; a real server would linger here.
-//!             Ok(Recv::Paused | Recv::Finished) => break,
+//!             // A response is owed: this loop answers every request at
+//!             // once, so it never gets here.
+//!             Ok(Recv::Paused) => unreachable!("every request is answered at once"),
+//!             // Over: write what is queued and close (a real server
+//!             // half-closes and lingers first, see the table above).
+//!             Ok(Recv::Finished) => break,
 //!             Err(e) => {
 //!                 if !conn.response_started() {
 //!                     let status = e.status().unwrap_or(400);
