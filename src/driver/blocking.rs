@@ -1,0 +1,433 @@
+//! A blocking driver over `std::net` (feature `blocking`): one
+//! [`Connection`] on one [`TcpStream`], for a thread per connection.
+//!
+//! [`Conn`] moves bytes between the socket and the machine and keeps its
+//! time; [`serve`] is an accept loop that survives the network. Every
+//! framing and persistence decision stays in the machine.
+//!
+//! # Costs
+//!
+//! `std` has no safe way to read into uninitialized memory, so each read
+//! goes into an 8 KiB buffer on the reading thread's stack (zeroed on each
+//! read, a few hundred nanoseconds against the system call's microsecond)
+//! and is copied once into the machine's receive buffer. Nothing is held
+//! on the heap for reading between reads. Waiting for the machine's
+//! deadlines costs one `setsockopt` per read.
+//!
+//! # Example: a server
+//!
+//! ```
+//! use keepalive::blocking::{self, Conn, Options};
+//! use keepalive::{Config, Event, Header, Recv, Response};
+//! use std::net::TcpListener;
+//!
+//! fn hello(mut conn: Conn) -> std::io::Result<()> {
+//!     loop {
+//!         match conn.next_event()? {
+//!             Ok(Recv::Event(Event::Request(_))) => {
+//!                 let resp = Response::new(200, &[Header::new("Content-Length", "2")]);
+//!                 conn.send_response(&resp).map_err(std::io::Error::other)?;
+//!                 conn.send_data("hi".into()).map_err(std::io::Error::other)?;
+//!                 conn.send_end(&[]).map_err(std::io::Error::other)?;
+//!             }
+//!             // Request bodies, and the end of each exchange.
+//!             Ok(Recv::Event(Event::Data(_) | Event::End(_) | Event::Cycle(_))) => {}
+//!             // Finished, a closed peer, or an error (answer `e.status()`).
+//!             _ => return conn.close(),
+//!         }
+//!     }
+//! }
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let addr = listener.local_addr()?;
+//! std::thread::spawn(move || blocking::serve(&listener, Config::default(), Options::default(), hello));
+//!
+//! // A client on the same driver.
+//! let mut client = Conn::connect(addr, Config::default(), Options::default())?;
+//! let resp = client.get("/", &[Header::new("Host", "example")])?;
+//! assert_eq!(resp.0.status(), 200);
+//! assert_eq!(resp.1, b"hi");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+
+use super::{
+    accept_verdict, backoff, earliest, may_retry, paused_read_cap, response_timed_out,
+    send_timed_out, AcceptVerdict, READ_SIZE,
+};
+pub use super::{Options, Stage, Wake};
+use crate::{
+    Config, Connection, Event, Header, Recv, RecvError, Request, Response, ResponseHead, Role,
+    SendBuf, SendError, TimerKind,
+};
+
+/// One connection: the socket, the machine, and the queue of bytes to send.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    conn: Connection,
+    out: SendBuf,
+    opts: Options,
+    peer: Option<SocketAddr>,
+    /// Client: the current request went out on a connection that had
+    /// already carried an exchange.
+    reused: bool,
+    /// Client: when the current response last made progress.
+    progress: Instant,
+}
+
+impl Conn {
+    /// Drives `conn` over `stream`. Starts the machine's clock (its idle
+    /// timer runs from now) and turns Nagle off: the machine already
+    /// coalesces what it sends.
+    pub fn new(stream: TcpStream, conn: Connection, opts: Options) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        stream.set_write_timeout(opts.send_timeout)?;
+        let now = Instant::now();
+        let mut this = Self {
+            peer: stream.peer_addr().ok(),
+            stream,
+            conn,
+            out: SendBuf::new(),
+            opts,
+            reused: false,
+            progress: now,
+        };
+        this.conn.handle_timeout(now);
+        Ok(this)
+    }
+
+    /// Connects a client to the first address of `addr` that answers
+    /// within [`Options::connect_timeout`].
+    pub fn connect(addr: impl ToSocketAddrs, config: Config, opts: Options) -> io::Result<Self> {
+        let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
+        for a in addr.to_socket_addrs()? {
+            let stream = match opts.connect_timeout {
+                Some(t) => TcpStream::connect_timeout(&a, t),
+                None => TcpStream::connect(a),
+            };
+            match stream {
+                Ok(s) => return Self::new(s, Connection::new(Role::Client, config), opts),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// The machine.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The machine and the queue of bytes it sends, for calls the driver
+    /// does not wrap. Bytes queued here leave at the next
+    /// [`flush`](Self::flush) or read.
+    pub fn parts_mut(&mut self) -> (&mut Connection, &mut SendBuf) {
+        (&mut self.conn, &mut self.out)
+    }
+
+    /// The socket.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The peer's address, when the socket still knew it (a peer that
+    /// reset at once leaves none: that is not an error here).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Queues a request head ([`Connection::send_request`]).
+    pub fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
+        let reused = self.conn.exchanges() > 0;
+        self.conn.send_request(req, &mut self.out)?;
+        self.reused = reused;
+        self.progress = Instant::now();
+        Ok(())
+    }
+
+    /// Queues a response head ([`Connection::send_response`]).
+    pub fn send_response(&mut self, resp: &Response<'_>) -> Result<(), SendError> {
+        self.conn.send_response(resp, &mut self.out)
+    }
+
+    /// Queues body data without copying it ([`Connection::send_data`]).
+    pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
+        self.conn.send_data(data, &mut self.out)
+    }
+
+    /// Ends the message being sent ([`Connection::send_end`]).
+    pub fn send_end(&mut self, trailers: &[Header<'_>]) -> Result<(), SendError> {
+        self.conn.send_end(trailers, &mut self.out)
+    }
+
+    /// The next event, reading as needed and applying the machine's
+    /// deadlines while it waits. Queued bytes are written before each read,
+    /// so responses to pipelined requests leave together.
+    ///
+    /// The inner `Result` is the machine's ([`Connection::poll_event`]); an
+    /// outer `Err` is the socket's: a reset, a send timeout, or (client)
+    /// [`Options::response_timeout`]. Either way the connection is over.
+    pub fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
+        loop {
+            match self.conn.poll_event() {
+                Ok(Recv::NeedData) => {
+                    self.flush()?;
+                    self.fill()?;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Writes everything queued, with vectored writes (body segments go
+    /// out without being copied). Fails with [`io::ErrorKind::TimedOut`]
+    /// when the peer accepts no byte for [`Options::send_timeout`].
+    pub fn flush(&mut self) -> io::Result<()> {
+        while self.out.has_remaining() {
+            let mut iov = [IoSlice::new(&[]); 64];
+            let n = self.out.chunks_vectored(&mut iov);
+            match self.stream.write_vectored(&iov[..n]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.out.advance(written),
+                Err(e) if is_timeout(&e) => return Err(send_timed_out()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads once, waiting no longer than the machine's next deadline (and,
+    /// for a client, [`Options::response_timeout`]).
+    fn fill(&mut self) -> io::Result<()> {
+        let own = self.response_deadline();
+        let deadline = earliest(self.conn.poll_timeout(), own);
+        self.stream.set_read_timeout(deadline.map(until))?;
+        let mut scratch = [0u8; READ_SIZE];
+        let read = self.stream.read(&mut scratch);
+        let now = Instant::now();
+        self.conn.handle_timeout(now);
+        match read {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => {
+                self.conn.receive(&scratch[..n]);
+                self.progress = now;
+            }
+            // A deadline passed: `handle_timeout` applied the machine's.
+            Err(e) if is_timeout(&e) => {
+                if own.is_some_and(|d| d <= now) {
+                    return Err(response_timed_out());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn response_deadline(&self) -> Option<Instant> {
+        let timeout = self.opts.response_timeout?;
+        (self.conn.role() == Role::Client).then(|| self.progress + timeout)
+    }
+
+    /// Waits until `deadline` (e.g. the next event of a streamed response)
+    /// while reading, so that a peer that closes or resets is noticed at
+    /// once instead of at the next write. Bytes that arrive (a pipelined
+    /// request) go to the machine, up to one head's worth; beyond that the
+    /// driver stops reading until the machine asks for more.
+    pub fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
+        self.flush()?;
+        loop {
+            if self.conn.eof_received() {
+                return Ok(Wake::PeerClosed);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Wake::Deadline);
+            }
+            if self.conn.unread().len() >= paused_read_cap(&self.conn) {
+                std::thread::sleep(deadline - now);
+                return Ok(Wake::Deadline);
+            }
+            self.stream.set_read_timeout(Some(until(deadline)))?;
+            let mut scratch = [0u8; READ_SIZE];
+            match self.stream.read(&mut scratch) {
+                Ok(0) => {
+                    self.conn.handle_timeout(Instant::now());
+                    self.conn.receive_eof();
+                }
+                Ok(n) => {
+                    self.conn.handle_timeout(Instant::now());
+                    self.conn.receive(&scratch[..n]);
+                }
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Client: whether this connection can carry the next request. Besides
+    /// [`Connection::is_reusable`], looks at the socket without waiting:
+    /// bytes that arrived while idle (an idle-timeout 408, a late extra
+    /// response) or the server's close are handed to the machine, which
+    /// then refuses the connection: such bytes are never taken as the next
+    /// response (RFC 9112 §6.3).
+    pub fn check_reusable(&mut self) -> bool {
+        self.conn.handle_timeout(Instant::now());
+        if !self.conn.is_reusable() || self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut scratch = [0u8; 1024];
+        let read = self.stream.read(&mut scratch);
+        let restored = self.stream.set_nonblocking(false).is_ok();
+        match read {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => self.conn.receive(&scratch[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return false,
+        }
+        restored && self.conn.is_reusable()
+    }
+
+    /// Client: whether the request that just failed on this connection may
+    /// be sent again on a new one (RFC 9112 §9.3.1): it went out on a reused
+    /// connection, no byte of its response arrived, and `method` is
+    /// idempotent.
+    pub fn may_retry(&self, method: &str) -> bool {
+        may_retry(&self.conn, self.reused, method)
+    }
+
+    /// Client: sends a bodiless request and reads the whole response (head
+    /// and body, interim responses skipped). For tests and simple tools;
+    /// a streaming client uses [`next_event`](Self::next_event).
+    pub fn get(
+        &mut self,
+        target: &str,
+        headers: &[Header<'_>],
+    ) -> io::Result<(ResponseHead, Vec<u8>)> {
+        self.send_request(&Request::new("GET", target, headers))
+            .map_err(io::Error::other)?;
+        self.send_end(&[]).map_err(io::Error::other)?;
+        let (mut head, mut body) = (None, Vec::new());
+        loop {
+            match self.next_event()?.map_err(io::Error::other)? {
+                Recv::Event(Event::Response(h)) => head = Some(h),
+                Recv::Event(Event::Data(d)) => body.extend_from_slice(&d),
+                Recv::Event(Event::Cycle(_)) => break,
+                Recv::Event(_) => {}
+                other => return Err(io::Error::other(format!("response cut short: {other:?}"))),
+            }
+        }
+        let head = head.ok_or_else(|| io::Error::other("no response head"))?;
+        Ok((head, body))
+    }
+
+    /// Writes what is queued and closes. A server lingers (RFC 9112 §9.6):
+    /// it half-closes, then reads and discards what the client still sends
+    /// until the client closes or [`Config::linger_timeout`] passes, so
+    /// that its close does not turn into a reset that destroys the last
+    /// response in flight.
+    pub fn close(mut self) -> io::Result<()> {
+        let flushed = self.flush();
+        if self.conn.role() == Role::Client || flushed.is_err() {
+            let _ = self.stream.shutdown(Shutdown::Both);
+            return flushed;
+        }
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let Some(linger) = self.conn.config().linger_timeout else {
+            return Ok(());
+        };
+        let end = Instant::now() + linger;
+        let mut scratch = [0u8; READ_SIZE];
+        loop {
+            let deadline = earliest(self.conn.poll_timeout(), Some(end)).unwrap_or(end);
+            self.stream.set_read_timeout(Some(until(deadline)))?;
+            let read = self.stream.read(&mut scratch);
+            let now = Instant::now();
+            let fired = self.conn.handle_timeout(now);
+            match read {
+                Ok(1..) if now < end && !fired.contains(TimerKind::Linger) => {}
+                Err(e) if is_timeout(&e) && now < end && !fired.contains(TimerKind::Linger) => {}
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The socket, the machine and what is still queued: for a connection
+    /// that switched protocols ([`Event::Switched`]).
+    pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
+        (self.stream, self.conn, self.out)
+    }
+}
+
+/// Time left until `deadline`, at least 1 ms (a zero read timeout means
+/// "none" to the OS).
+fn until(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1))
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Serves every connection `listener` accepts, each on its own thread,
+/// with a new server [`Connection`] on `config`; `handler` runs the
+/// connection and ends with [`Conn::close`].
+///
+/// The loop survives the network: an IO error ends only its connection;
+/// an `accept` that fails for lack of file descriptors or memory (EMFILE,
+/// ENFILE) pauses ([`Options::accept_backoff`], doubling) and goes on; a
+/// connection no thread can be spawned for is closed at once. Each is
+/// reported to [`Options::on_error`]. Only an unusable listener returns.
+pub fn serve<F>(listener: &TcpListener, config: Config, opts: Options, handler: F) -> io::Result<()>
+where
+    F: Fn(Conn) -> io::Result<()> + Send + Sync + 'static,
+{
+    let handler = Arc::new(handler);
+    let mut shortages = 0;
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => {
+                shortages = 0;
+                stream
+            }
+            Err(e) => {
+                (opts.on_error)(Stage::Accept, &e);
+                match accept_verdict(&e) {
+                    AcceptVerdict::Retry => {}
+                    AcceptVerdict::BackOff => {
+                        std::thread::sleep(backoff(opts.accept_backoff, shortages));
+                        shortages += 1;
+                    }
+                    AcceptVerdict::Fatal => return Err(e),
+                }
+                continue;
+            }
+        };
+        let (handler, conn_opts, config) = (Arc::clone(&handler), opts.clone(), config.clone());
+        let on_error = opts.on_error;
+        let spawned = std::thread::Builder::new().spawn(move || {
+            let result = Conn::new(stream, Connection::new(Role::Server, config), conn_opts)
+                .and_then(|conn| handler(conn));
+            if let Err(e) = result {
+                on_error(Stage::Connection, &e);
+            }
+        });
+        // The closure, and the stream with it, is dropped: refused.
+        if let Err(e) = spawned {
+            (opts.on_error)(Stage::Spawn, &e);
+        }
+    }
+}

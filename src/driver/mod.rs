@@ -1,0 +1,249 @@
+//! Socket drivers: the IO loop around a [`Connection`](crate::Connection),
+//! as library code (features `blocking` and `tokio`, both off by default).
+//!
+//! The two drivers make the same decisions; this module holds the parts
+//! that do no IO, so that the rules are written once:
+//!
+//! - [`Options`]: the driver's own limits (send progress, connect, response
+//!   wait, accept back-off). Protocol limits stay in [`Config`](crate::Config).
+//! - the accept loop's error policy ([`accept_verdict`]): one bad connection
+//!   or a full file table never stops a server;
+//! - the client's retry rule ([`may_retry`]).
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::{Connection, Role};
+
+/// The drivers' own settings: what the network can do to a connection
+/// that the protocol machine cannot see (a peer that stops reading, a
+/// server that never answers, a full file table).
+///
+/// Construct with [`Options::default()`] and change fields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Close a connection whose peer accepts no byte of what is queued for
+    /// this long (a client that never reads would otherwise pin a task or
+    /// thread and the kernel's send buffer forever). Re-armed by every
+    /// byte written. Default 60 s, nginx's `send_timeout`; `None`: never.
+    pub send_timeout: Option<Duration>,
+    /// Client: fail a request whose response sends no byte for this long
+    /// while the machine runs no timer of its own (a silent server, or
+    /// nothing after a `100 Continue`); re-armed by every byte received.
+    /// Default 60 s; `None`: wait for the machine's timers only.
+    pub response_timeout: Option<Duration>,
+    /// Client: give up connecting after this long. Default 10 s.
+    pub connect_timeout: Option<Duration>,
+    /// Server: the first pause after `accept` fails for lack of file
+    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM); it doubles
+    /// on each further failure up to one second. Default 10 ms.
+    pub accept_backoff: Duration,
+    /// Server: told about every error the accept loop survives (a failed
+    /// accept, a thread that could not be spawned, a connection that ended
+    /// with an IO error), with the step it happened in. Default: ignored.
+    pub on_error: fn(Stage, &io::Error),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            send_timeout: Some(Duration::from_secs(60)),
+            response_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Some(Duration::from_secs(10)),
+            accept_backoff: Duration::from_millis(10),
+            on_error: |_, _| {},
+        }
+    }
+}
+
+/// Where in a server's life an error reported to [`Options::on_error`]
+/// happened. Each one ended at most one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// `accept` failed; the loop went on (after a pause when file
+    /// descriptors or memory ran out).
+    Accept,
+    /// The connection was accepted but could not be served (no thread
+    /// could be spawned): it was closed at once.
+    Spawn,
+    /// A served connection ended with an IO error (reset, send timeout...).
+    Connection,
+}
+
+/// What a driver's `wait_until` saw while a response was being streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The deadline passed; the peer is still there.
+    Deadline,
+    /// The peer closed its sending side (received bytes, if any, were handed
+    /// to the machine first). A streaming response usually stops here: most
+    /// clients close both directions at once.
+    PeerClosed,
+}
+
+/// What the accept loop does after `accept` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AcceptVerdict {
+    /// The failure belonged to one connection attempt (it was reset or
+    /// aborted before we took it): accept again.
+    Retry,
+    /// The process or the system is out of descriptors or memory: pause,
+    /// then accept again. Connections already open go on being served
+    /// and free descriptors as they end.
+    BackOff,
+    /// The listener itself is unusable: stop.
+    Fatal,
+}
+
+// errno values shared by Linux, the BSDs and macOS.
+const ENOMEM: i32 = 12;
+const ENFILE: i32 = 23;
+const EMFILE: i32 = 24;
+const EBADF: i32 = 9;
+#[cfg(target_os = "linux")]
+const ENOBUFS: i32 = 105;
+#[cfg(not(target_os = "linux"))]
+const ENOBUFS: i32 = 55;
+
+/// Sorts an `accept` error. Only an unusable listener stops a server;
+/// anything else is one connection's failure or a shortage that passes.
+pub(crate) fn accept_verdict(e: &io::Error) -> AcceptVerdict {
+    match e.raw_os_error() {
+        Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => return AcceptVerdict::BackOff,
+        Some(EBADF) => return AcceptVerdict::Fatal,
+        _ => {}
+    }
+    match e.kind() {
+        io::ErrorKind::InvalidInput => AcceptVerdict::Fatal,
+        io::ErrorKind::OutOfMemory => AcceptVerdict::BackOff,
+        // ECONNABORTED, ECONNRESET, EINTR, EPROTO, EPERM (a firewall), ...
+        _ => AcceptVerdict::Retry,
+    }
+}
+
+/// The pause before the next accept after `failures` shortages in a row.
+pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
+    let max = Duration::from_secs(1);
+    first
+        .checked_mul(1 << failures.min(16))
+        .map_or(max, |d| d.min(max))
+}
+
+/// Whether a client request that failed may go again on a new connection.
+///
+/// RFC 9112 §9.3.1: a client may retry a request automatically only when
+/// it is idempotent (RFC 9110 §9.2.2) and the failure says nothing about
+/// whether the server acted on it. Both hold when the connection had
+/// already carried an exchange (a server may close an idle connection just
+/// as a request goes out: the race every pool meets) and not one byte of
+/// the response arrived.
+///
+/// This is the only place the drivers decide it: when the machine offers
+/// the same verdict in one call, it replaces this function.
+pub(crate) fn may_retry(conn: &Connection, reused: bool, method: &str) -> bool {
+    conn.role() == Role::Client
+        && reused
+        && !conn.response_started()
+        && matches!(
+            method,
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        )
+}
+
+/// The earlier of two optional deadlines.
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// How many bytes the driver lets pile up in the machine's receive buffer
+/// while it reads only to notice a close (during a streamed response, or
+/// while the machine is paused): one head's worth.
+pub(crate) fn paused_read_cap(conn: &Connection) -> usize {
+    conn.config().max_head_len
+}
+
+/// Bytes read from a socket in one call. The tokio driver reserves this
+/// much only when the socket is readable, so an idle connection holds no
+/// read buffer.
+pub(crate) const READ_SIZE: usize = 8 * 1024;
+
+/// The error a driver returns when the peer accepted no byte for
+/// [`Options::send_timeout`].
+pub(crate) fn send_timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "send timeout: the peer stopped reading",
+    )
+}
+
+/// The error a client driver returns when the response made no progress
+/// for [`Options::response_timeout`].
+pub(crate) fn response_timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "response timeout: the server sent nothing",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_are_sorted() {
+        let os = io::Error::from_raw_os_error;
+        for (e, verdict) in [
+            (os(EMFILE), AcceptVerdict::BackOff),
+            (os(ENFILE), AcceptVerdict::BackOff),
+            (os(ENOBUFS), AcceptVerdict::BackOff),
+            (os(ENOMEM), AcceptVerdict::BackOff),
+            (os(EBADF), AcceptVerdict::Fatal),
+            (
+                io::ErrorKind::ConnectionAborted.into(),
+                AcceptVerdict::Retry,
+            ),
+            (io::ErrorKind::Interrupted.into(), AcceptVerdict::Retry),
+            (io::ErrorKind::InvalidInput.into(), AcceptVerdict::Fatal),
+        ] {
+            assert_eq!(accept_verdict(&e), verdict, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_second() {
+        let first = Duration::from_millis(10);
+        assert_eq!(backoff(first, 0), first);
+        assert_eq!(backoff(first, 3), Duration::from_millis(80));
+        assert_eq!(backoff(first, 40), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn retry_rule() {
+        use crate::{Config, Header, Request, SendBuf};
+        let mut conn = Connection::new(Role::Client, Config::default());
+        let mut out = SendBuf::new();
+        let req = Request::new("GET", "/", &[Header::new("Host", "x")]);
+        conn.send_request(&req, &mut out).unwrap();
+        // Only a reused connection, only idempotent methods.
+        assert!(may_retry(&conn, true, "GET"));
+        assert!(may_retry(&conn, true, "PUT"));
+        assert!(!may_retry(&conn, false, "GET"));
+        assert!(!may_retry(&conn, true, "POST"));
+        assert!(!may_retry(&conn, true, "PATCH"));
+        // Once a byte of the response arrived, the server acted on it.
+        conn.receive(b"H");
+        assert!(!may_retry(&conn, true, "GET"));
+        let server = Connection::new(Role::Server, Config::default());
+        assert!(!may_retry(&server, true, "GET"));
+    }
+}

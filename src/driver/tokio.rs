@@ -1,0 +1,462 @@
+//! A tokio driver (feature `tokio`): one [`Connection`] on one
+//! [`TcpStream`], one task per connection.
+//!
+//! [`Conn`] moves bytes between the socket and the machine and keeps its
+//! time; [`serve`] is an accept loop that survives the network. Every
+//! framing and persistence decision stays in the machine.
+//!
+//! # Costs
+//!
+//! The driver waits for readability first and only then reserves room in
+//! the machine's receive buffer and reads into its spare capacity (no
+//! zero-filling, no copy). An idle connection therefore holds no read
+//! buffer: its cost is the machine (about 600 bytes), the send queue, the
+//! socket's registration and the task.
+//!
+//! # Example: a server and a client
+//!
+//! ```
+//! use keepalive::tokio::{self as driver, Conn, Options};
+//! use keepalive::{Config, Event, Header, Recv, Response};
+//!
+//! async fn hello(mut conn: Conn) -> std::io::Result<()> {
+//!     loop {
+//!         match conn.next_event().await? {
+//!             Ok(Recv::Event(Event::Request(_))) => {
+//!                 let resp = Response::new(200, &[Header::new("Content-Length", "2")]);
+//!                 conn.send_response(&resp).map_err(std::io::Error::other)?;
+//!                 conn.send_data("hi".into()).map_err(std::io::Error::other)?;
+//!                 conn.send_end(&[]).map_err(std::io::Error::other)?;
+//!             }
+//!             // Request bodies, and the end of each exchange.
+//!             Ok(Recv::Event(Event::Data(_) | Event::End(_) | Event::Cycle(_))) => {}
+//!             // Finished, a closed peer, or an error (answer `e.status()`).
+//!             _ => return conn.close().await,
+//!         }
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(driver::serve(listener, Config::default(), Options::default(), hello));
+//!
+//! let mut client = Conn::connect(addr, Config::default(), Options::default()).await?;
+//! let (head, body) = client.get("/", &[Header::new("Host", "example")]).await?;
+//! assert_eq!(head.status(), 200);
+//! assert_eq!(body, b"hi");
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ::tokio::io::AsyncWriteExt;
+use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
+use bytes::{Buf, Bytes};
+
+use super::{
+    accept_verdict, backoff, earliest, may_retry, paused_read_cap, response_timed_out,
+    send_timed_out, AcceptVerdict, READ_SIZE,
+};
+pub use super::{Options, Stage, Wake};
+use crate::{
+    Config, Connection, Event, Header, Recv, RecvError, Request, Response, ResponseHead, Role,
+    SendBuf, SendError, TimerKind,
+};
+
+/// One connection: the socket, the machine, and the queue of bytes to send.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    conn: Connection,
+    out: SendBuf,
+    opts: Options,
+    peer: Option<SocketAddr>,
+    /// Client: the current request went out on a connection that had
+    /// already carried an exchange.
+    reused: bool,
+    /// Client: when the current response last made progress.
+    progress: Instant,
+}
+
+/// What one non-blocking read did.
+enum Read {
+    Bytes,
+    Eof,
+    WouldBlock,
+}
+
+impl Conn {
+    /// Drives `conn` over `stream`. Starts the machine's clock (its idle
+    /// timer runs from now) and turns Nagle off: the machine already
+    /// coalesces what it sends.
+    pub fn new(stream: TcpStream, conn: Connection, opts: Options) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        let now = Instant::now();
+        let mut this = Self {
+            peer: stream.peer_addr().ok(),
+            stream,
+            conn,
+            out: SendBuf::new(),
+            opts,
+            reused: false,
+            progress: now,
+        };
+        this.conn.handle_timeout(now);
+        Ok(this)
+    }
+
+    /// Connects a client, giving up after [`Options::connect_timeout`].
+    pub async fn connect(
+        addr: impl ToSocketAddrs,
+        config: Config,
+        opts: Options,
+    ) -> io::Result<Self> {
+        let stream = match opts.connect_timeout {
+            Some(t) => timeout(t, TcpStream::connect(addr))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timeout"))??,
+            None => TcpStream::connect(addr).await?,
+        };
+        Self::new(stream, Connection::new(Role::Client, config), opts)
+    }
+
+    /// The machine.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The machine and the queue of bytes it sends, for calls the driver
+    /// does not wrap. Bytes queued here leave at the next
+    /// [`flush`](Self::flush) or read.
+    pub fn parts_mut(&mut self) -> (&mut Connection, &mut SendBuf) {
+        (&mut self.conn, &mut self.out)
+    }
+
+    /// The socket.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The peer's address, when the socket still knew it (a peer that
+    /// reset at once leaves none: that is not an error here).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Queues a request head ([`Connection::send_request`]).
+    pub fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
+        let reused = self.conn.exchanges() > 0;
+        self.conn.send_request(req, &mut self.out)?;
+        self.reused = reused;
+        self.progress = Instant::now();
+        Ok(())
+    }
+
+    /// Queues a response head ([`Connection::send_response`]).
+    pub fn send_response(&mut self, resp: &Response<'_>) -> Result<(), SendError> {
+        self.conn.send_response(resp, &mut self.out)
+    }
+
+    /// Queues body data without copying it ([`Connection::send_data`]).
+    pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
+        self.conn.send_data(data, &mut self.out)
+    }
+
+    /// Ends the message being sent ([`Connection::send_end`]).
+    pub fn send_end(&mut self, trailers: &[Header<'_>]) -> Result<(), SendError> {
+        self.conn.send_end(trailers, &mut self.out)
+    }
+
+    /// The next event, reading as needed and applying the machine's
+    /// deadlines while it waits. Queued bytes are written before each read,
+    /// so responses to pipelined requests leave together.
+    ///
+    /// The inner `Result` is the machine's ([`Connection::poll_event`]); an
+    /// outer `Err` is the socket's: a reset, a send timeout, or (client)
+    /// [`Options::response_timeout`]. Either way the connection is over.
+    pub async fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
+        loop {
+            match self.conn.poll_event() {
+                Ok(Recv::NeedData) => {
+                    self.flush().await?;
+                    self.fill().await?;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Writes everything queued, with vectored writes (body segments go
+    /// out without being copied). Fails with [`io::ErrorKind::TimedOut`]
+    /// when the peer accepts no byte for [`Options::send_timeout`].
+    pub async fn flush(&mut self) -> io::Result<()> {
+        while self.out.has_remaining() {
+            if self.try_write()? {
+                continue;
+            }
+            let writable = self.stream.writable();
+            match self.opts.send_timeout {
+                Some(t) => timeout(t, writable).await.map_err(|_| send_timed_out())??,
+                None => writable.await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One vectored write; false if the socket is not writable. The
+    /// `IoSlice` array lives only here, never across an `await`.
+    fn try_write(&mut self) -> io::Result<bool> {
+        let mut iov = [IoSlice::new(&[]); 64];
+        let n = self.out.chunks_vectored(&mut iov);
+        match self.stream.try_write_vectored(&iov[..n]) {
+            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => {
+                self.out.advance(written);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads what the socket holds into the machine's receive buffer,
+    /// reserving room only now that there is something to read.
+    fn try_read(&mut self) -> io::Result<Read> {
+        let now = Instant::now();
+        self.conn.handle_timeout(now);
+        let buf = self.conn.recv_buf();
+        buf.reserve(READ_SIZE);
+        match self.stream.try_read_buf(buf) {
+            Ok(0) => {
+                self.conn.receive_eof();
+                Ok(Read::Eof)
+            }
+            Ok(_) => {
+                self.progress = now;
+                Ok(Read::Bytes)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Read::WouldBlock),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits for bytes or the machine's next deadline (and, for a client,
+    /// [`Options::response_timeout`]), then reads once.
+    async fn fill(&mut self) -> io::Result<()> {
+        loop {
+            let own = self.response_deadline();
+            let deadline = earliest(self.conn.poll_timeout(), own);
+            let readable = self.stream.readable();
+            let ready = match deadline {
+                Some(d) => timeout_at(d.into(), readable).await.ok(),
+                None => Some(readable.await),
+            };
+            match ready {
+                Some(r) => {
+                    r?;
+                    if !matches!(self.try_read()?, Read::WouldBlock) {
+                        return Ok(());
+                    }
+                }
+                None => {
+                    let now = Instant::now();
+                    self.conn.handle_timeout(now);
+                    if own.is_some_and(|d| d <= now) {
+                        return Err(response_timed_out());
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn response_deadline(&self) -> Option<Instant> {
+        let timeout = self.opts.response_timeout?;
+        (self.conn.role() == Role::Client).then(|| self.progress + timeout)
+    }
+
+    /// Waits until `deadline` (e.g. the next event of a streamed response)
+    /// while reading, so that a peer that closes or resets is noticed at
+    /// once instead of at the next write. Bytes that arrive (a pipelined
+    /// request) go to the machine, up to one head's worth; beyond that the
+    /// driver stops reading until the machine asks for more.
+    pub async fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
+        self.flush().await?;
+        loop {
+            if self.conn.eof_received() {
+                return Ok(Wake::PeerClosed);
+            }
+            if self.conn.unread().len() >= paused_read_cap(&self.conn) {
+                sleep_until(deadline.into()).await;
+                return Ok(Wake::Deadline);
+            }
+            match timeout_at(deadline.into(), self.stream.readable()).await {
+                Err(_) => return Ok(Wake::Deadline),
+                Ok(r) => r?,
+            }
+            self.try_read()?;
+        }
+    }
+
+    /// Client: whether this connection can carry the next request. Besides
+    /// [`Connection::is_reusable`], looks at the socket without waiting:
+    /// bytes that arrived while idle (an idle-timeout 408, a late extra
+    /// response) or the server's close are handed to the machine, which
+    /// then refuses the connection: such bytes are never taken as the next
+    /// response (RFC 9112 §6.3).
+    pub fn check_reusable(&mut self) -> bool {
+        self.conn.handle_timeout(Instant::now());
+        if !self.conn.is_reusable() {
+            return false;
+        }
+        let mut scratch = [0u8; 1024];
+        match self.stream.try_read(&mut scratch) {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => self.conn.receive(&scratch[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return false,
+        }
+        self.conn.is_reusable()
+    }
+
+    /// Client: whether the request that just failed on this connection may
+    /// be sent again on a new one (RFC 9112 §9.3.1): it went out on a reused
+    /// connection, no byte of its response arrived, and `method` is
+    /// idempotent.
+    pub fn may_retry(&self, method: &str) -> bool {
+        may_retry(&self.conn, self.reused, method)
+    }
+
+    /// Client: sends a bodiless request and reads the whole response (head
+    /// and body, interim responses skipped). For tests and simple tools;
+    /// a streaming client uses [`next_event`](Self::next_event).
+    pub async fn get(
+        &mut self,
+        target: &str,
+        headers: &[Header<'_>],
+    ) -> io::Result<(ResponseHead, Vec<u8>)> {
+        self.send_request(&Request::new("GET", target, headers))
+            .map_err(io::Error::other)?;
+        self.send_end(&[]).map_err(io::Error::other)?;
+        let (mut head, mut body) = (None, Vec::new());
+        loop {
+            match self.next_event().await?.map_err(io::Error::other)? {
+                Recv::Event(Event::Response(h)) => head = Some(h),
+                Recv::Event(Event::Data(d)) => body.extend_from_slice(&d),
+                Recv::Event(Event::Cycle(_)) => break,
+                Recv::Event(_) => {}
+                other => return Err(io::Error::other(format!("response cut short: {other:?}"))),
+            }
+        }
+        let head = head.ok_or_else(|| io::Error::other("no response head"))?;
+        Ok((head, body))
+    }
+
+    /// Writes what is queued and closes. A server lingers (RFC 9112 §9.6):
+    /// it half-closes, then reads and discards what the client still sends
+    /// until the client closes or [`Config::linger_timeout`] passes, so
+    /// that its close does not turn into a reset that destroys the last
+    /// response in flight.
+    pub async fn close(mut self) -> io::Result<()> {
+        let flushed = self.flush().await;
+        // A half-close: the write side only.
+        let _ = self.stream.shutdown().await;
+        if self.conn.role() == Role::Client || flushed.is_err() {
+            return flushed;
+        }
+        let Some(linger) = self.conn.config().linger_timeout else {
+            return Ok(());
+        };
+        let end = Instant::now() + linger;
+        let mut scratch = [0u8; 1024];
+        loop {
+            let deadline = earliest(self.conn.poll_timeout(), Some(end)).unwrap_or(end);
+            let ready = timeout_at(deadline.into(), self.stream.readable()).await;
+            let now = Instant::now();
+            let fired = self.conn.handle_timeout(now);
+            if now >= end || fired.contains(TimerKind::Linger) {
+                return Ok(());
+            }
+            if ready.is_ok() {
+                match self.stream.try_read(&mut scratch) {
+                    Ok(1..) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    _ => return Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The socket, the machine and what is still queued: for a connection
+    /// that switched protocols ([`Event::Switched`]).
+    pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
+        (self.stream, self.conn, self.out)
+    }
+}
+
+/// Serves every connection `listener` accepts, each on its own task, with
+/// a new server [`Connection`] on `config`; `handler` runs the connection
+/// and ends with [`Conn::close`].
+///
+/// The loop survives the network: an IO error ends only its connection;
+/// an `accept` that fails for lack of file descriptors or memory (EMFILE,
+/// ENFILE) pauses ([`Options::accept_backoff`], doubling) and goes on.
+/// Each is reported to [`Options::on_error`]. Only an unusable listener
+/// returns.
+pub async fn serve<F, Fut>(
+    listener: TcpListener,
+    config: Config,
+    opts: Options,
+    handler: F,
+) -> io::Result<()>
+where
+    F: Fn(Conn) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = io::Result<()>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    let mut shortages = 0;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                shortages = 0;
+                stream
+            }
+            Err(e) => {
+                (opts.on_error)(Stage::Accept, &e);
+                match accept_verdict(&e) {
+                    AcceptVerdict::Retry => {}
+                    AcceptVerdict::BackOff => {
+                        sleep(backoff(opts.accept_backoff, shortages)).await;
+                        shortages += 1;
+                    }
+                    AcceptVerdict::Fatal => return Err(e),
+                }
+                continue;
+            }
+        };
+        let on_error = opts.on_error;
+        match Conn::new(
+            stream,
+            Connection::new(Role::Server, config.clone()),
+            opts.clone(),
+        ) {
+            Ok(conn) => {
+                let task = handler(conn);
+                ::tokio::spawn(async move {
+                    if let Err(e) = task.await {
+                        on_error(Stage::Connection, &e);
+                    }
+                });
+            }
+            Err(e) => on_error(Stage::Connection, &e),
+        }
+    }
+}
