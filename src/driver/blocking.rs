@@ -232,9 +232,13 @@ impl Conn {
         Ok(())
     }
 
+    /// [`Options::response_timeout`]'s deadline: a client's, while the
+    /// machine runs no timer of its own (its head and body timers, once
+    /// armed, say more precisely what went wrong).
     fn response_deadline(&self) -> Option<Instant> {
         let timeout = self.opts.response_timeout?;
-        (self.conn.role() == Role::Client).then(|| self.progress + timeout)
+        let own = self.conn.role() == Role::Client && self.conn.poll_timeout().is_none();
+        own.then(|| self.progress + timeout)
     }
 
     /// Waits until `deadline` (e.g. the next event of a streamed response)
