@@ -243,6 +243,49 @@ fn curl_chunked_upload_round_trips_through_echo() {
     }
 }
 
+/// Issue 11 item 1: a streaming echo (the response starts while the request
+/// body still arrives) keeps the connection, for chunked uploads and for
+/// uploads past `drain_budget`: two 400 KB chunked uploads, one connection.
+#[test]
+#[ignore = "needs full-duplex keep-alive from the core (issue 11)"]
+fn curl_two_chunked_uploads_to_echo_share_one_connection() {
+    let curl_bin = peer_or_skip!("curl", "curl");
+    let dir = TempDir::new("duplex");
+    let input = test_bytes(400_000, 11, false);
+    let file = dir.path().join("upload.bin");
+    std::fs::write(&file, &input).unwrap();
+    let data = format!("@{}", file.display());
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let url = s.url("/echo");
+        // `--next` resets per-transfer options: each upload states its own.
+        let upload = [
+            "--http1.1",
+            "-H",
+            "Transfer-Encoding: chunked",
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &data,
+            "-o",
+            "/dev/null",
+            "-w",
+            "\nRESULT %{http_code} %{num_connects} %header{connection}\n",
+            &url,
+        ];
+        let mut args = upload.to_vec();
+        args.push("--next");
+        args.extend(upload);
+        let (rows, stdout) = curl(&curl_bin, &args);
+        assert_eq!(rows.len(), 2, "{name}: {stdout}");
+        for (code, _, connection) in &rows {
+            assert_eq!(*code, 200, "{name}: {stdout}");
+            assert!(!connection.eq_ignore_ascii_case("close"), "{name}: {stdout}");
+        }
+        assert_eq!(s.accepted(), 1, "{name}: TCP connections accepted");
+    }
+}
+
 #[test]
 fn curl_expect_continue_large_upload_does_not_stall() {
     let curl_bin = peer_or_skip!("curl", "curl");

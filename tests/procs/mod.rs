@@ -79,6 +79,9 @@ pub fn example(name: &str) -> PathBuf {
         assert!(status.success(), "building the examples failed");
         profile_dir.join("examples")
     });
+    // To run the same tests against another build of the examples (e.g.
+    // an older commit's), point KEEPALIVE_EXAMPLES_DIR at its binaries.
+    let dir = std::env::var_os("KEEPALIVE_EXAMPLES_DIR").map_or_else(|| dir.clone(), PathBuf::from);
     let bin = dir.join(name);
     assert!(bin.is_file(), "example binary {} missing", bin.display());
     bin
