@@ -46,7 +46,7 @@ fn main() {
             client = None;
         }
     }
-    if let Some(c) = client {
+    if let Some(mut c) = client {
         let _ = c.close();
     }
     report.finish();

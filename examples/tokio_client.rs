@@ -48,7 +48,7 @@ async fn run() {
             client = None;
         }
     }
-    if let Some(c) = client {
+    if let Some(mut c) = client {
         let _ = c.close().await;
     }
     report.finish();

@@ -280,7 +280,10 @@ fn curl_two_chunked_uploads_to_echo_share_one_connection() {
         assert_eq!(rows.len(), 2, "{name}: {stdout}");
         for (code, _, connection) in &rows {
             assert_eq!(*code, 200, "{name}: {stdout}");
-            assert!(!connection.eq_ignore_ascii_case("close"), "{name}: {stdout}");
+            assert!(
+                !connection.eq_ignore_ascii_case("close"),
+                "{name}: {stdout}"
+            );
         }
         assert_eq!(s.accepted(), 1, "{name}: TCP connections accepted");
     }

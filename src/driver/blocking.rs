@@ -337,8 +337,8 @@ impl Conn {
     /// it half-closes, then reads and discards what the client still sends
     /// until the client closes or [`Config::linger_timeout`] passes, so
     /// that its close does not turn into a reset that destroys the last
-    /// response in flight.
-    pub fn close(mut self) -> io::Result<()> {
+    /// response in flight. The socket closes when the `Conn` is dropped.
+    pub fn close(&mut self) -> io::Result<()> {
         let flushed = self.flush();
         if self.conn.role() == Role::Client || flushed.is_err() {
             let _ = self.stream.shutdown(Shutdown::Both);

@@ -59,7 +59,7 @@ use std::time::Instant;
 use ::tokio::io::AsyncWriteExt;
 use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
     accept_verdict, backoff, earliest, may_retry, paused_read_cap, response_timed_out,
@@ -243,7 +243,15 @@ impl Conn {
                 self.progress = now;
                 Ok(Read::Bytes)
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Read::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Readiness was stale (tokio clears it only on WouldBlock):
+                // give the room back rather than hold it while idle.
+                let buf = self.conn.recv_buf();
+                if buf.is_empty() {
+                    *buf = BytesMut::new();
+                }
+                Ok(Read::WouldBlock)
+            }
             Err(e) => Err(e),
         }
     }
@@ -372,8 +380,11 @@ impl Conn {
     /// it half-closes, then reads and discards what the client still sends
     /// until the client closes or [`Config::linger_timeout`] passes, so
     /// that its close does not turn into a reset that destroys the last
-    /// response in flight.
-    pub async fn close(mut self) -> io::Result<()> {
+    /// response in flight. The socket closes when the `Conn` is dropped.
+    ///
+    /// It takes `&mut self` rather than `self` so that a task's future
+    /// does not hold a second copy of the connection for its last step.
+    pub async fn close(&mut self) -> io::Result<()> {
         let flushed = self.flush().await;
         // A half-close: the write side only.
         let _ = self.stream.shutdown().await;
@@ -384,7 +395,6 @@ impl Conn {
             return Ok(());
         };
         let end = Instant::now() + linger;
-        let mut scratch = [0u8; 1024];
         loop {
             let deadline = earliest(self.conn.poll_timeout(), Some(end)).unwrap_or(end);
             let ready = timeout_at(deadline.into(), self.stream.readable()).await;
@@ -393,13 +403,20 @@ impl Conn {
             if now >= end || fired.contains(TimerKind::Linger) {
                 return Ok(());
             }
-            if ready.is_ok() {
-                match self.stream.try_read(&mut scratch) {
-                    Ok(1..) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    _ => return Ok(()),
-                }
+            if ready.is_ok() && !self.discard() {
+                return Ok(());
             }
+        }
+    }
+
+    /// Reads and drops what the socket holds; false once the peer closed
+    /// or reset (lingering is over). The buffer lives only here, never in
+    /// a task's future.
+    fn discard(&mut self) -> bool {
+        let mut scratch = [0u8; 1024];
+        match self.stream.try_read(&mut scratch) {
+            Ok(n) => n > 0,
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
         }
     }
 
@@ -457,7 +474,11 @@ where
             opts.clone(),
         ) {
             Ok(conn) => {
-                let task = handler(conn);
+                // Boxed, the handler's future is held once: an `async`
+                // block awaiting it by value would hold it twice (the
+                // captured value and the awaited one), doubling what an
+                // idle connection costs.
+                let task = Box::pin(handler(conn));
                 ::tokio::spawn(async move {
                     if let Err(e) = task.await {
                         on_error(Stage::Connection, &e);
