@@ -64,12 +64,23 @@ fn assert_serving(s: &mut Server, ctx: &str) {
 #[test]
 fn resets_right_after_connect_do_not_stop_the_server() {
     for name in SERVERS {
-        let mut s = Server::start(name, &["--quiet"]);
-        for _ in 0..300 {
-            let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-            // SO_LINGER 0: close sends RST instead of FIN.
-            sock.set_linger(Some(Duration::ZERO)).unwrap();
-            sock.connect(&s.addr.into()).unwrap();
+        // Not `--quiet`: the accept line asks for the peer's address.
+        let mut s = Server::start(name, &[]);
+        let addr = s.addr;
+        let resetters: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                        // SO_LINGER 0: close sends RST instead of FIN.
+                        sock.set_linger(Some(Duration::ZERO)).unwrap();
+                        let _ = sock.connect(&addr.into());
+                    }
+                })
+            })
+            .collect();
+        for r in resetters {
+            r.join().unwrap();
         }
         assert_serving(&mut s, name);
     }
