@@ -104,6 +104,33 @@ fn running_out_of_descriptors_backs_off_and_keeps_serving() {
     }
 }
 
+/// Before: `std_server` panicked (and exited) when a thread could not be
+/// spawned. Here its address space is capped so that only a few
+/// connection threads fit: the others are refused (closed at once), and
+/// once the held connections leave, it serves again.
+#[test]
+fn a_connection_no_thread_can_be_spawned_for_is_refused() {
+    let mut s = Server::start_in_shell("std_server", &["--quiet"], "ulimit -v 16384;");
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..20 {
+        let mut sock = TcpStream::connect(s.addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = sock.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut buf = [0u8; 256];
+        match sock.read(&mut buf) {
+            Ok(n @ 1..) => assert!(buf[..n].starts_with(b"HTTP/1.1 200 ")),
+            _ => refused += 1,
+        }
+        held.push(sock);
+    }
+    assert!(refused > 0, "no spawn failed: raise the connection count");
+    assert!(s.stderr().contains("Spawn: "), "{}", s.stderr());
+    assert!(s.alive(), "std_server exited: {}", s.stderr());
+    drop(held);
+    assert_serving(&mut s, "std_server");
+}
+
 /// Before: a `/stream` response slept between events without reading, so
 /// a client that left was noticed only at the next write: with a long
 /// interval, sockets piled up in CLOSE-WAIT until `accept` hit EMFILE
