@@ -232,7 +232,8 @@ mod tests {
         use crate::{Config, Header, Request, SendBuf};
         let mut conn = Connection::new(Role::Client, Config::default());
         let mut out = SendBuf::new();
-        let req = Request::new("GET", "/", &[Header::new("Host", "x")]);
+        let host = [Header::new("Host", "x")];
+        let req = Request::new("GET", "/", &host);
         conn.send_request(&req, &mut out).unwrap();
         // Only a reused connection, only idempotent methods.
         assert!(may_retry(&conn, true, "GET"));

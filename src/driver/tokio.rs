@@ -23,8 +23,8 @@
 //!     loop {
 //!         match conn.next_event().await? {
 //!             Ok(Recv::Event(Event::Request(_))) => {
-//!                 let resp = Response::new(200, &[Header::new("Content-Length", "2")]);
-//!                 conn.send_response(&resp).map_err(std::io::Error::other)?;
+//!                 let length = [Header::new("Content-Length", "2")];
+//!                 conn.send_response(&Response::new(200, &length)).map_err(std::io::Error::other)?;
 //!                 conn.send_data("hi".into()).map_err(std::io::Error::other)?;
 //!                 conn.send_end(&[]).map_err(std::io::Error::other)?;
 //!             }
