@@ -60,7 +60,7 @@ fn exchange(c: &mut Conn, req: &Request<'_>, id: usize) -> Result<Exchange, Stri
         let polled = c.next_event().map_err(|e| failure(e.kind()))?;
         match x.on_poll(polled, c.connection())? {
             Step::Done => return Ok(x),
-            Step::Read | Step::Poll => {}
+            Step::Poll => {}
         }
     }
 }

@@ -62,7 +62,7 @@ async fn exchange(c: &mut Conn, req: &Request<'_>, id: usize) -> Result<Exchange
         let polled = c.next_event().await.map_err(|e| failure(e.kind()))?;
         match x.on_poll(polled, c.connection())? {
             Step::Done => return Ok(x),
-            Step::Read | Step::Poll => {}
+            Step::Poll => {}
         }
     }
 }

@@ -125,7 +125,8 @@ fn a_connection_no_thread_can_be_spawned_for_is_refused() {
         held.push(sock);
     }
     assert!(refused > 0, "no spawn failed: raise the connection count");
-    assert!(s.stderr().contains("Spawn: "), "{}", s.stderr());
+    let reported = eventually(5, || s.stderr().contains("Spawn: "));
+    assert!(reported, "{}", s.stderr());
     assert!(s.alive(), "std_server exited: {}", s.stderr());
     drop(held);
     assert_serving(&mut s, "std_server");

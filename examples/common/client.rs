@@ -133,10 +133,8 @@ pub fn failure(e: impl std::fmt::Debug) -> String {
     format!("{e:?}").replace(' ', "")
 }
 
-/// What the adapter does after [`Exchange::on_poll`].
+/// What the client does after [`Exchange::on_poll`].
 pub enum Step {
-    /// Read more into the machine's receive buffer.
-    Read,
     /// Poll again.
     Poll,
     /// The exchange is over.
@@ -177,7 +175,6 @@ impl Exchange {
         conn: &Connection,
     ) -> Result<Step, String> {
         match polled {
-            Ok(Recv::NeedData) => return Ok(Step::Read),
             Ok(Recv::Event(Event::Response(head))) => {
                 self.status = head.status();
                 self.framing = match head.body_length() {

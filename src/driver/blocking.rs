@@ -88,7 +88,9 @@ impl Conn {
     /// coalesces what it sends.
     pub fn new(stream: TcpStream, conn: Connection, opts: Options) -> io::Result<Self> {
         stream.set_nodelay(true)?;
-        stream.set_write_timeout(opts.send_timeout)?;
+        // The OS refuses a zero timeout; the shortest it takes is as good.
+        let send_timeout = opts.send_timeout.map(|t| t.max(Duration::from_millis(1)));
+        stream.set_write_timeout(send_timeout)?;
         let now = Instant::now();
         let mut this = Self {
             peer: stream.peer_addr().ok(),

@@ -334,13 +334,31 @@ impl Conn {
             return false;
         }
         let mut scratch = [0u8; 1024];
-        match self.stream.try_read(&mut scratch) {
+        match self.peek_socket(&mut scratch) {
             Ok(0) => self.conn.receive_eof(),
             Ok(n) => self.conn.receive(&scratch[..n]),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return false,
         }
         self.conn.is_reusable()
+    }
+
+    /// One read that asks the socket itself. tokio's `try_read` answers
+    /// `WouldBlock` without a system call until its reactor has seen the
+    /// socket readable, which it may not have yet when a connection is
+    /// taken from a pool; a duplicate of the (non-blocking) descriptor,
+    /// read through `std`, has no such lag.
+    #[cfg(unix)]
+    fn peek_socket(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        use std::os::fd::AsFd;
+        let fd = self.stream.as_fd().try_clone_to_owned()?;
+        std::net::TcpStream::from(fd).read(buf)
+    }
+
+    #[cfg(not(unix))]
+    fn peek_socket(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read(buf)
     }
 
     /// Client: whether the request that just failed on this connection may
