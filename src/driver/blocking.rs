@@ -58,28 +58,19 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes};
 
 use super::{
-    accept_verdict, backoff, earliest, may_retry, paused_read_cap, response_timed_out,
-    send_timed_out, AcceptVerdict, READ_SIZE,
+    after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole, READ_SIZE,
 };
 pub use super::{Options, Stage, Wake};
 use crate::{
-    Config, Connection, Event, Header, Recv, RecvError, Request, Response, ResponseHead, Role,
-    SendBuf, SendError, TimerKind,
+    Config, Connection, Header, Recv, RecvError, Request, Response, ResponseHead, Role, SendBuf,
+    SendError, TimerKind,
 };
 
 /// One connection: the socket, the machine, and the queue of bytes to send.
 #[derive(Debug)]
 pub struct Conn {
     stream: TcpStream,
-    conn: Connection,
-    out: SendBuf,
-    opts: Options,
-    peer: Option<SocketAddr>,
-    /// Client: the current request went out on a connection that had
-    /// already carried an exchange.
-    reused: bool,
-    /// Client: when the current response last made progress.
-    progress: Instant,
+    s: Session,
 }
 
 impl Conn {
@@ -91,18 +82,11 @@ impl Conn {
         // The OS refuses a zero timeout; the shortest it takes is as good.
         let send_timeout = opts.send_timeout.map(|t| t.max(Duration::from_millis(1)));
         stream.set_write_timeout(send_timeout)?;
-        let now = Instant::now();
-        let mut this = Self {
-            peer: stream.peer_addr().ok(),
+        let peer = stream.peer_addr().ok();
+        Ok(Self {
             stream,
-            conn,
-            out: SendBuf::new(),
-            opts,
-            reused: false,
-            progress: now,
-        };
-        this.conn.handle_timeout(now);
-        Ok(this)
+            s: Session::new(conn, opts, peer),
+        })
     }
 
     /// Connects a client to the first address of `addr` that answers
@@ -124,14 +108,14 @@ impl Conn {
 
     /// The machine.
     pub fn connection(&self) -> &Connection {
-        &self.conn
+        &self.s.conn
     }
 
     /// The machine and the queue of bytes it sends, for calls the driver
     /// does not wrap. Bytes queued here leave at the next
     /// [`flush`](Self::flush) or read.
     pub fn parts_mut(&mut self) -> (&mut Connection, &mut SendBuf) {
-        (&mut self.conn, &mut self.out)
+        (&mut self.s.conn, &mut self.s.out)
     }
 
     /// The socket.
@@ -142,31 +126,27 @@ impl Conn {
     /// The peer's address, when the socket still knew it (a peer that
     /// reset at once leaves none: that is not an error here).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer
+        self.s.peer
     }
 
     /// Queues a request head ([`Connection::send_request`]).
     pub fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
-        let reused = self.conn.exchanges() > 0;
-        self.conn.send_request(req, &mut self.out)?;
-        self.reused = reused;
-        self.progress = Instant::now();
-        Ok(())
+        self.s.send_request(req)
     }
 
     /// Queues a response head ([`Connection::send_response`]).
     pub fn send_response(&mut self, resp: &Response<'_>) -> Result<(), SendError> {
-        self.conn.send_response(resp, &mut self.out)
+        self.s.conn.send_response(resp, &mut self.s.out)
     }
 
     /// Queues body data without copying it ([`Connection::send_data`]).
     pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
-        self.conn.send_data(data, &mut self.out)
+        self.s.conn.send_data(data, &mut self.s.out)
     }
 
     /// Ends the message being sent ([`Connection::send_end`]).
     pub fn send_end(&mut self, trailers: &[Header<'_>]) -> Result<(), SendError> {
-        self.conn.send_end(trailers, &mut self.out)
+        self.s.conn.send_end(trailers, &mut self.s.out)
     }
 
     /// The next event, reading as needed and applying the machine's
@@ -178,7 +158,7 @@ impl Conn {
     /// [`Options::response_timeout`]. Either way the connection is over.
     pub fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
         loop {
-            match self.conn.poll_event() {
+            match self.s.conn.poll_event() {
                 Ok(Recv::NeedData) => {
                     self.flush()?;
                     self.fill()?;
@@ -192,12 +172,13 @@ impl Conn {
     /// out without being copied). Fails with [`io::ErrorKind::TimedOut`]
     /// when the peer accepts no byte for [`Options::send_timeout`].
     pub fn flush(&mut self) -> io::Result<()> {
-        while self.out.has_remaining() {
+        let out = &mut self.s.out;
+        while out.has_remaining() {
             let mut iov = [IoSlice::new(&[]); 64];
-            let n = self.out.chunks_vectored(&mut iov);
+            let n = out.chunks_vectored(&mut iov);
             match self.stream.write_vectored(&iov[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.out.advance(written),
+                Ok(written) => out.advance(written),
                 Err(e) if is_timeout(&e) => return Err(send_timed_out()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -209,38 +190,30 @@ impl Conn {
     /// Reads once, waiting no longer than the machine's next deadline (and,
     /// for a client, [`Options::response_timeout`]).
     fn fill(&mut self) -> io::Result<()> {
-        let own = self.response_deadline();
-        let deadline = earliest(self.conn.poll_timeout(), own);
+        let (deadline, own) = self.s.deadlines();
         self.stream.set_read_timeout(deadline.map(until))?;
         let mut scratch = [0u8; READ_SIZE];
-        let read = self.stream.read(&mut scratch);
-        let now = Instant::now();
-        self.conn.handle_timeout(now);
-        match read {
-            Ok(0) => self.conn.receive_eof(),
-            Ok(n) => {
-                self.conn.receive(&scratch[..n]);
-                self.progress = now;
-            }
-            // A deadline passed: `handle_timeout` applied the machine's.
-            Err(e) if is_timeout(&e) => {
-                if own.is_some_and(|d| d <= now) {
-                    return Err(response_timed_out());
-                }
-            }
+        match self.stream.read(&mut scratch) {
+            Ok(n) => self.take(&scratch[..n]),
+            // A deadline passed.
+            Err(e) if is_timeout(&e) => self.s.waited(own)?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
         Ok(())
     }
 
-    /// [`Options::response_timeout`]'s deadline: a client's, while the
-    /// machine runs no timer of its own (its head and body timers, once
-    /// armed, say more precisely what went wrong).
-    fn response_deadline(&self) -> Option<Instant> {
-        let timeout = self.opts.response_timeout?;
-        let own = self.conn.role() == Role::Client && self.conn.poll_timeout().is_none();
-        own.then(|| self.progress + timeout)
+    /// Hands what one read returned to the machine (nothing: EOF), after
+    /// telling it the time.
+    fn take(&mut self, bytes: &[u8]) {
+        let now = Instant::now();
+        self.s.conn.handle_timeout(now);
+        if bytes.is_empty() {
+            self.s.conn.receive_eof();
+        } else {
+            self.s.conn.receive(bytes);
+            self.s.progressed(now);
+        }
     }
 
     /// Waits until `deadline` (e.g. the next event of a streamed response)
@@ -251,28 +224,21 @@ impl Conn {
     pub fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
         self.flush()?;
         loop {
-            if self.conn.eof_received() {
+            if self.s.conn.eof_received() {
                 return Ok(Wake::PeerClosed);
             }
             let now = Instant::now();
             if now >= deadline {
                 return Ok(Wake::Deadline);
             }
-            if self.conn.unread().len() >= paused_read_cap(&self.conn) {
+            if self.s.conn.unread().len() >= paused_read_cap(&self.s.conn) {
                 std::thread::sleep(deadline - now);
                 return Ok(Wake::Deadline);
             }
             self.stream.set_read_timeout(Some(until(deadline)))?;
             let mut scratch = [0u8; READ_SIZE];
             match self.stream.read(&mut scratch) {
-                Ok(0) => {
-                    self.conn.handle_timeout(Instant::now());
-                    self.conn.receive_eof();
-                }
-                Ok(n) => {
-                    self.conn.handle_timeout(Instant::now());
-                    self.conn.receive(&scratch[..n]);
-                }
+                Ok(n) => self.take(&scratch[..n]),
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -286,20 +252,13 @@ impl Conn {
     /// then refuses the connection: such bytes are never taken as the next
     /// response (RFC 9112 §6.3).
     pub fn check_reusable(&mut self) -> bool {
-        self.conn.handle_timeout(Instant::now());
-        if !self.conn.is_reusable() || self.stream.set_nonblocking(true).is_err() {
+        if !self.s.reusable_now() || self.stream.set_nonblocking(true).is_err() {
             return false;
         }
         let mut scratch = [0u8; 1024];
         let read = self.stream.read(&mut scratch);
         let restored = self.stream.set_nonblocking(false).is_ok();
-        match read {
-            Ok(0) => self.conn.receive_eof(),
-            Ok(n) => self.conn.receive(&scratch[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => return false,
-        }
-        restored && self.conn.is_reusable()
+        self.s.reusable_after(read, &scratch) && restored
     }
 
     /// Client: whether the request that just failed on this connection may
@@ -307,7 +266,7 @@ impl Conn {
     /// connection, no byte of its response arrived, and `method` is
     /// idempotent.
     pub fn may_retry(&self, method: &str) -> bool {
-        may_retry(&self.conn, self.reused, method)
+        self.s.may_retry(method)
     }
 
     /// Client: sends a bodiless request and reads the whole response (head
@@ -321,18 +280,12 @@ impl Conn {
         self.send_request(&Request::new("GET", target, headers))
             .map_err(io::Error::other)?;
         self.send_end(&[]).map_err(io::Error::other)?;
-        let (mut head, mut body) = (None, Vec::new());
+        let mut whole = Whole::default();
         loop {
-            match self.next_event()?.map_err(io::Error::other)? {
-                Recv::Event(Event::Response(h)) => head = Some(h),
-                Recv::Event(Event::Data(d)) => body.extend_from_slice(&d),
-                Recv::Event(Event::Cycle(_)) => break,
-                Recv::Event(_) => {}
-                other => return Err(io::Error::other(format!("response cut short: {other:?}"))),
+            if let Some(response) = whole.on_poll(self.next_event()?)? {
+                return Ok(response);
             }
         }
-        let head = head.ok_or_else(|| io::Error::other("no response head"))?;
-        Ok((head, body))
     }
 
     /// Writes what is queued and closes. A server lingers (RFC 9112 §9.6):
@@ -342,22 +295,22 @@ impl Conn {
     /// response in flight. The socket closes when the `Conn` is dropped.
     pub fn close(&mut self) -> io::Result<()> {
         let flushed = self.flush();
-        if self.conn.role() == Role::Client || flushed.is_err() {
+        if self.s.conn.role() == Role::Client || flushed.is_err() {
             let _ = self.stream.shutdown(Shutdown::Both);
             return flushed;
         }
         let _ = self.stream.shutdown(Shutdown::Write);
-        let Some(linger) = self.conn.config().linger_timeout else {
+        let Some(linger) = self.s.conn.config().linger_timeout else {
             return Ok(());
         };
         let end = Instant::now() + linger;
         let mut scratch = [0u8; READ_SIZE];
         loop {
-            let deadline = earliest(self.conn.poll_timeout(), Some(end)).unwrap_or(end);
+            let deadline = earliest(self.s.conn.poll_timeout(), Some(end)).unwrap_or(end);
             self.stream.set_read_timeout(Some(until(deadline)))?;
             let read = self.stream.read(&mut scratch);
             let now = Instant::now();
-            let fired = self.conn.handle_timeout(now);
+            let fired = self.s.conn.handle_timeout(now);
             match read {
                 Ok(1..) if now < end && !fired.contains(TimerKind::Linger) => {}
                 Err(e) if is_timeout(&e) && now < end && !fired.contains(TimerKind::Linger) => {}
@@ -367,9 +320,9 @@ impl Conn {
     }
 
     /// The socket, the machine and what is still queued: for a connection
-    /// that switched protocols ([`Event::Switched`]).
+    /// that switched protocols ([`Event::Switched`](crate::Event::Switched)).
     pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
-        (self.stream, self.conn, self.out)
+        (self.stream, self.s.conn, self.s.out)
     }
 }
 
@@ -410,14 +363,8 @@ where
                 stream
             }
             Err(e) => {
-                (opts.on_error)(Stage::Accept, &e);
-                match accept_verdict(&e) {
-                    AcceptVerdict::Retry => {}
-                    AcceptVerdict::BackOff => {
-                        std::thread::sleep(backoff(opts.accept_backoff, shortages));
-                        shortages += 1;
-                    }
-                    AcceptVerdict::Fatal => return Err(e),
+                if let Some(pause) = after_accept_error(&opts, e, &mut shortages)? {
+                    std::thread::sleep(pause);
                 }
                 continue;
             }

@@ -16,9 +16,10 @@ pub mod blocking;
 pub mod tokio;
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::{Connection, Role};
+use crate::{Connection, Event, Recv, RecvError, Request, ResponseHead, Role, SendBuf, SendError};
 
 /// The drivers' own settings: what the network can do to a connection
 /// that the protocol machine cannot see (a peer that stops reading, a
@@ -86,6 +87,145 @@ pub enum Wake {
     /// to the machine first). A streaming response usually stops here: most
     /// clients close both directions at once.
     PeerClosed,
+}
+
+/// What both drivers keep beside the socket: the machine, its send queue,
+/// and a client's bookkeeping for the retry rule and the response timeout.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) conn: Connection,
+    pub(crate) out: SendBuf,
+    pub(crate) opts: Options,
+    pub(crate) peer: Option<SocketAddr>,
+    /// Client: the current request went out on a connection that had
+    /// already carried an exchange.
+    reused: bool,
+    /// Client: when the current response last made progress.
+    progress: Instant,
+}
+
+impl Session {
+    /// Starts the machine's clock: its idle timer runs from now.
+    pub(crate) fn new(mut conn: Connection, opts: Options, peer: Option<SocketAddr>) -> Self {
+        let now = Instant::now();
+        conn.handle_timeout(now);
+        Self {
+            conn,
+            out: SendBuf::new(),
+            opts,
+            peer,
+            reused: false,
+            progress: now,
+        }
+    }
+
+    pub(crate) fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
+        let reused = self.conn.exchanges() > 0;
+        self.conn.send_request(req, &mut self.out)?;
+        self.reused = reused;
+        self.progress = Instant::now();
+        Ok(())
+    }
+
+    pub(crate) fn may_retry(&self, method: &str) -> bool {
+        may_retry(&self.conn, self.reused, method)
+    }
+
+    /// The deadline to wait for (the machine's or
+    /// [`Options::response_timeout`]'s), and the latter alone. A client's
+    /// response timeout runs only while the machine runs no timer of its
+    /// own: its head and body timers, once armed, say more precisely what
+    /// went wrong.
+    pub(crate) fn deadlines(&self) -> (Option<Instant>, Option<Instant>) {
+        let machine = self.conn.poll_timeout();
+        let own = match (self.opts.response_timeout, machine, self.conn.role()) {
+            (Some(t), None, Role::Client) => Some(self.progress + t),
+            _ => None,
+        };
+        (earliest(machine, own), own)
+    }
+
+    /// Bytes were read at `now`.
+    pub(crate) fn progressed(&mut self, now: Instant) {
+        self.progress = now;
+    }
+
+    /// The wait for `deadlines()` ran out: applies the machine's timers,
+    /// and fails if the response timeout was the one that passed.
+    pub(crate) fn waited(&mut self, own: Option<Instant>) -> io::Result<()> {
+        let now = Instant::now();
+        self.conn.handle_timeout(now);
+        if own.is_some_and(|d| d <= now) {
+            return Err(response_timed_out());
+        }
+        Ok(())
+    }
+
+    /// Before a client's non-blocking look at an idle socket: whether the
+    /// machine would reuse the connection at all.
+    pub(crate) fn reusable_now(&mut self) -> bool {
+        self.conn.handle_timeout(Instant::now());
+        self.conn.is_reusable()
+    }
+
+    /// Takes in that look: bytes or EOF go to the machine, which then
+    /// refuses the connection; a socket error refuses it too.
+    pub(crate) fn reusable_after(&mut self, read: io::Result<usize>, scratch: &[u8]) -> bool {
+        match read {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => self.conn.receive(&scratch[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return false,
+        }
+        self.conn.is_reusable()
+    }
+}
+
+/// A whole response gathered from polled events (the drivers' `get`).
+#[derive(Default)]
+pub(crate) struct Whole {
+    head: Option<ResponseHead>,
+    body: Vec<u8>,
+}
+
+impl Whole {
+    /// Takes in one polled event; the response once the exchange is over.
+    pub(crate) fn on_poll(
+        &mut self,
+        polled: Result<Recv, RecvError>,
+    ) -> io::Result<Option<(ResponseHead, Vec<u8>)>> {
+        match polled.map_err(io::Error::other)? {
+            Recv::Event(Event::Response(h)) => self.head = Some(h),
+            Recv::Event(Event::Data(d)) => self.body.extend_from_slice(&d),
+            Recv::Event(Event::Cycle(_)) => {
+                let head = self.head.take();
+                let head = head.ok_or_else(|| io::Error::other("no response head"))?;
+                return Ok(Some((head, std::mem::take(&mut self.body))));
+            }
+            Recv::Event(_) => {}
+            other => return Err(io::Error::other(format!("response cut short: {other:?}"))),
+        }
+        Ok(None)
+    }
+}
+
+/// What an accept loop does after `accept` failed: reports it, then
+/// returns how long to pause (after `shortages` shortages in a row), or
+/// the error if the listener is unusable.
+pub(crate) fn after_accept_error(
+    opts: &Options,
+    e: io::Error,
+    shortages: &mut u32,
+) -> io::Result<Option<Duration>> {
+    (opts.on_error)(Stage::Accept, &e);
+    match accept_verdict(&e) {
+        AcceptVerdict::Retry => Ok(None),
+        AcceptVerdict::BackOff => {
+            *shortages += 1;
+            Ok(Some(backoff(opts.accept_backoff, *shortages - 1)))
+        }
+        AcceptVerdict::Fatal => Err(e),
+    }
 }
 
 /// What the accept loop does after `accept` failed.

@@ -62,28 +62,19 @@ use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
-    accept_verdict, backoff, earliest, may_retry, paused_read_cap, response_timed_out,
-    send_timed_out, AcceptVerdict, READ_SIZE,
+    after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole, READ_SIZE,
 };
 pub use super::{Options, Stage, Wake};
 use crate::{
-    Config, Connection, Event, Header, Recv, RecvError, Request, Response, ResponseHead, Role,
-    SendBuf, SendError, TimerKind,
+    Config, Connection, Header, Recv, RecvError, Request, Response, ResponseHead, Role, SendBuf,
+    SendError, TimerKind,
 };
 
 /// One connection: the socket, the machine, and the queue of bytes to send.
 #[derive(Debug)]
 pub struct Conn {
     stream: TcpStream,
-    conn: Connection,
-    out: SendBuf,
-    opts: Options,
-    peer: Option<SocketAddr>,
-    /// Client: the current request went out on a connection that had
-    /// already carried an exchange.
-    reused: bool,
-    /// Client: when the current response last made progress.
-    progress: Instant,
+    s: Session,
 }
 
 /// What one non-blocking read did.
@@ -99,18 +90,11 @@ impl Conn {
     /// coalesces what it sends.
     pub fn new(stream: TcpStream, conn: Connection, opts: Options) -> io::Result<Self> {
         stream.set_nodelay(true)?;
-        let now = Instant::now();
-        let mut this = Self {
-            peer: stream.peer_addr().ok(),
+        let peer = stream.peer_addr().ok();
+        Ok(Self {
             stream,
-            conn,
-            out: SendBuf::new(),
-            opts,
-            reused: false,
-            progress: now,
-        };
-        this.conn.handle_timeout(now);
-        Ok(this)
+            s: Session::new(conn, opts, peer),
+        })
     }
 
     /// Connects a client, giving up after [`Options::connect_timeout`].
@@ -130,14 +114,14 @@ impl Conn {
 
     /// The machine.
     pub fn connection(&self) -> &Connection {
-        &self.conn
+        &self.s.conn
     }
 
     /// The machine and the queue of bytes it sends, for calls the driver
     /// does not wrap. Bytes queued here leave at the next
     /// [`flush`](Self::flush) or read.
     pub fn parts_mut(&mut self) -> (&mut Connection, &mut SendBuf) {
-        (&mut self.conn, &mut self.out)
+        (&mut self.s.conn, &mut self.s.out)
     }
 
     /// The socket.
@@ -148,31 +132,27 @@ impl Conn {
     /// The peer's address, when the socket still knew it (a peer that
     /// reset at once leaves none: that is not an error here).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer
+        self.s.peer
     }
 
     /// Queues a request head ([`Connection::send_request`]).
     pub fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
-        let reused = self.conn.exchanges() > 0;
-        self.conn.send_request(req, &mut self.out)?;
-        self.reused = reused;
-        self.progress = Instant::now();
-        Ok(())
+        self.s.send_request(req)
     }
 
     /// Queues a response head ([`Connection::send_response`]).
     pub fn send_response(&mut self, resp: &Response<'_>) -> Result<(), SendError> {
-        self.conn.send_response(resp, &mut self.out)
+        self.s.conn.send_response(resp, &mut self.s.out)
     }
 
     /// Queues body data without copying it ([`Connection::send_data`]).
     pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
-        self.conn.send_data(data, &mut self.out)
+        self.s.conn.send_data(data, &mut self.s.out)
     }
 
     /// Ends the message being sent ([`Connection::send_end`]).
     pub fn send_end(&mut self, trailers: &[Header<'_>]) -> Result<(), SendError> {
-        self.conn.send_end(trailers, &mut self.out)
+        self.s.conn.send_end(trailers, &mut self.s.out)
     }
 
     /// The next event, reading as needed and applying the machine's
@@ -184,7 +164,7 @@ impl Conn {
     /// [`Options::response_timeout`]. Either way the connection is over.
     pub async fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
         loop {
-            match self.conn.poll_event() {
+            match self.s.conn.poll_event() {
                 Ok(Recv::NeedData) => {
                     self.flush().await?;
                     self.fill().await?;
@@ -198,12 +178,12 @@ impl Conn {
     /// out without being copied). Fails with [`io::ErrorKind::TimedOut`]
     /// when the peer accepts no byte for [`Options::send_timeout`].
     pub async fn flush(&mut self) -> io::Result<()> {
-        while self.out.has_remaining() {
+        while self.s.out.has_remaining() {
             if self.try_write()? {
                 continue;
             }
             let writable = self.stream.writable();
-            match self.opts.send_timeout {
+            match self.s.opts.send_timeout {
                 Some(t) => timeout(t, writable).await.map_err(|_| send_timed_out())??,
                 None => writable.await?,
             }
@@ -215,11 +195,11 @@ impl Conn {
     /// `IoSlice` array lives only here, never across an `await`.
     fn try_write(&mut self) -> io::Result<bool> {
         let mut iov = [IoSlice::new(&[]); 64];
-        let n = self.out.chunks_vectored(&mut iov);
+        let n = self.s.out.chunks_vectored(&mut iov);
         match self.stream.try_write_vectored(&iov[..n]) {
             Ok(0) => Err(io::ErrorKind::WriteZero.into()),
             Ok(written) => {
-                self.out.advance(written);
+                self.s.out.advance(written);
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
@@ -231,22 +211,22 @@ impl Conn {
     /// reserving room only now that there is something to read.
     fn try_read(&mut self) -> io::Result<Read> {
         let now = Instant::now();
-        self.conn.handle_timeout(now);
-        let buf = self.conn.recv_buf();
+        self.s.conn.handle_timeout(now);
+        let buf = self.s.conn.recv_buf();
         buf.reserve(READ_SIZE);
         match self.stream.try_read_buf(buf) {
             Ok(0) => {
-                self.conn.receive_eof();
+                self.s.conn.receive_eof();
                 Ok(Read::Eof)
             }
             Ok(_) => {
-                self.progress = now;
+                self.s.progressed(now);
                 Ok(Read::Bytes)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 // Readiness was stale (tokio clears it only on WouldBlock):
                 // give the room back rather than hold it while idle.
-                let buf = self.conn.recv_buf();
+                let buf = self.s.conn.recv_buf();
                 if buf.is_empty() {
                     *buf = BytesMut::new();
                 }
@@ -260,39 +240,20 @@ impl Conn {
     /// [`Options::response_timeout`]), then reads once.
     async fn fill(&mut self) -> io::Result<()> {
         loop {
-            let own = self.response_deadline();
-            let deadline = earliest(self.conn.poll_timeout(), own);
+            let (deadline, own) = self.s.deadlines();
             let readable = self.stream.readable();
             let ready = match deadline {
                 Some(d) => timeout_at(d.into(), readable).await.ok(),
                 None => Some(readable.await),
             };
-            match ready {
-                Some(r) => {
-                    r?;
-                    if !matches!(self.try_read()?, Read::WouldBlock) {
-                        return Ok(());
-                    }
-                }
-                None => {
-                    let now = Instant::now();
-                    self.conn.handle_timeout(now);
-                    if own.is_some_and(|d| d <= now) {
-                        return Err(response_timed_out());
-                    }
-                    return Ok(());
-                }
+            let Some(ready) = ready else {
+                return self.s.waited(own);
+            };
+            ready?;
+            if !matches!(self.try_read()?, Read::WouldBlock) {
+                return Ok(());
             }
         }
-    }
-
-    /// [`Options::response_timeout`]'s deadline: a client's, while the
-    /// machine runs no timer of its own (its head and body timers, once
-    /// armed, say more precisely what went wrong).
-    fn response_deadline(&self) -> Option<Instant> {
-        let timeout = self.opts.response_timeout?;
-        let own = self.conn.role() == Role::Client && self.conn.poll_timeout().is_none();
-        own.then(|| self.progress + timeout)
     }
 
     /// Waits until `deadline` (e.g. the next event of a streamed response)
@@ -303,14 +264,14 @@ impl Conn {
     pub async fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
         self.flush().await?;
         loop {
-            if self.conn.eof_received() {
+            if self.s.conn.eof_received() {
                 return Ok(Wake::PeerClosed);
             }
             // A timer would round a past deadline up to the next tick.
             if Instant::now() >= deadline {
                 return Ok(Wake::Deadline);
             }
-            if self.conn.unread().len() >= paused_read_cap(&self.conn) {
+            if self.s.conn.unread().len() >= paused_read_cap(&self.s.conn) {
                 sleep_until(deadline.into()).await;
                 return Ok(Wake::Deadline);
             }
@@ -329,18 +290,12 @@ impl Conn {
     /// then refuses the connection: such bytes are never taken as the next
     /// response (RFC 9112 §6.3).
     pub fn check_reusable(&mut self) -> bool {
-        self.conn.handle_timeout(Instant::now());
-        if !self.conn.is_reusable() {
+        if !self.s.reusable_now() {
             return false;
         }
         let mut scratch = [0u8; 1024];
-        match self.peek_socket(&mut scratch) {
-            Ok(0) => self.conn.receive_eof(),
-            Ok(n) => self.conn.receive(&scratch[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => return false,
-        }
-        self.conn.is_reusable()
+        let read = self.peek_socket(&mut scratch);
+        self.s.reusable_after(read, &scratch)
     }
 
     /// One read that asks the socket itself. tokio's `try_read` answers
@@ -366,7 +321,7 @@ impl Conn {
     /// connection, no byte of its response arrived, and `method` is
     /// idempotent.
     pub fn may_retry(&self, method: &str) -> bool {
-        may_retry(&self.conn, self.reused, method)
+        self.s.may_retry(method)
     }
 
     /// Client: sends a bodiless request and reads the whole response (head
@@ -380,18 +335,12 @@ impl Conn {
         self.send_request(&Request::new("GET", target, headers))
             .map_err(io::Error::other)?;
         self.send_end(&[]).map_err(io::Error::other)?;
-        let (mut head, mut body) = (None, Vec::new());
+        let mut whole = Whole::default();
         loop {
-            match self.next_event().await?.map_err(io::Error::other)? {
-                Recv::Event(Event::Response(h)) => head = Some(h),
-                Recv::Event(Event::Data(d)) => body.extend_from_slice(&d),
-                Recv::Event(Event::Cycle(_)) => break,
-                Recv::Event(_) => {}
-                other => return Err(io::Error::other(format!("response cut short: {other:?}"))),
+            if let Some(response) = whole.on_poll(self.next_event().await?)? {
+                return Ok(response);
             }
         }
-        let head = head.ok_or_else(|| io::Error::other("no response head"))?;
-        Ok((head, body))
     }
 
     /// Writes what is queued and closes. A server lingers (RFC 9112 §9.6):
@@ -406,18 +355,18 @@ impl Conn {
         let flushed = self.flush().await;
         // A half-close: the write side only.
         let _ = self.stream.shutdown().await;
-        if self.conn.role() == Role::Client || flushed.is_err() {
+        if self.s.conn.role() == Role::Client || flushed.is_err() {
             return flushed;
         }
-        let Some(linger) = self.conn.config().linger_timeout else {
+        let Some(linger) = self.s.conn.config().linger_timeout else {
             return Ok(());
         };
         let end = Instant::now() + linger;
         loop {
-            let deadline = earliest(self.conn.poll_timeout(), Some(end)).unwrap_or(end);
+            let deadline = earliest(self.s.conn.poll_timeout(), Some(end)).unwrap_or(end);
             let ready = timeout_at(deadline.into(), self.stream.readable()).await;
             let now = Instant::now();
-            let fired = self.conn.handle_timeout(now);
+            let fired = self.s.conn.handle_timeout(now);
             if now >= end || fired.contains(TimerKind::Linger) {
                 return Ok(());
             }
@@ -441,7 +390,7 @@ impl Conn {
     /// The socket, the machine and what is still queued: for a connection
     /// that switched protocols ([`Event::Switched`]).
     pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
-        (self.stream, self.conn, self.out)
+        (self.stream, self.s.conn, self.s.out)
     }
 }
 
@@ -473,14 +422,8 @@ where
                 stream
             }
             Err(e) => {
-                (opts.on_error)(Stage::Accept, &e);
-                match accept_verdict(&e) {
-                    AcceptVerdict::Retry => {}
-                    AcceptVerdict::BackOff => {
-                        sleep(backoff(opts.accept_backoff, shortages)).await;
-                        shortages += 1;
-                    }
-                    AcceptVerdict::Fatal => return Err(e),
+                if let Some(pause) = after_accept_error(&opts, e, &mut shortages)? {
+                    sleep(pause).await;
                 }
                 continue;
             }
