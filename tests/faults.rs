@@ -501,3 +501,69 @@ fn ten_thousand_idle_connections_fit_in_40_mb() {
     // For the record: the blocking driver's cost, a thread per connection.
     rss_per_idle_connection("std_server", 1000);
 }
+
+// ---------------------------------------------------------------------
+// The drivers' client timers, directly
+
+/// A server that reads a head and then says nothing.
+fn mute_server() -> SocketAddr {
+    fn serve(mut sock: TcpStream, _: usize) {
+        read_head(&mut sock);
+        std::thread::sleep(Duration::from_secs(10));
+    }
+    fake_server(serve).0
+}
+
+fn expecting_config() -> keepalive::Config {
+    let mut config = keepalive::Config::default();
+    config.expect_continue_timeout = Some(Duration::from_millis(200));
+    config
+}
+
+const EXPECTING: [keepalive::Header<'static>; 3] = [
+    keepalive::Header::new("Host", "x"),
+    keepalive::Header::new("Content-Length", "5"),
+    keepalive::Header::new("Expect", "100-continue"),
+];
+
+/// A client waiting for `100 Continue` hears from `next_event` when the
+/// expect-continue timer fires (RFC 9110 §10.1.1: send the body anyway),
+/// instead of waiting on until a response timeout.
+#[test]
+fn blocking_client_is_told_when_expect_continue_times_out() {
+    use keepalive::blocking::{Conn, Options};
+    use keepalive::{Recv, Request};
+    let mut c = Conn::connect(mute_server(), expecting_config(), Options::default()).unwrap();
+    c.send_request(&Request::new("PUT", "/", &EXPECTING))
+        .unwrap();
+    let start = Instant::now();
+    assert_eq!(c.next_event().unwrap(), Ok(Recv::NeedData));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    c.send_data("hello".into()).unwrap();
+    c.send_end(&[]).unwrap();
+    c.flush().unwrap();
+}
+
+#[test]
+fn tokio_client_is_told_when_expect_continue_times_out() {
+    use keepalive::tokio::{Conn, Options};
+    use keepalive::{Recv, Request};
+    let addr = mute_server();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = Conn::connect(addr, expecting_config(), Options::default())
+            .await
+            .unwrap();
+        c.send_request(&Request::new("PUT", "/", &EXPECTING))
+            .unwrap();
+        let start = Instant::now();
+        assert_eq!(c.next_event().await.unwrap(), Ok(Recv::NeedData));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        c.send_data("hello".into()).unwrap();
+        c.send_end(&[]).unwrap();
+        c.flush().await.unwrap();
+    });
+}

@@ -156,9 +156,14 @@ impl Conn {
     /// The inner `Result` is the machine's ([`Connection::poll_event`]); an
     /// outer `Err` is the socket's: a reset, a send timeout, or (client)
     /// [`Options::response_timeout`]. Either way the connection is over.
+    ///
+    /// A client gets `Ok(Ok(Recv::NeedData))` only when the expect-continue
+    /// timer fired while it waited for `100 Continue`: send the body now
+    /// (RFC 9110 §10.1.1).
     pub fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
         loop {
             match self.s.conn.poll_event() {
+                Ok(Recv::NeedData) if self.s.take_expect_fired() => return Ok(Ok(Recv::NeedData)),
                 Ok(Recv::NeedData) => {
                     self.flush()?;
                     self.fill()?;
@@ -207,7 +212,7 @@ impl Conn {
     /// telling it the time.
     fn take(&mut self, bytes: &[u8]) {
         let now = Instant::now();
-        self.s.conn.handle_timeout(now);
+        self.s.tick(now);
         if bytes.is_empty() {
             self.s.conn.receive_eof();
         } else {

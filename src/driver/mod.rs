@@ -19,7 +19,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::{Connection, Event, Recv, RecvError, Request, ResponseHead, Role, SendBuf, SendError};
+use crate::{
+    Connection, Event, Recv, RecvError, Request, ResponseHead, Role, SendBuf, SendError, TimerKind,
+};
 
 /// The drivers' own settings: what the network can do to a connection
 /// that the protocol machine cannot see (a peer that stops reading, a
@@ -102,6 +104,9 @@ pub(crate) struct Session {
     reused: bool,
     /// Client: when the current response last made progress.
     progress: Instant,
+    /// Client: the expect-continue timer fired and the caller has not
+    /// been told yet.
+    expect_fired: bool,
 }
 
 impl Session {
@@ -116,7 +121,22 @@ impl Session {
             peer,
             reused: false,
             progress: now,
+            expect_fired: false,
         }
+    }
+
+    /// Tells the machine the time, noting an expect-continue timer that
+    /// fired for [`take_expect_fired`](Self::take_expect_fired).
+    pub(crate) fn tick(&mut self, now: Instant) {
+        let fired = self.conn.handle_timeout(now);
+        self.expect_fired |= fired.contains(TimerKind::ExpectContinue);
+    }
+
+    /// Whether the expect-continue timer fired since the last call: the
+    /// drivers' `next_event` then returns `Recv::NeedData` so that a client
+    /// waiting for `100 Continue` sends its body (RFC 9110 §10.1.1).
+    pub(crate) fn take_expect_fired(&mut self) -> bool {
+        std::mem::take(&mut self.expect_fired)
     }
 
     pub(crate) fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
@@ -154,7 +174,7 @@ impl Session {
     /// and fails if the response timeout was the one that passed.
     pub(crate) fn waited(&mut self, own: Option<Instant>) -> io::Result<()> {
         let now = Instant::now();
-        self.conn.handle_timeout(now);
+        self.tick(now);
         if own.is_some_and(|d| d <= now) {
             return Err(response_timed_out());
         }
@@ -164,7 +184,7 @@ impl Session {
     /// Before a client's non-blocking look at an idle socket: whether the
     /// machine would reuse the connection at all.
     pub(crate) fn reusable_now(&mut self) -> bool {
-        self.conn.handle_timeout(Instant::now());
+        self.tick(Instant::now());
         self.conn.is_reusable()
     }
 

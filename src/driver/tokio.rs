@@ -162,9 +162,14 @@ impl Conn {
     /// The inner `Result` is the machine's ([`Connection::poll_event`]); an
     /// outer `Err` is the socket's: a reset, a send timeout, or (client)
     /// [`Options::response_timeout`]. Either way the connection is over.
+    ///
+    /// A client gets `Ok(Ok(Recv::NeedData))` only when the expect-continue
+    /// timer fired while it waited for `100 Continue`: send the body now
+    /// (RFC 9110 §10.1.1).
     pub async fn next_event(&mut self) -> io::Result<Result<Recv, RecvError>> {
         loop {
             match self.s.conn.poll_event() {
+                Ok(Recv::NeedData) if self.s.take_expect_fired() => return Ok(Ok(Recv::NeedData)),
                 Ok(Recv::NeedData) => {
                     self.flush().await?;
                     self.fill().await?;
@@ -211,7 +216,7 @@ impl Conn {
     /// reserving room only now that there is something to read.
     fn try_read(&mut self) -> io::Result<Read> {
         let now = Instant::now();
-        self.s.conn.handle_timeout(now);
+        self.s.tick(now);
         let buf = self.s.conn.recv_buf();
         buf.reserve(READ_SIZE);
         match self.stream.try_read_buf(buf) {
