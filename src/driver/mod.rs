@@ -332,11 +332,6 @@ pub(crate) fn paused_read_cap(conn: &Connection) -> usize {
     conn.config().max_head_len
 }
 
-/// Bytes read from a socket in one call. The tokio driver reserves this
-/// much only when the socket is readable, so an idle connection holds no
-/// read buffer.
-pub(crate) const READ_SIZE: usize = 8 * 1024;
-
 /// The error a driver returns when the peer accepted no byte for
 /// [`Options::send_timeout`].
 pub(crate) fn send_timed_out() -> io::Error {

