@@ -12,9 +12,10 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use common::server::{bug, dispatch, event, route, Next, Opts, Route};
+use common::server::{bug, dispatch, event, route, tune, Next, Opts, Route};
 use common::{die, say};
 use keepalive::blocking::{self, Conn, Wake};
+use socket2::SockRef;
 
 fn main() {
     let opts = Opts::parse();
@@ -39,6 +40,7 @@ fn main() {
 }
 
 fn serve(mut conn: Conn) -> io::Result<()> {
+    tune(SockRef::from(conn.stream()));
     loop {
         let polled = conn.next_event()?;
         let (c, out) = conn.parts_mut();

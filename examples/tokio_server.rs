@@ -11,9 +11,10 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use common::server::{bug, dispatch, event, route, Next, Opts, Route};
+use common::server::{bug, dispatch, event, route, tune, Next, Opts, Route};
 use common::{die, say};
 use keepalive::tokio::{self as driver, Conn, Wake};
+use socket2::SockRef;
 
 fn main() {
     let opts = Opts::parse();
@@ -42,6 +43,7 @@ fn main() {
 }
 
 async fn serve(mut conn: Conn) -> io::Result<()> {
+    tune(SockRef::from(conn.stream()));
     loop {
         let polled = conn.next_event().await?;
         let (c, out) = conn.parts_mut();

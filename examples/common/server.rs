@@ -11,6 +11,7 @@ use keepalive::{
 };
 
 use keepalive::blocking::Options;
+use socket2::{SockRef, TcpKeepalive};
 
 use super::{fail, Args};
 
@@ -68,6 +69,15 @@ impl Opts {
         }
         opts
     }
+}
+
+/// Turns TCP keep-alive on, so that a peer that vanished without a word
+/// during a long `/stream` is found; a failure only loses that.
+pub fn tune(sock: SockRef<'_>) {
+    let ka = TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(10));
+    let _ = sock.set_tcp_keepalive(&ka);
 }
 
 /// A misuse of the send API: a bug in the example, not the peer's fault.

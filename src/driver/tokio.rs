@@ -82,7 +82,7 @@ pub struct Conn {
 }
 
 /// What one non-blocking read did.
-enum Read {
+enum Filled {
     Bytes,
     Eof,
     WouldBlock,
@@ -218,7 +218,7 @@ impl Conn {
 
     /// Reads what the socket holds into the machine's receive buffer,
     /// reserving room only now that there is something to read.
-    fn try_read(&mut self) -> io::Result<Read> {
+    fn try_read(&mut self) -> io::Result<Filled> {
         let now = Instant::now();
         self.s.tick(now);
         let buf = self.s.conn.recv_buf();
@@ -226,11 +226,11 @@ impl Conn {
         match self.stream.try_read_buf(buf) {
             Ok(0) => {
                 self.s.conn.receive_eof();
-                Ok(Read::Eof)
+                Ok(Filled::Eof)
             }
             Ok(_) => {
                 self.s.progressed(now);
-                Ok(Read::Bytes)
+                Ok(Filled::Bytes)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 // Readiness was stale (tokio clears it only on WouldBlock):
@@ -239,7 +239,7 @@ impl Conn {
                 if buf.is_empty() {
                     *buf = BytesMut::new();
                 }
-                Ok(Read::WouldBlock)
+                Ok(Filled::WouldBlock)
             }
             Err(e) => Err(e),
         }
@@ -259,7 +259,7 @@ impl Conn {
                 return self.s.waited(own);
             };
             ready?;
-            if !matches!(self.try_read()?, Read::WouldBlock) {
+            if !matches!(self.try_read()?, Filled::WouldBlock) {
                 return Ok(());
             }
         }
@@ -303,17 +303,17 @@ impl Conn {
             return false;
         }
         let mut scratch = [0u8; 1024];
-        let read = self.peek_socket(&mut scratch);
+        let read = self.read_now(&mut scratch);
         self.s.reusable_after(read, &scratch)
     }
 
-    /// One read that asks the socket itself. tokio's `try_read` answers
+    /// One non-blocking read that asks the socket itself. tokio's `try_read` answers
     /// `WouldBlock` without a system call until its reactor has seen the
     /// socket readable, which it may not have yet when a connection is
     /// taken from a pool; a duplicate of the (non-blocking) descriptor,
     /// read through `std`, has no such lag.
     #[cfg(unix)]
-    fn peek_socket(&self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
         use std::io::Read;
         use std::os::fd::AsFd;
         let fd = self.stream.as_fd().try_clone_to_owned()?;
@@ -321,7 +321,7 @@ impl Conn {
     }
 
     #[cfg(not(unix))]
-    fn peek_socket(&self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.stream.try_read(buf)
     }
 
