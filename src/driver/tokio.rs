@@ -397,7 +397,7 @@ impl Conn {
     }
 
     /// The socket, the machine and what is still queued: for a connection
-    /// that switched protocols ([`Event::Switched`]).
+    /// that switched protocols ([`Event::Switched`](crate::Event::Switched)).
     pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
         (self.stream, self.s.conn, self.s.out)
     }
