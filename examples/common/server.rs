@@ -51,7 +51,7 @@ impl Opts {
             quiet: false,
         };
         // Connection errors go to stderr, one line each.
-        opts.driver.on_error = |stage, e| eprintln!("{stage:?}: {e}");
+        opts.driver.on_error = std::sync::Arc::new(|stage, e| eprintln!("{stage:?}: {e}"));
         let mut args = Args::new(USAGE);
         while let Some(a) = args.next() {
             match a.as_str() {

@@ -60,7 +60,7 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes};
 
 use super::{after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole};
-pub use super::{Options, Stage, Wake};
+pub use super::{ErrorHook, Options, Stage, Wake};
 use crate::{
     Config, Connection, Header, Recv, RecvError, Request, Response, ResponseHead, Role, SendBuf,
     SendError, TimerKind,
@@ -380,7 +380,7 @@ where
             }
         };
         let (handler, conn_opts, config) = (Arc::clone(&handler), opts.clone(), config.clone());
-        let on_error = opts.on_error;
+        let on_error = Arc::clone(&opts.on_error);
         let spawned = std::thread::Builder::new().spawn(move || {
             let result = Conn::new(stream, Connection::new(Role::Server, config), conn_opts)
                 .and_then(|conn| handler(conn));

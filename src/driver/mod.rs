@@ -15,8 +15,10 @@ pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{
@@ -28,7 +30,7 @@ use crate::{
 /// server that never answers, a full file table).
 ///
 /// Construct with [`Options::default()`] and change fields.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Options {
     /// Close a connection whose peer accepts no byte of what is queued for
@@ -49,8 +51,24 @@ pub struct Options {
     pub accept_backoff: Duration,
     /// Server: told about every error the accept loop survives (a failed
     /// accept, a thread that could not be spawned, a connection that ended
-    /// with an IO error), with the step it happened in. Default: ignored.
-    pub on_error: fn(Stage, &io::Error),
+    /// with an IO error), with the step it happened in: a place to log or
+    /// count them. Default: ignored.
+    pub on_error: ErrorHook,
+}
+
+/// What [`Options::on_error`] holds: shared by every connection's thread or
+/// task, so it may count or log from any of them.
+pub type ErrorHook = Arc<dyn Fn(Stage, &io::Error) + Send + Sync>;
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("send_timeout", &self.send_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("accept_backoff", &self.accept_backoff)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {
@@ -60,7 +78,7 @@ impl Default for Options {
             response_timeout: Some(Duration::from_secs(60)),
             connect_timeout: Some(Duration::from_secs(10)),
             accept_backoff: Duration::from_millis(10),
-            on_error: |_, _| {},
+            on_error: Arc::new(|_, _| {}),
         }
     }
 }

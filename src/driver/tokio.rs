@@ -63,7 +63,7 @@ use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::{after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole};
-pub use super::{Options, Stage, Wake};
+pub use super::{ErrorHook, Options, Stage, Wake};
 use crate::{
     Config, Connection, Header, Recv, RecvError, Request, Response, ResponseHead, Role, SendBuf,
     SendError, TimerKind,
@@ -437,7 +437,7 @@ where
                 continue;
             }
         };
-        let on_error = opts.on_error;
+        let on_error = Arc::clone(&opts.on_error);
         match Conn::new(
             stream,
             Connection::new(Role::Server, config.clone()),
