@@ -45,10 +45,22 @@
 //! std::thread::spawn(move || blocking::serve(&listener, Config::default(), Options::default(), hello));
 //!
 //! // A client on the same driver.
+//! let host = [Header::new("Host", "example")];
 //! let mut client = Conn::connect(addr, Config::default(), Options::default())?;
-//! let resp = client.get("/", &[Header::new("Host", "example")])?;
-//! assert_eq!(resp.0.status(), 200);
-//! assert_eq!(resp.1, b"hi");
+//! let (head, body) = client.get("/", &host)?;
+//! assert_eq!(head.status(), 200);
+//! assert_eq!(body, b"hi");
+//!
+//! // Before reusing a connection, ask: bytes or a close that arrived while
+//! // it was idle make it unusable (and are never the next response). A
+//! // request that then fails may go again on a new connection only if
+//! // `may_retry` says so.
+//! assert!(client.check_reusable());
+//! match client.get("/", &host) {
+//!     Ok((head, _)) => assert_eq!(head.status(), 200),
+//!     Err(_) if client.may_retry("GET") => { /* connect again, send again */ }
+//!     Err(e) => return Err(e),
+//! }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
