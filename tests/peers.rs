@@ -431,6 +431,42 @@ fn pipelined_requests_in_one_write_answered_in_order() {
     }
 }
 
+/// The drivers read while a response streams (to notice a client that
+/// leaves); a request pipelined behind the stream is kept for its turn,
+/// not lost or answered early.
+#[test]
+fn a_request_pipelined_behind_a_stream_is_answered_after_it() {
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let mut sock = TcpStream::connect(s.addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        sock.write_all(
+            b"GET /stream?n=3&interval_ms=100 HTTP/1.1\r\nHost: x\r\n\r\n\
+              GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).unwrap();
+        let mut rest = &all[..];
+        let stream = parse_response(&mut rest);
+        let hello = parse_response(&mut rest);
+        assert!(rest.is_empty(), "{name}: trailing bytes {rest:?}");
+        assert_eq!(
+            (stream.status, &stream.body[..]),
+            (
+                200,
+                &b"data: event 1\n\ndata: event 2\n\ndata: event 3\n\n"[..]
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            (hello.status, &hello.body[..]),
+            (200, &b"Hello, World!"[..])
+        );
+    }
+}
+
 #[test]
 fn idle_connection_is_closed_by_the_machine_timer() {
     for name in SERVERS {
