@@ -48,6 +48,7 @@ trap cleanup EXIT
 start_example() {
   local name="$1"; shift
   local out="$TMP/${LABEL:-$name}.out"
+  : >"$out"  # exists before the server writes to it: the poll below reads it
   "${BIN_DIR:-$BIN}/$name" --addr 127.0.0.1:0 "$@" >"$out" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 100); do
