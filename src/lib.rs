@@ -64,6 +64,8 @@
 mod config;
 mod conn;
 mod decode;
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+mod driver;
 mod encode;
 mod error;
 mod event;
@@ -87,6 +89,10 @@ struct ReadmeDoctests;
 
 pub use config::Config;
 pub use conn::Connection;
+#[cfg(feature = "blocking")]
+pub use driver::blocking;
+#[cfg(feature = "tokio")]
+pub use driver::tokio;
 pub use encode::{canonical_reason, SendBuf};
 pub use error::{RecvError, RecvErrorKind, SendError};
 pub use event::{Event, Recv, Role};

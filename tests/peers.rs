@@ -3,98 +3,29 @@
 //! server of `std_client`/`tokio_client`. Everything runs on 127.0.0.1 with
 //! ephemeral ports.
 //!
-//! The adapters are the example binaries themselves, spawned as processes:
-//! what is tested is exactly what a user runs, peers talk to them like to
-//! any server, and each test gets its own server whose accept log is its
-//! own. `cargo test` already builds the examples; [`example`] runs `cargo
-//! build --example …` once more (a no-op then) so that `cargo test --test
-//! peers` alone works too.
+//! The servers and clients are the example binaries, thin users of the
+//! library's socket drivers (`keepalive::blocking`, `keepalive::tokio`),
+//! spawned as processes (`procs`): peers talk to them like to any server,
+//! and each test gets its own server whose accept log is its own.
 //!
 //! A missing peer binary skips its test with a message, except under
 //! `CI=true`, where it fails: CI installs the peers (see `.ci/run`).
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+#[macro_use]
+mod procs;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use procs::{client_rows, example, peer, run, Server, SERVERS};
+
 // ---------------------------------------------------------------------
-// Peers and example binaries
-
-/// The peer binary `name`, or `None` (test skipped) when it is missing
-/// outside CI.
-fn peer(name: &str, package: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    // nginx lives in sbin, which an unprivileged PATH may lack.
-    let extra = ["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from);
-    let found = std::env::split_paths(&path)
-        .chain(extra)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !ci,
-            "peer `{name}` is missing and CI=true: install `{package}` (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED: peer `{name}` not found on PATH (install `{package}` to run this test)"
-        );
-    }
-    found
-}
-
-macro_rules! peer_or_skip {
-    ($name:expr, $package:expr) => {
-        match peer($name, $package) {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
-
-const EXAMPLES: [&str; 5] = [
-    "std_server",
-    "tokio_server",
-    "std_client",
-    "tokio_client",
-    "proxy",
-];
-
-/// The built example binary `name`.
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        // This test runs from <target>/<profile>/deps/.
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let target_dir = profile_dir.parent().expect("target dir");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.arg("build")
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        for e in EXAMPLES {
-            cmd.args(["--example", e]);
-        }
-        let status = cmd.status().expect("run cargo build --example");
-        assert!(status.success(), "building the examples failed");
-        profile_dir.join("examples")
-    });
-    let bin = dir.join(name);
-    assert!(bin.is_file(), "example binary {} missing", bin.display());
-    bin
-}
+// Test data
 
 /// A temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -147,80 +78,6 @@ fn fnv(data: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
 }
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("spawn peer");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-// ---------------------------------------------------------------------
-// An example server as a child process
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    accepts: Arc<AtomicUsize>,
-}
-
-impl Server {
-    fn start(name: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(example(name))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn example server");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("server exited").expect("read stdout");
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        let accepts = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepts);
-        // Draining stdout also keeps the server from blocking on a full pipe.
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if line.starts_with("accept ") {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
-        Self {
-            child,
-            addr,
-            accepts,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// TCP connections accepted so far. The server logs an accept before it
-    /// answers anything on that connection; the pause lets the log reader
-    /// catch up.
-    fn accepted(&self) -> usize {
-        std::thread::sleep(Duration::from_millis(200));
-        self.accepts.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const SERVERS: [&str; 2] = ["std_server", "tokio_server"];
 
 // ---------------------------------------------------------------------
 // curl → servers
@@ -386,6 +243,52 @@ fn curl_chunked_upload_round_trips_through_echo() {
     }
 }
 
+/// Issue 11 item 1: a streaming echo (the response starts while the request
+/// body still arrives) keeps the connection, for chunked uploads and for
+/// uploads past `drain_budget`: two 400 KB chunked uploads, one connection.
+#[test]
+#[ignore = "needs full-duplex keep-alive from the core (issue 11)"]
+fn curl_two_chunked_uploads_to_echo_share_one_connection() {
+    let curl_bin = peer_or_skip!("curl", "curl");
+    let dir = TempDir::new("duplex");
+    let input = test_bytes(400_000, 11, false);
+    let file = dir.path().join("upload.bin");
+    std::fs::write(&file, &input).unwrap();
+    let data = format!("@{}", file.display());
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let url = s.url("/echo");
+        // `--next` resets per-transfer options: each upload states its own.
+        let upload = [
+            "--http1.1",
+            "-H",
+            "Transfer-Encoding: chunked",
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &data,
+            "-o",
+            "/dev/null",
+            "-w",
+            "\nRESULT %{http_code} %{num_connects} %header{connection}\n",
+            &url,
+        ];
+        let mut args = upload.to_vec();
+        args.push("--next");
+        args.extend(upload);
+        let (rows, stdout) = curl(&curl_bin, &args);
+        assert_eq!(rows.len(), 2, "{name}: {stdout}");
+        for (code, _, connection) in &rows {
+            assert_eq!(*code, 200, "{name}: {stdout}");
+            assert!(
+                !connection.eq_ignore_ascii_case("close"),
+                "{name}: {stdout}"
+            );
+        }
+        assert_eq!(s.accepted(), 1, "{name}: TCP connections accepted");
+    }
+}
+
 #[test]
 fn curl_expect_continue_large_upload_does_not_stall() {
     let curl_bin = peer_or_skip!("curl", "curl");
@@ -528,6 +431,42 @@ fn pipelined_requests_in_one_write_answered_in_order() {
     }
 }
 
+/// The drivers read while a response streams (to notice a client that
+/// leaves); a request pipelined behind the stream is kept for its turn,
+/// not lost or answered early.
+#[test]
+fn a_request_pipelined_behind_a_stream_is_answered_after_it() {
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let mut sock = TcpStream::connect(s.addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        sock.write_all(
+            b"GET /stream?n=3&interval_ms=100 HTTP/1.1\r\nHost: x\r\n\r\n\
+              GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).unwrap();
+        let mut rest = &all[..];
+        let stream = parse_response(&mut rest);
+        let hello = parse_response(&mut rest);
+        assert!(rest.is_empty(), "{name}: trailing bytes {rest:?}");
+        assert_eq!(
+            (stream.status, &stream.body[..]),
+            (
+                200,
+                &b"data: event 1\n\ndata: event 2\n\ndata: event 3\n\n"[..]
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            (hello.status, &hello.body[..]),
+            (200, &b"Hello, World!"[..])
+        );
+    }
+}
+
 #[test]
 fn idle_connection_is_closed_by_the_machine_timer() {
     for name in SERVERS {
@@ -553,13 +492,18 @@ fn idle_connection_is_closed_by_the_machine_timer() {
     }
 }
 
+/// The pause outlasts the server's idle timeout, so the server has closed
+/// each connection before the next request. The clients check a pooled
+/// connection for bytes or EOF before reusing it (issue 12), see the close,
+/// and reconnect without sending on a dead connection: no retry is needed.
+/// (Until issue 12 the clients sent on the closed connection and retried;
+/// the retry itself is tested against a server that closes just as the
+/// request arrives, in `faults.rs`.)
 #[test]
-fn clients_retry_once_when_the_server_closed_the_idle_connection() {
+fn clients_reconnect_when_the_server_closed_the_idle_connection() {
     for server in SERVERS {
         let s = Server::start(server, &["--idle-timeout", "0.2"]);
         for client in ["std_client", "tokio_client"] {
-            // The pause outlasts the server's idle timeout: each reused
-            // request meets a closed connection, before any response byte.
             let out = run(Command::new(example(client))
                 .args(["--addr", &s.addr.to_string()])
                 .args(["-n", "3", "--pause-ms", "500", "/"]));
@@ -571,15 +515,7 @@ fn clients_retry_once_when_the_server_closed_the_idle_connection() {
                 assert_eq!(row.get("status").map(String::as_str), Some("200"), "{ctx}");
                 assert_eq!(row["conn"], (i + 1).to_string(), "{ctx}");
             }
-            let retries: Vec<&str> = stdout.lines().filter(|l| l.starts_with("retry ")).collect();
-            assert_eq!(
-                retries,
-                [
-                    "retry req=2 reason=stale-connection",
-                    "retry req=3 reason=stale-connection"
-                ],
-                "{ctx}"
-            );
+            assert!(!stdout.contains("retry "), "{ctx}");
             assert!(
                 stdout.contains("summary requests=3 ok=3 errors=0 connections=3"),
                 "{ctx}"
@@ -715,20 +651,6 @@ impl Drop for Nginx {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// One `req=…` line of a client example, as key → value.
-fn client_rows(stdout: &str) -> Vec<BTreeMap<String, String>> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with("req="))
-        .map(|l| {
-            l.split(' ')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 fn client_against_nginx(client: &str) {
