@@ -1,47 +1,47 @@
 //! A reverse proxy: HTTP/1.1 clients in, one upstream server out, both
-//! sides kept alive, every message forwarded with [`keepalive::proxy`].
+//! sides kept alive, on the tokio socket driver (`keepalive::tokio`), every
+//! message forwarded with [`keepalive::proxy`].
 //!
 //! ```text
-//! cargo run --example proxy -- --upstream HOST:PORT [--addr 127.0.0.1:8080]
-//!     [--pool N] [--quiet]
+//! cargo run --example proxy --features tokio -- --upstream HOST:PORT
+//!     [--addr 127.0.0.1:8080] [--pool N] [--quiet]
 //! ```
 //!
 //! It prints `listening on ADDR`, then unless `--quiet` one line per event
-//! worth seeing: `accept N PEER`, `upstream connect N`, `upstream stale
-//! (WHY)` when a pooled connection is found closed, and `retry METHOD
-//! TARGET` when a request is sent again on another connection.
+//! worth seeing: `upstream connect N`, `upstream stale (WHY)` when a pooled
+//! connection turns out closed, `retry METHOD TARGET` when a request is
+//! sent again on another connection, `upstream failed (WHY)`.
 //!
-//! One tokio task per client connection. Each exchange reads the request
-//! head, takes an upstream connection (the one this client's previous
-//! exchange used, else an idle one from a small pool left by clients that
-//! have gone, else a new one), and then moves bytes both ways at once: the request body up while the
-//! response comes down, so an upstream that answers while it reads (an
-//! echo) cannot deadlock against a client that uploads. Each direction
-//! stops reading while 256 KiB wait to be written the other way.
+//! The driver's accept loop runs one task per client connection. Each
+//! exchange reads the request head, takes an upstream connection (the one
+//! this client's previous exchange used, else an idle one from a small
+//! pool left by clients that have gone, else a new one), and then moves
+//! both ways at once: the request
+//! body up while the response comes down, so an upstream that answers
+//! while it reads (an echo) cannot deadlock against a client that uploads.
+//! Each side stops reading while 256 KiB wait to be written to the other.
 //!
 //! A pooled connection may have been closed by the upstream while idle:
-//! it is checked for EOF or stray bytes before use, and if it still fails
-//! before any response byte arrives, the request is sent again on another
-//! connection only when that is safe: an idempotent method (RFC 9110
-//! §9.2.2) whose body, if any, has not started to go up (RFC 9112 §9.3.1:
-//! "A proxy MUST NOT automatically retry non-idempotent requests").
-//!
-//! Written on tokio and the crate's public API directly: the library's
-//! socket drivers were not available on this branch when it was written.
+//! the driver checks it for EOF or stray bytes before use
+//! ([`Conn::check_reusable`]), and if it still fails before any response
+//! byte arrives, the request is sent again on another connection only when
+//! that is safe ([`Conn::may_retry`]: an idempotent method, RFC 9110
+//! §9.2.2) and its body, if any, has not started to go up (RFC 9112
+//! §9.3.1: "A proxy MUST NOT automatically retry non-idempotent
+//! requests").
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use bytes::Buf;
-use keepalive::proxy::Proxy;
+use keepalive::proxy::{ForwardedRequest, Proxy};
+use keepalive::tokio::{serve, Conn, Options, Stage};
 use keepalive::{
-    Config, Connection, Event, Header, Recv, RecvErrorKind, RequestHead, Response, ResponseHead,
-    Role, SendBuf, SendError, Version,
+    BodyLength, Config, Event, Header, Recv, RecvError, RecvErrorKind, RequestHead, Response,
+    ResponseHead, SendError, Version,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 const USAGE: &str = "usage: proxy --upstream HOST:PORT [--addr ADDR] [--pool N] [--quiet]
 
@@ -51,8 +51,6 @@ const USAGE: &str = "usage: proxy --upstream HOST:PORT [--addr ADDR] [--pool N] 
   --quiet               print only the listening line
   --help                print this and exit";
 
-/// Bytes read from a socket at a time.
-const READ_SIZE: usize = 16 * 1024;
 /// Stop reading one side while this much waits to be written to the other.
 const BACKLOG: usize = 256 * 1024;
 
@@ -119,7 +117,7 @@ fn main() {
 struct Shared {
     opts: Opts,
     proxy: Proxy,
-    pool: Mutex<Vec<Upstream>>,
+    pool: Mutex<Vec<Conn>>,
     connects: AtomicU64,
 }
 
@@ -129,6 +127,10 @@ impl Shared {
             println!("{line}");
         }
     }
+}
+
+fn report(stage: Stage, e: &io::Error) {
+    eprintln!("{stage:?}: {e}");
 }
 
 async fn run(opts: Opts) -> io::Result<()> {
@@ -143,83 +145,19 @@ async fn run(opts: Opts) -> io::Result<()> {
         pool: Mutex::new(Vec::new()),
         connects: AtomicU64::new(0),
     });
-    let mut accepted = 0u64;
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // A connection reset before it was accepted, or no descriptor
-            // left: that connection's problem, not the proxy's.
-            Err(e) => {
-                eprintln!("accept: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        accepted += 1;
-        shared.log(format_args!("accept {accepted} {peer}"));
+    let mut options = Options::default();
+    if !shared.opts.quiet {
+        options.on_error = Arc::new(report);
+    }
+    serve(listener, Config::default(), options, move |down| {
         let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            if let Err(e) = serve(&shared, stream).await {
-                shared.log(format_args!("connection {peer}: {e}"));
-            }
-        });
-    }
+        async move { serve_client(&shared, down).await }
+    })
+    .await
 }
-
-/// One side of the proxy: a socket and its machine.
-struct Side {
-    stream: TcpStream,
-    conn: Connection,
-    out: SendBuf,
-}
-
-impl Side {
-    fn new(stream: TcpStream, role: Role) -> Self {
-        let mut conn = Connection::new(role, Config::default());
-        // Timers count from now.
-        conn.handle_timeout(Instant::now());
-        Self {
-            stream,
-            conn,
-            out: SendBuf::new(),
-        }
-    }
-
-    /// Reads once into the machine, or lets its next deadline pass.
-    async fn fill(&mut self) -> io::Result<()> {
-        let buf = self.conn.recv_buf();
-        buf.reserve(READ_SIZE);
-        let read = match self.conn.poll_timeout() {
-            Some(at) => {
-                let read = self.stream.read_buf(self.conn.recv_buf());
-                tokio::time::timeout_at(at.into(), read).await.ok()
-            }
-            None => Some(self.stream.read_buf(self.conn.recv_buf()).await),
-        };
-        self.conn.handle_timeout(Instant::now());
-        match read {
-            Some(Ok(0)) => self.conn.receive_eof(),
-            Some(Ok(_)) | None => {}
-            Some(Err(e)) => return Err(e),
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        while self.out.has_remaining() {
-            self.stream.write_buf(&mut self.out).await?;
-        }
-        Ok(())
-    }
-}
-
-/// An idle upstream connection.
-type Upstream = Side;
 
 /// A client connection, exchange after exchange.
-async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut down = Side::new(stream, Role::Server);
+async fn serve_client(shared: &Shared, mut down: Conn) -> io::Result<()> {
     // The upstream connection this client's last exchange used: the next
     // one goes there too, so a keep-alive client costs one upstream
     // connection, not a pool checkout (and a new connection when the pool
@@ -231,65 +169,39 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         checkin(shared, up);
     }
     result?;
-    down.flush().await?;
-    // Half-close, then let the client see the end before the socket goes
-    // (RFC 9112 §9.6): read until its EOF, for a moment at most.
-    down.stream.shutdown().await?;
-    let mut sink = [0u8; 4096];
-    let linger = tokio::time::sleep(Duration::from_secs(2));
-    tokio::pin!(linger);
-    loop {
-        tokio::select! {
-            r = down.stream.read(&mut sink) => if !matches!(r, Ok(n) if n > 0) { break },
-            () = &mut linger => break,
-        }
-    }
-    Ok(())
+    down.close().await
 }
 
 /// Reads requests and forwards each until the client connection ends.
-async fn exchanges(
-    shared: &Shared,
-    down: &mut Side,
-    held: &mut Option<Upstream>,
-) -> io::Result<()> {
+async fn exchanges(shared: &Shared, down: &mut Conn, held: &mut Option<Conn>) -> io::Result<()> {
     loop {
-        let head = match down.conn.poll_event() {
-            Ok(Recv::Event(Event::Request(head))) => head,
+        match down.next_event().await? {
+            Ok(Recv::Event(Event::Request(head))) => exchange(shared, down, &head, held).await?,
             // The end of the last exchange, or the rest of a request body
             // already answered with an error.
-            Ok(Recv::Event(_)) => continue,
-            Ok(Recv::NeedData) => {
-                down.flush().await?;
-                down.fill().await?;
-                continue;
-            }
-            Ok(Recv::Paused | Recv::Finished) => return Ok(()),
+            Ok(Recv::Event(_)) => {}
+            Ok(Recv::NeedData | Recv::Paused | Recv::Finished) => return Ok(()),
             Err(e) => {
-                if !down.conn.response_started() {
-                    respond(&mut down.conn, &mut down.out, e.status().unwrap_or(400));
+                if !down.connection().response_started() {
+                    respond(down, e.status().unwrap_or(400));
                 }
                 return Ok(());
             }
-        };
-        exchange(shared, down, &head, held).await?;
+        }
     }
 }
 
 /// A short answer from the proxy itself.
-fn respond(conn: &mut Connection, out: &mut SendBuf, status: u16) {
+fn respond(down: &mut Conn, status: u16) {
     let fields = [Header::new("Content-Length", "0")];
-    if conn
-        .send_response(&Response::new(status, &fields), out)
-        .is_ok()
-    {
-        let _ = conn.send_end(&[], out);
+    if down.send_response(&Response::new(status, &fields)).is_ok() {
+        let _ = down.send_end(&[]);
     }
 }
 
 /// How forwarding one request on one upstream connection ended.
 enum Outcome {
-    /// The response went to the client (or the client went away).
+    /// The response went to the client.
     Done,
     /// The upstream connection failed before any response byte.
     Stale(&'static str),
@@ -299,42 +211,48 @@ enum Outcome {
     Unsent,
 }
 
+/// What one attempt has done that cannot be undone.
+#[derive(Default)]
+struct Progress {
+    /// Request body bytes went to the upstream.
+    body_sent: bool,
+    /// A response head (interim or final) went to the client.
+    answered: bool,
+    /// The request's end (and its trailers) went to the upstream.
+    request_done: bool,
+}
+
 /// Forwards one request, on pooled connections while they turn out stale
 /// and the request is safe to send again, then on a new one.
 async fn exchange(
     shared: &Shared,
-    down: &mut Side,
+    down: &mut Conn,
     head: &RequestHead,
-    held: &mut Option<Upstream>,
+    held: &mut Option<Conn>,
 ) -> io::Result<()> {
     let fwd = match shared.proxy.forward_request(head, Version::Http11) {
         Ok(fwd) => fwd,
         Err(e) => {
-            respond(&mut down.conn, &mut down.out, e.status());
+            respond(down, e.status());
             return Ok(());
         }
     };
-    // RFC 9110 §9.2.2: these methods are idempotent.
-    let idempotent = matches!(
-        head.method(),
-        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
-    );
     let mut progress = Progress::default();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let (mut up, reused) = match checkout(shared, held).await {
+        let mut up = match checkout(shared, held).await {
             Ok(up) => up,
             Err(e) => {
                 shared.log(format_args!("upstream connect failed: {e}"));
-                respond(&mut down.conn, &mut down.out, 502);
+                respond(down, 502);
                 return Ok(());
             }
         };
-        let mut sent = up.conn.send_request(&fwd.head(), &mut up.out);
+        let mut sent = up.send_request(&fwd.head());
         if sent.is_ok() && progress.request_done {
             // A retry of a request whose (empty) body already ended.
-            sent = up.conn.send_end(&[], &mut up.out);
+            sent = up.send_end(&[]);
         }
         let outcome = match sent {
             Ok(()) => pump(shared, down, &mut up, head, &fwd, &mut progress).await?,
@@ -349,13 +267,13 @@ async fn exchange(
             }
             Err(e) => {
                 shared.log(format_args!("cannot forward: {e}"));
-                respond(&mut down.conn, &mut down.out, 502);
+                respond(down, 502);
                 return Ok(());
             }
         };
         match outcome {
             Outcome::Done => {
-                if up.conn.is_reusable() {
+                if up.connection().is_reusable() {
                     *held = Some(up);
                 }
                 return Ok(());
@@ -364,7 +282,7 @@ async fn exchange(
                 shared.log(format_args!("upstream stale (not reusable)"));
             }
             Outcome::Stale(why)
-                if reused && idempotent && !progress.body_sent && !progress.answered =>
+                if up.may_retry(head.method()) && !progress.body_sent && !progress.answered =>
             {
                 shared.log(format_args!("upstream stale ({why})"));
                 shared.log(format_args!("retry {} {}", head.method(), head.target()));
@@ -372,7 +290,7 @@ async fn exchange(
             Outcome::Stale(why) => {
                 shared.log(format_args!("upstream failed ({why})"));
                 if !progress.answered {
-                    respond(&mut down.conn, &mut down.out, 502);
+                    respond(down, 502);
                 }
                 return Ok(());
             }
@@ -380,35 +298,28 @@ async fn exchange(
     }
 }
 
-/// The held or a pooled connection that still looks alive, or a new one.
-async fn checkout(shared: &Shared, held: &mut Option<Upstream>) -> io::Result<(Upstream, bool)> {
+/// The held or a pooled connection the driver finds still usable, or a
+/// new one.
+async fn checkout(shared: &Shared, held: &mut Option<Conn>) -> io::Result<Conn> {
     loop {
         let idle = held
             .take()
             .or_else(|| shared.pool.lock().map_or(None, |mut pool| pool.pop()));
         let Some(mut up) = idle else { break };
-        up.conn.handle_timeout(Instant::now());
-        // The upstream may have closed it, or sent something unasked
-        // (an idle 408): the machine must see either before reuse.
-        match up.stream.try_read_buf(up.conn.recv_buf()) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Ok(0) => up.conn.receive_eof(),
-            Ok(_) | Err(_) => {}
-        }
-        if up.conn.is_reusable() {
-            return Ok((up, true));
+        if up.check_reusable() {
+            return Ok(up);
         }
         shared.log(format_args!("upstream stale (closed while idle)"));
     }
-    let stream = TcpStream::connect(&shared.opts.upstream).await?;
-    stream.set_nodelay(true)?;
+    let up = Conn::connect(&shared.opts.upstream, Config::default(), Options::default()).await?;
     let n = shared.connects.fetch_add(1, Ordering::Relaxed) + 1;
     shared.log(format_args!("upstream connect {n}"));
-    Ok((Side::new(stream, Role::Client), false))
+    Ok(up)
 }
 
-fn checkin(shared: &Shared, up: Upstream) {
-    if up.conn.is_reusable() && !up.out.has_remaining() {
+fn checkin(shared: &Shared, mut up: Conn) {
+    let idle = up.connection().is_reusable() && !up.parts_mut().1.has_remaining();
+    if idle {
         if let Ok(mut pool) = shared.pool.lock() {
             if pool.len() < shared.opts.pool {
                 pool.push(up);
@@ -417,184 +328,171 @@ fn checkin(shared: &Shared, up: Upstream) {
     }
 }
 
-/// What one attempt has done that cannot be undone.
-#[derive(Default)]
-struct Progress {
-    /// Request body bytes went to the upstream.
-    body_sent: bool,
-    /// A response head (interim or final) went to the client.
-    answered: bool,
-    /// The request's end (and its trailers) went to the upstream.
-    request_done: bool,
+/// What to do with one side while the other works.
+#[derive(Clone, Copy)]
+enum Work {
+    /// Read its next event (writing what it has queued first).
+    Read,
+    /// Only write what it has queued.
+    Flush,
+    /// Nothing.
+    Wait,
+}
+
+impl Work {
+    fn of(conn: &mut Conn, read: bool) -> Self {
+        if read {
+            Self::Read
+        } else if conn.parts_mut().1.has_remaining() {
+            Self::Flush
+        } else {
+            Self::Wait
+        }
+    }
+
+    /// `Some` event after a read; `None` once flushed.
+    async fn run(self, conn: &mut Conn) -> io::Result<Option<Result<Recv, RecvError>>> {
+        match self {
+            Self::Read => conn.next_event().await.map(Some),
+            Self::Flush => conn.flush().await.map(|()| None),
+            Self::Wait => std::future::pending().await,
+        }
+    }
+}
+
+/// Which side made progress.
+enum Step {
+    Down(io::Result<Option<Result<Recv, RecvError>>>),
+    Up(io::Result<Option<Result<Recv, RecvError>>>),
 }
 
 /// Moves one exchange both ways until the response has reached the client.
 async fn pump(
     shared: &Shared,
-    down: &mut Side,
-    up: &mut Side,
+    down: &mut Conn,
+    up: &mut Conn,
     head: &RequestHead,
-    fwd: &keepalive::proxy::ForwardedRequest<'_>,
+    fwd: &ForwardedRequest<'_>,
     progress: &mut Progress,
 ) -> io::Result<Outcome> {
-    let client_version = head.version();
-    let mut response: Option<(ResponseHead, keepalive::BodyLength)> = None;
+    let mut response: Option<(ResponseHead, BodyLength)> = None;
     let mut response_done = false;
-    let (mut down_r, mut down_w) = down.stream.split();
-    let (mut up_r, mut up_w) = up.stream.split();
     loop {
-        // The request body, up.
-        while !progress.request_done {
-            match down.conn.poll_event() {
-                Ok(Recv::Event(Event::Data(data))) => {
+        let down_backlog = down.parts_mut().1.remaining();
+        if response_done && down_backlog == 0 {
+            return Ok(Outcome::Done);
+        }
+        let up_backlog = up.parts_mut().1.remaining();
+        let down_work = Work::of(down, !progress.request_done && up_backlog < BACKLOG);
+        let up_work = Work::of(up, !response_done && down_backlog < BACKLOG);
+        // Both futures end here, so the event can use both sides.
+        let step = tokio::select! {
+            r = down_work.run(down) => Step::Down(r),
+            r = up_work.run(up) => Step::Up(r),
+        };
+        match step {
+            // The request body, up.
+            Step::Down(r) => match r? {
+                None => {}
+                Some(Ok(Recv::Event(Event::Data(data)))) => {
                     progress.body_sent = true;
-                    up.conn
-                        .send_data(data, &mut up.out)
-                        .map_err(io::Error::other)?;
+                    up.send_data(data).map_err(io::Error::other)?;
                 }
-                Ok(Recv::Event(Event::End(trailers))) => {
+                Some(Ok(Recv::Event(Event::End(trailers)))) => {
                     let kept = shared
                         .proxy
                         .forward_trailers(head.headers(), &trailers, fwd.body());
                     // Trailers cannot be replayed: as good as body bytes.
                     progress.body_sent |= !kept.is_empty();
-                    up.conn
-                        .send_end(&kept, &mut up.out)
-                        .map_err(io::Error::other)?;
+                    up.send_end(&kept).map_err(io::Error::other)?;
                     progress.request_done = true;
                 }
-                Ok(Recv::NeedData | Recv::Paused) => break,
                 // The client vanished or broke the body mid-request: the
                 // upstream request cannot be completed, nor that connection
                 // reused.
-                Ok(_) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Err(e) => {
+                Some(Ok(_)) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Some(Err(e)) => {
                     if !progress.answered {
-                        respond(&mut down.conn, &mut down.out, e.status().unwrap_or(400));
-                        down_w.write_all_buf(&mut down.out).await?;
+                        respond(down, e.status().unwrap_or(400));
+                        down.flush().await?;
                     }
                     return Err(io::Error::other(e));
                 }
-            }
-        }
-        // The response, down.
-        while !response_done {
-            match up.conn.poll_event() {
-                Ok(Recv::Event(Event::Informational(h) | Event::Response(h))) => {
-                    match shared.proxy.forward_response(&h, client_version) {
-                        Ok(Some(f)) => {
-                            down.conn
-                                .send_response(&f.head(), &mut down.out)
-                                .map_err(io::Error::other)?;
-                            progress.answered = true;
-                            if !(100..200).contains(&h.status()) {
-                                response = Some((h.clone(), f.body()));
+            },
+            // The response, down.
+            Step::Up(r) => {
+                let started = up.connection().response_started();
+                let event = match r {
+                    Ok(event) => event,
+                    // A reset or a failed write before any response byte:
+                    // stale; after one, the response is lost.
+                    Err(_) if !started => return Ok(Outcome::Stale("connection failed")),
+                    Err(e) => return Err(e),
+                };
+                match event {
+                    None => {}
+                    Some(Ok(Recv::Event(Event::Informational(h) | Event::Response(h)))) => {
+                        match shared.proxy.forward_response(&h, head.version()) {
+                            Ok(Some(f)) => {
+                                down.send_response(&f.head()).map_err(io::Error::other)?;
+                                progress.answered = true;
+                                if !(100..200).contains(&h.status()) {
+                                    response = Some((h.clone(), f.body()));
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                respond(down, e.status());
+                                down.flush().await?;
+                                return Err(io::Error::other(e));
                             }
                         }
-                        Ok(None) => {}
-                        Err(e) => {
-                            respond(&mut down.conn, &mut down.out, e.status());
-                            down_w.write_all_buf(&mut down.out).await?;
-                            return Err(io::Error::other(e));
-                        }
                     }
-                }
-                Ok(Recv::Event(Event::Data(data))) => {
-                    down.conn
-                        .send_data(data, &mut down.out)
-                        .map_err(io::Error::other)?;
-                }
-                Ok(Recv::Event(Event::End(trailers))) => {
-                    let kept = match &response {
-                        Some((h, body)) => {
-                            shared.proxy.forward_trailers(h.headers(), &trailers, *body)
+                    Some(Ok(Recv::Event(Event::Data(data)))) => {
+                        down.send_data(data).map_err(io::Error::other)?;
+                    }
+                    Some(Ok(Recv::Event(Event::End(trailers)))) => {
+                        let kept = match &response {
+                            Some((h, body)) => {
+                                shared.proxy.forward_trailers(h.headers(), &trailers, *body)
+                            }
+                            None => Vec::new(),
+                        };
+                        down.send_end(&kept).map_err(io::Error::other)?;
+                    }
+                    Some(Ok(Recv::Event(Event::Cycle(_)))) => response_done = true,
+                    // A client machine asks to send only before the
+                    // request, which is sent.
+                    Some(Ok(Recv::NeedData | Recv::Paused)) => {}
+                    Some(Ok(
+                        Recv::Event(Event::Closed | Event::Switched { .. } | Event::Request(_))
+                        | Recv::Finished,
+                    )) => {
+                        if !started {
+                            return Ok(Outcome::Stale("closed before answering"));
                         }
-                        None => Vec::new(),
-                    };
-                    down.conn
-                        .send_end(&kept, &mut down.out)
-                        .map_err(io::Error::other)?;
-                }
-                Ok(Recv::Event(Event::Cycle(_))) => response_done = true,
-                Ok(Recv::NeedData | Recv::Paused) => break,
-                // A client machine never yields a request.
-                Ok(
-                    Recv::Event(Event::Closed | Event::Switched { .. } | Event::Request(_))
-                    | Recv::Finished,
-                ) => {
-                    if !up.conn.response_started() {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                    // A close before any response byte is a stale
+                    // connection (the machine reports an incomplete
+                    // exchange).
+                    Some(Err(_)) if !started && up.connection().eof_received() => {
                         return Ok(Outcome::Stale("closed before answering"));
                     }
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                // A close before any response byte is a stale connection
-                // (the machine reports it as an incomplete exchange).
-                Err(_) if !up.conn.response_started() && up.conn.eof_received() => {
-                    return Ok(Outcome::Stale("closed before answering"));
-                }
-                Err(e) => {
-                    if !progress.answered {
-                        // A slow upstream is not a stale one: no retry.
-                        let timeout = matches!(
-                            e.kind(),
-                            RecvErrorKind::HeadTimeout | RecvErrorKind::BodyTimeout
-                        );
-                        let status = if timeout { 504 } else { 502 };
-                        respond(&mut down.conn, &mut down.out, status);
-                        down_w.write_all_buf(&mut down.out).await?;
+                    Some(Err(e)) => {
+                        if !progress.answered {
+                            // A slow upstream is not a stale one: no retry.
+                            let timeout = matches!(
+                                e.kind(),
+                                RecvErrorKind::HeadTimeout | RecvErrorKind::BodyTimeout
+                            );
+                            respond(down, if timeout { 504 } else { 502 });
+                            down.flush().await?;
+                        }
+                        return Err(io::Error::other(e));
                     }
-                    return Err(io::Error::other(e));
                 }
             }
         }
-        if response_done && !down.out.has_remaining() {
-            return Ok(Outcome::Done);
-        }
-        let read_down = !progress.request_done && up.out.remaining() < BACKLOG;
-        let read_up = !response_done && down.out.remaining() < BACKLOG;
-        if read_down {
-            down.conn.recv_buf().reserve(READ_SIZE);
-        }
-        if read_up {
-            up.conn.recv_buf().reserve(READ_SIZE);
-        }
-        let deadline = [down.conn.poll_timeout(), up.conn.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
-        let wake = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            r = down_r.read_buf(down.conn.recv_buf()), if read_down => {
-                if r? == 0 {
-                    down.conn.receive_eof();
-                }
-            }
-            r = up_r.read_buf(up.conn.recv_buf()), if read_up => match r {
-                Ok(0) => up.conn.receive_eof(),
-                Ok(_) => {}
-                Err(_) if !up.conn.response_started() => return Ok(Outcome::Stale("read failed")),
-                Err(e) => return Err(e),
-            },
-            r = down_w.write_buf(&mut down.out), if down.out.has_remaining() => {
-                r?;
-            }
-            r = up_w.write_buf(&mut up.out), if up.out.has_remaining() => {
-                if let Err(e) = r {
-                    if !up.conn.response_started() {
-                        return Ok(Outcome::Stale("write failed"));
-                    }
-                    return Err(e);
-                }
-            }
-            () = wake => {}
-        }
-        let now = Instant::now();
-        down.conn.handle_timeout(now);
-        up.conn.handle_timeout(now);
     }
 }

@@ -193,7 +193,7 @@
 //! `End` events go across as they come. Move bytes both ways at once:
 //! an upstream may answer while it still reads the request body, and a
 //! proxy that only writes would deadlock against it. `examples/proxy.rs`
-//! is a complete one on tokio; here is one exchange, in memory:
+//! is a complete one on the tokio driver; here is one exchange, in memory:
 //!
 //! ```
 //! use bytes::Buf;
@@ -243,13 +243,21 @@
 //!
 //! ## What you still write yourself
 //!
-//! - **Server:** the socket reads and writes, the timeout on each wait,
-//!   lingering close, routing, and the error response on `Err`.
-//! - **Client:** connecting, the pool, the check of a pooled connection
-//!   before reuse (read what arrived, then `is_reusable`), and the retry
-//!   rule.
-//! - **Proxy:** both of the above, moving bytes both ways at once, and the
-//!   retry rule for requests whose body has not gone up yet.
+//! With the socket drivers (features `blocking` and `tokio`: their `Conn`
+//! reads, writes, drives the timers and lingers; their `serve` accepts):
+//!
+//! - **Server:** the handler: a loop over `next_event`, routing, the
+//!   response, and on `Err` the error response with [`RecvError::status`].
+//! - **Client:** keeping connections for reuse (a pool), and sending a
+//!   failed request again when `Conn::may_retry` allows it.
+//! - **Proxy:** both of the above, plus moving bytes both ways at once
+//!   (one side's events are sent on the other while both are read), and
+//!   a retry rule that also asks whether the request body has started to
+//!   go up. [`proxy`](crate::proxy) changes the messages themselves.
+//!
+//! Without the drivers, add the socket loop on this page: reads into
+//! [`recv_buf`](Connection::recv_buf), writes of the [`SendBuf`](crate::SendBuf),
+//! the deadline of every wait, and the lingering close.
 
 #[allow(unused_imports)] // Names for the links above.
 use crate::{Connection, Event, Persist, Recv, RecvError, SendError, TimerKind};
