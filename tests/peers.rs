@@ -823,8 +823,9 @@ fn wrk_keep_alive_load_has_no_errors() {
 // ---------------------------------------------------------------------
 // curl → examples/proxy → upstreams (std_server, nginx, a scripted one)
 
-/// In a module of its own, with its own imports, so that it merges cleanly
-/// with changes to the rest of this file.
+/// The proxy example (on the tokio driver) between curl or a raw client and
+/// std_server, nginx or a scripted upstream; in a module with its own
+/// imports.
 mod proxy_example {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
