@@ -3,7 +3,7 @@
 //! message forwarded with [`keepalive::proxy`].
 //!
 //! ```text
-//! cargo run --example proxy --features tokio -- --upstream HOST:PORT
+//! cargo run --example proxy -- --upstream HOST:PORT
 //!     [--addr 127.0.0.1:8080] [--pool N] [--quiet]
 //! ```
 //!
