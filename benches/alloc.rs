@@ -3,10 +3,13 @@
 //! budgets on the same drivers; this binary prints the numbers for
 //! `BENCHMARKS.md`. Run with `cargo bench --bench alloc`.
 
-mod common;
-
-use common::counting::Counting;
-use common::{client_memory, recv_allocs, send_allocs, server_memory, Reply, CORPORA};
+use testkit::budget::{
+    bytewise_allocs, client_memory, recv_allocs, send_allocs, server_memory, yardstick_allocs,
+    AllocStats,
+};
+use testkit::corpora::{CORPORA, REQ_BROWSER, REQ_TINY};
+use testkit::counting::Counting;
+use testkit::drive::Reply;
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -20,16 +23,10 @@ fn main() {
             keepalive::Role::Server => "server: receive + 204 reply",
             keepalive::Role::Client => "client: send GET + receive",
         };
-        let s = recv_allocs(corpus, 10);
-        println!(
-            "  recv/{:<14} {:<28} all {:.5}  msg {:.5}  ({} allocs, {} msgs, {} idle)",
-            corpus.name,
+        print_stats(
+            &format!("recv/{}", corpus.name),
             role,
-            s.per_message(),
-            s.per_message_beyond_idle(),
-            s.allocs,
-            s.messages,
-            s.idle_reads
+            recv_allocs(corpus, 10),
         );
     }
     for (name, reply, n) in [
@@ -38,14 +35,22 @@ fn main() {
         ("chunked_4k", Reply::Chunked4k, 200),
     ] {
         let s = send_allocs(reply, n, 10);
-        println!(
-            "  send/{name:<14} {:<28} all {:.5}  msg {:.5}  ({} allocs, {} msgs, {} idle)",
-            "server: recv req_tiny + send",
-            s.per_message(),
-            s.per_message_beyond_idle(),
-            s.allocs,
-            s.messages,
-            s.idle_reads
+        print_stats(&format!("send/{name}"), "server: recv req_tiny + send", s);
+    }
+    for corpus in [REQ_TINY, REQ_BROWSER] {
+        let s = bytewise_allocs(&corpus, 100, 10);
+        print_stats(
+            &format!("bytewise/{}", corpus.name),
+            "server: 1 byte per receive",
+            s,
+        );
+    }
+    for corpus in &CORPORA {
+        let s = yardstick_allocs(corpus, 10);
+        print_stats(
+            &format!("yardstick/{}", corpus.name),
+            "same loop, yardstick",
+            s,
         );
     }
     let server = server_memory();
@@ -66,5 +71,16 @@ fn main() {
     println!(
         "  size_of::<Connection>() = {}",
         std::mem::size_of::<keepalive::Connection>()
+    );
+}
+
+fn print_stats(name: &str, what: &str, s: AllocStats) {
+    println!(
+        "  {name:<22} {what:<28} all {:.5}  msg {:.5}  ({} allocs, {} msgs, {} idle)",
+        s.per_message(),
+        s.per_message_beyond_idle(),
+        s.allocs,
+        s.messages,
+        s.idle_reads
     );
 }

@@ -6,14 +6,13 @@
 //! - `bytewise/header_growth`: a request whose one header makes the head
 //!   256 B … 16 KiB, fed one byte per call; time / size = ns per byte.
 
-mod common;
-
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{connection, growing_head, server_bytewise, server_drain, REQ_BROWSER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use keepalive::{Role, SendBuf};
+use testkit::corpora::REQ_BROWSER;
+use testkit::drive::{connection, growing_head, server_bytewise, server_drain};
 
 fn bytewise(c: &mut Criterion) {
     let msg = REQ_BROWSER.bytes;

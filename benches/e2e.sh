@@ -10,6 +10,12 @@
 #
 #   benches/e2e.sh [SECONDS_PER_RUN (default 5)] [CONNECTIONS (default 32)] [ROUNDS (default 3)]
 #
+# The example servers run on the library's socket drivers (features
+# `blocking`, `tokio`). To compare with another build of the examples (an
+# older commit's, say), set E2E_BASELINE_BIN to its directory of release
+# example binaries: its std_server and tokio_server join the table as
+# `std_server@baseline` and `tokio_server@baseline`.
+#
 # Needs wrk and nginx (Debian: wrk nginx-light); release builds of the
 # examples are made here. The load generator shares the machine with the
 # server: numbers compare servers with each other, not with other machines.
@@ -37,13 +43,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts an example server on an ephemeral port; sets ADDR.
+# Starts an example server on an ephemeral port; sets ADDR. BIN_DIR and
+# LABEL may name another build and its label.
 start_example() {
   local name="$1"; shift
-  "$BIN/$name" --addr 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>&1 &
+  local out="$TMP/${LABEL:-$name}.out"
+  : >"$out"  # exists before the server writes to it: the poll below reads it
+  "${BIN_DIR:-$BIN}/$name" --addr 127.0.0.1:0 "$@" >"$out" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 100); do
-    ADDR="$(sed -n 's/^listening on //p' "$TMP/$name.out" | head -1)"
+    ADDR="$(sed -n 's/^listening on //p' "$out" | head -1)"
     [ -n "$ADDR" ] && return 0
     sleep 0.05
   done
@@ -121,6 +130,13 @@ start_example tokio_server --quiet; ADDRS[tokio_server]="$ADDR"
 start_example hyper_server; ADDRS[hyper_server]="$ADDR"
 start_nginx; ADDRS[nginx]="$ADDR"
 SERVERS=(std_server tokio_server hyper_server nginx)
+if [ -n "${E2E_BASELINE_BIN:-}" ]; then
+  for name in std_server tokio_server; do
+    BIN_DIR="$E2E_BASELINE_BIN" LABEL="$name@baseline" start_example "$name" --quiet
+    ADDRS[$name@baseline]="$ADDR"
+    SERVERS+=("$name@baseline")
+  done
+fi
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do

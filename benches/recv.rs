@@ -1,5 +1,7 @@
-//! Receive path per corpus, with raw `httparse` over the same heads in the
-//! same group as the baseline.
+//! Receive path per corpus, with raw `httparse` over the same heads and
+//! the yardstick (`testkit::yardstick`, the minimal hand-written machine,
+//! same loop and replies) in the same group, so the ratios come from one
+//! run.
 //!
 //! Server-role corpora are pipelined streams fed in 16 KiB reads; each
 //! request is answered with the cheapest legal reply (`204`, no body), which
@@ -8,14 +10,14 @@
 //! before each response (the machine requires it too) and that cost is
 //! inside the loop as well; see `BENCHMARKS.md` for what it amounts to.
 
-mod common;
-
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{connection, drain_corpus, httparse_drain, CORPORA, STREAM_MESSAGES};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use keepalive::SendBuf;
+use testkit::corpora::{CORPORA, STREAM_MESSAGES};
+use testkit::drive::{connection, drain_corpus, httparse_drain};
+use testkit::yardstick;
 
 fn recv(c: &mut Criterion) {
     for corpus in &CORPORA {
@@ -39,6 +41,20 @@ fn recv(c: &mut Criterion) {
                     corpus,
                     &mut conn,
                     &mut out,
+                    black_box(&stream),
+                    STREAM_MESSAGES,
+                );
+                assert_eq!(t.messages, STREAM_MESSAGES);
+            })
+        });
+        let mut m = yardstick::machine(corpus.role);
+        let mut reply = Vec::new();
+        g.bench_function("yardstick", |b| {
+            b.iter(|| {
+                let t = yardstick::drain_corpus(
+                    corpus,
+                    &mut m,
+                    &mut reply,
                     black_box(&stream),
                     STREAM_MESSAGES,
                 );

@@ -9,14 +9,13 @@
 //! a vectored socket write would, so no body byte is ever copied: the
 //! 1 MiB case costs about as much as the 13-byte one.
 
-mod common;
-
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{connection, reply_body, server_send, Reply, REQ_TINY};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use keepalive::{Role, SendBuf};
+use testkit::corpora::REQ_TINY;
+use testkit::drive::{connection, reply_body, server_send, Reply};
 
 fn send(c: &mut Criterion) {
     for (name, reply, messages, body_len) in [

@@ -20,8 +20,8 @@ use std::io::{Read, Write};
 
 use bytes::{Buf, Bytes};
 use keepalive::{
-    BodyLength, Config, Connection, Event, Header, Headers, Persist, Recv, RecvErrorKind, Request,
-    Response, Role, SendBuf, SwitchKind, TimerKind, Version,
+    BodyLength, Config, Connection, Event, Header, Headers, Lenience, Leniencies, Persist, Recv,
+    RecvErrorKind, Request, Response, Role, SendBuf, SwitchKind, TimerKind, Version,
 };
 
 /// One line of the trace, independent of how it is printed.
@@ -32,6 +32,7 @@ enum Line {
         version: Version,
         headers: Vec<(Bytes, Bytes)>,
         body: BodyLength,
+        lenient: Leniencies,
     },
     Informational {
         status: u16,
@@ -42,9 +43,11 @@ enum Line {
         version: Version,
         headers: Vec<(Bytes, Bytes)>,
         body: BodyLength,
+        lenient: Leniencies,
     },
     Data(Bytes),
-    End(Vec<(Bytes, Bytes)>),
+    /// Trailers, and the leniencies the body needed.
+    End(Vec<(Bytes, Bytes)>, Leniencies),
     Cycle {
         verdict: Persist,
         unread: Bytes,
@@ -84,8 +87,14 @@ fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
 /// Runs one connection over `input` and returns its trace. In role server
 /// every request is answered `200 OK` with an empty body; in role client
 /// the `requests` are sent one per cycle.
-fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64>) -> Vec<Line> {
-    let mut conn = Connection::new(role, Config::default());
+fn run(
+    role: Role,
+    config: &Config,
+    input: &[u8],
+    requests: &[String],
+    mut idle_after: Option<u64>,
+) -> Vec<Line> {
+    let mut conn = Connection::new(role, config.clone());
     let start = std::time::Instant::now();
     conn.handle_timeout(start);
     let mut out = SendBuf::new();
@@ -119,6 +128,7 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                         version: h.version(),
                         headers: fields(h.headers()),
                         body: h.body_length(),
+                        lenient: h.leniencies(),
                     })
                 }
                 Event::Informational(h) => lines.push(Line::Informational {
@@ -130,13 +140,14 @@ fn run(role: Role, input: &[u8], requests: &[String], mut idle_after: Option<u64
                     version: h.version(),
                     headers: fields(h.headers()),
                     body: h.body_length(),
+                    lenient: h.leniencies(),
                 }),
                 Event::Data(d) => match lines.last_mut() {
                     // Fed a byte at a time, a body arrives in pieces: one line.
                     Some(Line::Data(prev)) => *prev = [&prev[..], &d[..]].concat().into(),
                     _ => lines.push(Line::Data(d)),
                 },
-                Event::End(t) => lines.push(Line::End(fields(&t))),
+                Event::End(t) => lines.push(Line::End(fields(&t), conn.body_leniencies())),
                 Event::Cycle(verdict) => {
                     let unread = if verdict.is_keep_alive() {
                         Bytes::new()
@@ -325,7 +336,7 @@ fn to_json(line: &Line) -> Option<String> {
             s.push_str("\"data\",\"data\":");
             json_str(&mut s, d);
         }
-        Line::End(t) => {
+        Line::End(t, _) => {
             s.push_str("\"end\",\"trailers\":");
             json_fields(&mut s, t);
         }
@@ -382,8 +393,37 @@ fn to_json(line: &Line) -> Option<String> {
             }
         }
     }
+    let lenient = lenient_names(line);
+    if !lenient.is_empty() {
+        // Trace v1 readers ignore fields they do not know.
+        s.push_str(",\"lenient\":");
+        json_str(&mut s, lenient.as_bytes());
+    }
     s.push('}');
     Some(s)
+}
+
+/// The leniencies a line needed, by name, comma-separated (empty: none).
+fn lenient_names(line: &Line) -> String {
+    let set = match line {
+        Line::Request { lenient, .. } | Line::Response { lenient, .. } | Line::End(_, lenient) => {
+            *lenient
+        }
+        _ => Leniencies::NONE,
+    };
+    set.iter().map(Lenience::name).collect::<Vec<_>>().join(",")
+}
+
+/// Switches on the `Config` leniency `l`.
+fn allow(config: &mut Config, l: Lenience) {
+    match l {
+        Lenience::SpaceBeforeColon => config.allow_space_before_colon_in_responses = true,
+        Lenience::InvalidFieldSkipped => config.skip_invalid_fields_in_responses = true,
+        Lenience::MultipleSpaces => config.allow_multiple_spaces_in_request_line = true,
+        Lenience::SpacesAfterChunkSize => config.allow_spaces_after_chunk_size = true,
+        Lenience::LfAfterChunkData => config.allow_lf_after_chunk_data = true,
+        _ => usage(),
+    }
 }
 
 fn timer_name(kind: TimerKind) -> &'static str {
@@ -416,9 +456,21 @@ fn framing_words(body: BodyLength) -> String {
     }
 }
 
+/// The plain-words line, saying which leniency it needed, if any.
+fn words(line: &Line) -> String {
+    let mut text = to_words(line);
+    let lenient = lenient_names(line);
+    if !lenient.is_empty() {
+        text.push_str(&format!(
+            "\n          (accepted only because of --lenient {lenient})"
+        ));
+    }
+    text
+}
+
 fn to_words(line: &Line) -> String {
     match line {
-        Line::Request { method, target, version, headers, body } => {
+        Line::Request { method, target, version, headers, body, .. } => {
             let mut s = format!("request   {method} {target} {version}, {} field(s); framing: {}", headers.len(), framing_words(*body));
             for (n, v) in headers {
                 s.push_str(&format!("\n            {}: {}", latin1(n), latin1(v)));
@@ -426,7 +478,7 @@ fn to_words(line: &Line) -> String {
             s
         }
         Line::Informational { status, .. } => format!("interim   {status} (more responses follow)"),
-        Line::Response { status, version, headers, body } => {
+        Line::Response { status, version, headers, body, .. } => {
             let mut s = format!("response  {version} {status}, {} field(s); framing: {}", headers.len(), framing_words(*body));
             for (n, v) in headers {
                 s.push_str(&format!("\n            {}: {}", latin1(n), latin1(v)));
@@ -434,8 +486,8 @@ fn to_words(line: &Line) -> String {
             s
         }
         Line::Data(d) => format!("data      {} bytes: \"{}\"", d.len(), latin1(d)),
-        Line::End(t) if t.is_empty() => "end       of message".into(),
-        Line::End(t) => format!("end       of message, trailers: {}", t.iter().map(|(n, v)| format!("{}: {}", latin1(n), latin1(v))).collect::<Vec<_>>().join(", ")),
+        Line::End(t, _) if t.is_empty() => "end       of message".into(),
+        Line::End(t, _) => format!("end       of message, trailers: {}", t.iter().map(|(n, v)| format!("{}: {}", latin1(n), latin1(v))).collect::<Vec<_>>().join(", ")),
         Line::Cycle { verdict: Persist::KeepAlive, .. } => "verdict   KEEP ALIVE: the connection carries the next exchange\n".into(),
         Line::Cycle { verdict: Persist::Close(r), unread } => {
             let mut s = format!("verdict   CLOSE: {r}");
@@ -503,6 +555,7 @@ fn main() {
     let mut role = None;
     let mut requests = Vec::new();
     let mut idle_after = None;
+    let mut config = Config::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -520,6 +573,13 @@ fn main() {
                         .and_then(|s| s.parse().ok())
                         .unwrap_or_else(|| usage()),
                 )
+            }
+            "--lenient" => {
+                let name = it.next().map(String::as_str).unwrap_or_else(|| usage());
+                allow(
+                    &mut config,
+                    Lenience::from_name(name).unwrap_or_else(|| usage()),
+                );
             }
             "--requests" => {
                 requests = it
@@ -539,8 +599,8 @@ fn main() {
         for (title, role, reqs, input) in SAMPLES {
             let reqs: Vec<String> = reqs.iter().map(|s| s.to_string()).collect();
             writeln!(w, "=== {title} ({role} side)\n").unwrap();
-            for line in run(*role, input, &reqs, None) {
-                writeln!(w, "{}", to_words(&line)).unwrap();
+            for line in run(*role, &config, input, &reqs, None) {
+                writeln!(w, "{}", words(&line)).unwrap();
             }
         }
         return;
@@ -549,20 +609,20 @@ fn main() {
     std::io::stdin()
         .read_to_end(&mut input)
         .expect("read stdin");
-    for line in run(role, &input, &requests, idle_after) {
+    for line in run(role, &config, &input, &requests, idle_after) {
         let text = if jsonl {
             match to_json(&line) {
                 Some(text) => text,
                 None => continue,
             }
         } else {
-            to_words(&line)
+            words(&line)
         };
         writeln!(w, "{text}").unwrap();
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] [--idle-after SECS] < input");
+    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] [--idle-after SECS] [--lenient NAME]... < input\n  NAME: space_before_colon, invalid_field_skipped, multiple_spaces, spaces_after_chunk_size, lf_after_chunk_data");
     std::process::exit(2)
 }

@@ -171,6 +171,75 @@ pub struct Config {
     /// `idle_timeout` and the requests left under `max_requests`. Off by
     /// default: HTTP/1.1 clients do not need it.
     pub advertise_keep_alive: bool,
+    /// Most chunk-extension bytes in one chunked body, all chunk-size
+    /// lines together (400 beyond,
+    /// [`ChunkExtensionsTooLong`](crate::RecvErrorKind::ChunkExtensionsTooLong)).
+    ///
+    /// # Background
+    /// [`max_chunk_ext_len`](Self::max_chunk_ext_len) bounds one line, but
+    /// a body of 1-byte chunks each carrying 1 KiB of extension makes the
+    /// receiver read a thousand framing bytes per data byte, without end.
+    /// RFC 9112 §7.1.1: a server "ought to limit the total length of chunk
+    /// extensions received in a request to an amount reasonable for the
+    /// services provided". hyper caps the extensions of a body at 16 KiB;
+    /// Go refuses bodies with too much non-data framing (CVE-2023-39326).
+    /// Default 16 KiB, hyper's.
+    pub max_chunk_ext_total: usize,
+    /// Client: accept whitespace between a response field name and its
+    /// colon, the name taken without it
+    /// ([`Lenience::SpaceBeforeColon`](crate::Lenience::SpaceBeforeColon)).
+    ///
+    /// # Background
+    /// RFC 9112 §5.1: a server MUST reject such a request, a proxy MUST
+    /// remove the whitespace from a response. A proxy that forwards the
+    /// line unchanged lets `Transfer-Encoding :` be read as framing by one
+    /// hop and ignored by the next (request smuggling), so requests are
+    /// always refused. Old embedded servers send it; httparse and hyper
+    /// offer `allow_spaces_after_header_name_in_responses` for them.
+    pub allow_space_before_colon_in_responses: bool,
+    /// Client: skip a response field line that is not `name: value` (a
+    /// name with a forbidden byte, no colon, a control byte in the value)
+    /// instead of refusing the response
+    /// ([`Lenience::InvalidFieldSkipped`](crate::Lenience::InvalidFieldSkipped)).
+    ///
+    /// # Background
+    /// A dropped line can hide framing from this hop but not from another,
+    /// so requests are always refused. Some servers send garbage lines
+    /// (hyper's `ignore_invalid_headers_in_responses`, httparse's option
+    /// of the same name). Line ends, folds and limits stay strict.
+    pub skip_invalid_fields_in_responses: bool,
+    /// Server: accept more than one SP between the parts of a request line
+    /// ([`Lenience::MultipleSpaces`](crate::Lenience::MultipleSpaces)).
+    ///
+    /// # Background
+    /// RFC 9112 §3: "Recipients of an invalid request-line SHOULD respond
+    /// with either a 400"; §3 also notes that some parsers accept other
+    /// whitespace. A front end that splits the line differently may route
+    /// on another target than the origin serves. Hand-written clients and
+    /// scripts send it; httparse offers
+    /// `allow_multiple_spaces_in_request_line_delimiters`.
+    pub allow_multiple_spaces_in_request_line: bool,
+    /// Client: accept spaces or tabs after a response chunk size
+    /// (`5  \r\n`)
+    /// ([`Lenience::SpacesAfterChunkSize`](crate::Lenience::SpacesAfterChunkSize)).
+    ///
+    /// # Background
+    /// RFC 9112 §7.1 allows no whitespace there (BWS only before a chunk
+    /// extension). A proxy that disagrees about where a chunk ends can be
+    /// desynchronized, so requests are always refused. Some servers pad
+    /// chunk sizes; llhttp offers `lenient_spaces_after_chunk_size`.
+    pub allow_spaces_after_chunk_size: bool,
+    /// Client: accept LF without CR after response chunk data
+    /// ([`Lenience::LfAfterChunkData`](crate::Lenience::LfAfterChunkData)).
+    ///
+    /// # Background
+    /// RFC 9112 §7.1 ends chunk data with CRLF; disagreeing about a bare
+    /// LF there is a known smuggling vector (llhttp's
+    /// `lenient_optional_cr_before_lf`, off by default for that reason),
+    /// so requests are always refused. [`allow_bare_lf`](Self::allow_bare_lf)
+    /// relaxes every line end in both directions; this relaxes only this
+    /// one, only in responses.
+    pub allow_lf_after_chunk_data: bool,
 }
 
 impl Default for Config {
@@ -193,6 +262,12 @@ impl Default for Config {
             max_requests: Some(1000),
             drain_budget: 256 * 1024,
             advertise_keep_alive: false,
+            max_chunk_ext_total: 16 * 1024,
+            allow_space_before_colon_in_responses: false,
+            skip_invalid_fields_in_responses: false,
+            allow_multiple_spaces_in_request_line: false,
+            allow_spaces_after_chunk_size: false,
+            allow_lf_after_chunk_data: false,
         }
     }
 }

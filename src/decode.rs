@@ -6,8 +6,9 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::RecvErrorKind;
 use crate::headers::{is_field_vchar, is_tchar, Headers};
+use crate::lenience::{Lenience, Leniencies};
 use crate::message::BodyLength;
-use crate::parse::{HeadScanner, ScanFacts};
+use crate::parse::HeadScanner;
 use crate::Config;
 
 /// One step of decoding.
@@ -39,6 +40,23 @@ impl Decoder {
             BodyLength::Fixed(n) => Self::Fixed { remaining: n },
             BodyLength::Chunked => Self::Chunked(Chunked::default()),
             BodyLength::UntilClose => Self::UntilClose,
+        }
+    }
+
+    /// Marks the body as a response's, read by a client: the chunked
+    /// leniencies scoped to responses apply to it.
+    pub(crate) fn in_response(mut self, yes: bool) -> Self {
+        if let Self::Chunked(c) = &mut self {
+            c.response = yes;
+        }
+        self
+    }
+
+    /// The leniencies this body needed so far.
+    pub(crate) fn leniencies(&self) -> Leniencies {
+        match self {
+            Self::Chunked(c) => c.lenient,
+            _ => Leniencies::NONE,
         }
     }
 
@@ -163,6 +181,11 @@ pub(crate) struct Chunked {
     size: u64,
     digits: u32,
     ext_len: usize,
+    /// Extension bytes of every size line so far (`max_chunk_ext_total`).
+    ext_total: usize,
+    /// A response body: the chunk leniencies may apply.
+    response: bool,
+    lenient: Leniencies,
     remaining: u64,
     trailers: HeadScanner,
 }
@@ -260,15 +283,12 @@ impl Chunked {
     /// handling (data, trailers, done) was reached.
     fn line_byte(&mut self, b: u8, config: &Config) -> Result<bool, RecvErrorKind> {
         use RecvErrorKind::{
-            BareLf, ChunkExtensionTooLong, InvalidChunkExtension as BadExt,
-            InvalidChunkSize as BadSize, MissingChunkTerminator,
+            BareLf, InvalidChunkExtension as BadExt, InvalidChunkSize as BadSize,
+            MissingChunkTerminator,
         };
         let in_ext = !matches!(self.st, St::Size | St::LineLf | St::DataCr | St::DataLf);
         if in_ext && b != b'\r' && b != b'\n' {
-            self.ext_len += 1;
-            if self.ext_len > config.max_chunk_ext_len {
-                return Err(ChunkExtensionTooLong);
-            }
+            self.count_ext(config)?;
         }
         let ows = b == b' ' || b == b'\t';
         self.st = match (self.st, b) {
@@ -284,11 +304,11 @@ impl Chunked {
             }
             (St::Size, _) if self.digits == 0 => return Err(BadSize),
             (St::Size, b';') => {
-                self.ext_len = 1;
+                self.count_ext(config)?;
                 St::ExtPreName
             }
             (St::Size, _) if ows => {
-                self.ext_len = 1;
+                self.count_ext(config)?;
                 St::SizeBws
             }
             (St::Size | St::ExtName | St::ExtValToken | St::ExtQuotedEnd, b'\r') => St::LineLf,
@@ -300,6 +320,10 @@ impl Chunked {
             }
             (St::Size, _) => return Err(BadSize),
             (St::SizeBws, _) if ows => St::SizeBws,
+            (St::SizeBws, b'\r') if self.response && config.allow_spaces_after_chunk_size => {
+                self.lenient.insert(Lenience::SpacesAfterChunkSize);
+                St::LineLf
+            }
             (St::SizeBws, b';') => St::ExtPreName,
             (St::SizeBws, _) => return Err(BadSize),
             (St::ExtPreName, _) if ows => St::ExtPreName,
@@ -322,11 +346,28 @@ impl Chunked {
             (St::LineLf, _) => return Err(if self.ext_len > 0 { BadExt } else { BadSize }),
             (St::DataCr, b'\r') => St::DataLf,
             (St::DataCr, b'\n') if config.allow_bare_lf => return Ok(self.next_chunk()),
+            (St::DataCr, b'\n') if self.response && config.allow_lf_after_chunk_data => {
+                self.lenient.insert(Lenience::LfAfterChunkData);
+                return Ok(self.next_chunk());
+            }
             (St::DataLf, b'\n') => return Ok(self.next_chunk()),
             (St::DataCr | St::DataLf, _) => return Err(MissingChunkTerminator),
             _ => return Err(BadExt),
         };
         Ok(false)
+    }
+
+    /// One more byte of chunk extension, on this line and in this body.
+    fn count_ext(&mut self, config: &Config) -> Result<(), RecvErrorKind> {
+        self.ext_len += 1;
+        self.ext_total += 1;
+        if self.ext_len > config.max_chunk_ext_len {
+            return Err(RecvErrorKind::ChunkExtensionTooLong);
+        }
+        if self.ext_total > config.max_chunk_ext_total {
+            return Err(RecvErrorKind::ChunkExtensionsTooLong);
+        }
+        Ok(())
     }
 
     fn line_done(&mut self) -> bool {
@@ -369,16 +410,13 @@ impl Chunked {
             }
             Some(_) => {}
         }
-        // Scan as a "head" whose start line is the first trailer field.
-        let limits = Config {
-            max_head_len: config.max_trailers_len,
-            ..config.clone()
-        };
         let scanned = self
             .trailers
-            .scan(buf, &limits, false)
+            .scan_fields(buf, config)
             .map_err(|e| match e {
-                RecvErrorKind::HeadTooLarge => RecvErrorKind::TrailersTooLarge,
+                RecvErrorKind::TrailersTooLarge | RecvErrorKind::TooManyHeaders => {
+                    RecvErrorKind::TrailersTooLarge
+                }
                 RecvErrorKind::BareLf => RecvErrorKind::BareLf,
                 _ => RecvErrorKind::InvalidTrailer,
             })?;
@@ -387,26 +425,6 @@ impl Chunked {
         };
         let raw = buf.split_to(n).freeze();
         self.st = St::Done;
-        Ok(Decoded::End(parse_trailers(raw, facts, config)?))
+        Ok(Decoded::End(Headers::from_index(raw, facts.fields)))
     }
-}
-
-fn parse_trailers(raw: Bytes, facts: ScanFacts, config: &Config) -> Result<Headers, RecvErrorKind> {
-    if facts.obs_fold || raw.first().is_some_and(|&b| b == b' ' || b == b'\t') {
-        return Err(RecvErrorKind::InvalidTrailer);
-    }
-    let mut stack = [httparse::EMPTY_HEADER; 32];
-    let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if config.max_headers <= stack.len() {
-        &mut stack[..config.max_headers]
-    } else {
-        heap = vec![httparse::EMPTY_HEADER; config.max_headers];
-        &mut heap[..]
-    };
-    let fields = match httparse::parse_headers(&raw, slots) {
-        Ok(httparse::Status::Complete((len, fields))) if len == raw.len() => fields,
-        Err(httparse::Error::TooManyHeaders) => return Err(RecvErrorKind::TrailersTooLarge),
-        _ => return Err(RecvErrorKind::InvalidTrailer),
-    };
-    Ok(Headers::from_parsed(raw.clone(), &raw, fields))
 }

@@ -12,8 +12,8 @@ use crate::message::Role;
 #[non_exhaustive]
 pub enum RecvErrorKind {
     /// The request line or status line is malformed (RFC 9112 §3, §4) in
-    /// a way no more specific kind names; also the parser's answer to a
-    /// head it cannot complete, which the scanner never hands it.
+    /// a way no more specific kind names. The one-pass parser names every
+    /// fault it finds, so it does not produce this kind today.
     InvalidStartLine,
     /// The method is not a token (RFC 9110 §9.1).
     InvalidMethod,
@@ -50,12 +50,21 @@ pub enum RecvErrorKind {
     /// The request-target is longer than
     /// [`Config::max_target_len`](crate::Config::max_target_len).
     TargetTooLong,
+    /// The method is longer than any a server implements (RFC 9112 §3:
+    /// SHOULD 501); more than 32 bytes.
+    MethodTooLong,
     /// `Content-Length` is not a single non-negative decimal number, or a
     /// list of differing values (RFC 9112 §6.3 rule 5).
     InvalidContentLength,
     /// `Transfer-Encoding` in a request whose final coding is not `chunked`
     /// (RFC 9112 §6.3 rule 4: MUST 400), or `chunked` applied twice.
     TransferEncodingNotChunked,
+    /// A `Transfer-Encoding` element that is not a transfer coding at all
+    /// (`transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
+    /// RFC 9112 §7), such as `x y`: malformed, in either direction. A
+    /// well-formed unknown coding is not this error (a response with one
+    /// is read until close).
+    InvalidTransferCoding,
     /// A transfer coding this crate cannot decode placed before the final
     /// `chunked` (RFC 9112 §6.1: 501).
     UnknownTransferCoding,
@@ -70,6 +79,10 @@ pub enum RecvErrorKind {
     /// Chunk extensions longer than
     /// [`Config::max_chunk_ext_len`](crate::Config::max_chunk_ext_len).
     ChunkExtensionTooLong,
+    /// The chunk extensions of one body, together, are longer than
+    /// [`Config::max_chunk_ext_total`](crate::Config::max_chunk_ext_total)
+    /// (RFC 9112 §7.1.1).
+    ChunkExtensionsTooLong,
     /// Chunk data not followed by exactly CRLF (RFC 9112 §7.1).
     MissingChunkTerminator,
     /// A trailer field is malformed (RFC 9112 §7.1.2).
@@ -112,7 +125,7 @@ impl RecvErrorKind {
             HeadTimeout | BodyTimeout => 408,
             HeadTooLarge | TooManyHeaders | TrailersTooLarge => 431,
             TargetTooLong => 414,
-            UnknownTransferCoding => 501,
+            UnknownTransferCoding | MethodTooLong => 501,
             BodyTooLarge => 413,
             _ => 400,
         }
@@ -139,8 +152,11 @@ impl RecvErrorKind {
             HeadTooLarge => "message head too large",
             TooManyHeaders => "too many header fields",
             TargetTooLong => "request-target too long",
+            MethodTooLong => "method longer than any implemented",
+            ChunkExtensionsTooLong => "chunk extensions of one body too long",
             InvalidContentLength => "invalid Content-Length",
             TransferEncodingNotChunked => "Transfer-Encoding whose final coding is not chunked",
+            InvalidTransferCoding => "malformed transfer coding",
             UnknownTransferCoding => "unsupported transfer coding",
             Http10TransferEncoding => "Transfer-Encoding in an HTTP/1.0 message",
             InvalidChunkSize => "invalid chunk size",

@@ -7,6 +7,7 @@ use core::fmt;
 use bytes::Bytes;
 
 use crate::headers::{Header, Headers, Known, Latin1};
+use crate::lenience::Leniencies;
 use crate::message::{BodyLength, Version};
 
 /// A received request head. Method, target and fields are slices of the
@@ -15,30 +16,41 @@ use crate::message::{BodyLength, Version};
 pub struct RequestHead {
     headers: Headers,
     method: (u32, u32),
+    /// The method's index in [`STANDARD_METHODS`] when it is one of
+    /// them (reading it then needs no UTF-8 check), else `u8::MAX`. One
+    /// byte, not a `&str`: heads are moved through every event.
+    method_name: u8,
     target: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
+    pub(crate) lenient: Leniencies,
 }
 
 impl RequestHead {
     pub(crate) fn new(
         headers: Headers,
         method: (u32, u32),
+        method_name: u8,
         target: (u32, u32),
         version: Version,
     ) -> Self {
         Self {
             headers,
             method,
+            method_name,
             target,
             version,
             body: BodyLength::Empty,
+            lenient: Leniencies::NONE,
         }
     }
 
     /// The method, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
     pub fn method(&self) -> &str {
-        str_at(self.headers.raw(), self.method)
+        match STANDARD_METHODS.get(usize::from(self.method_name)) {
+            Some(name) => name,
+            None => str_at(self.headers.raw(), self.method),
+        }
     }
 
     /// The method's bytes, without the UTF-8 check `method` makes (the
@@ -65,6 +77,12 @@ impl RequestHead {
     /// How the body of this request is framed (RFC 9112 §6.3).
     pub fn body_length(&self) -> BodyLength {
         self.body
+    }
+
+    /// The leniencies of [`Config`](crate::Config) that this head needed:
+    /// empty unless it bent the grammar in a way the configuration allows.
+    pub fn leniencies(&self) -> Leniencies {
+        self.lenient
     }
 
     /// Whether the client asked for `100 Continue` before sending the body
@@ -112,6 +130,7 @@ pub struct ResponseHead {
     reason: (u32, u32),
     version: Version,
     pub(crate) body: BodyLength,
+    pub(crate) lenient: Leniencies,
 }
 
 impl ResponseHead {
@@ -122,6 +141,7 @@ impl ResponseHead {
             reason,
             version,
             body: BodyLength::Empty,
+            lenient: Leniencies::NONE,
         }
     }
 
@@ -147,6 +167,12 @@ impl ResponseHead {
         &self.headers
     }
 
+    /// The leniencies of [`Config`](crate::Config) that this head needed:
+    /// empty unless it bent the grammar in a way the configuration allows.
+    pub fn leniencies(&self) -> Leniencies {
+        self.lenient
+    }
+
     /// How the body of this response is framed (RFC 9112 §6.3), given the
     /// request it answers.
     pub fn body_length(&self) -> BodyLength {
@@ -165,6 +191,11 @@ impl fmt::Debug for ResponseHead {
             .finish()
     }
 }
+
+/// The methods whose names a head hands out without a UTF-8 check.
+pub(crate) const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 fn str_at(raw: &Bytes, (s, e): (u32, u32)) -> &str {
     // Method and target were checked to be ASCII when parsed.

@@ -58,25 +58,73 @@ impl fmt::Debug for Latin1<'_> {
 /// ignore case. A `Headers` is a view of the received field lines, one
 /// shared [`Bytes`] of the head already validated by the parser, so it
 /// costs no copy and no allocation however many fields there are, and it
-/// is small enough (48 bytes) to move cheaply inside every event. Lines are
+/// is small enough (80 bytes) to move cheaply inside every event. Lines are
 /// split again when iterated; lookups of names absent from the head are
 /// answered without looking at the bytes.
 #[derive(Clone)]
 pub struct Headers {
     /// The whole head (or trailer section).
     raw: Bytes,
-    /// Offset of the first field line in `raw`.
-    start: u32,
+    index: FieldIndex,
+}
+
+/// Where a head's fields are, recorded by the parser as it reads them:
+/// enough to iterate the lines again and to answer the lookups every
+/// message needs (framing, persistence, `Host`) without a scan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldIndex {
+    /// Offset of the first field line in the head.
+    pub(crate) start: u32,
     /// Number of field lines.
-    len: u32,
+    pub(crate) len: u32,
     /// [`name_class`] bits of every field name present.
     names: u64,
     /// The value (offset, length) of the first line of each [`KNOWN`]
-    /// field, so the lookups every message needs (framing, persistence,
-    /// `Host`) cost no scan: offset [`ABSENT`], or [`UNINDEXED`] past 64 KiB.
+    /// field: offset [`ABSENT`], or [`UNINDEXED`] past 64 KiB.
     known: [(u16, u16); KNOWN.len()],
     /// Bit `i`: [`KNOWN`]`[i]` appears on more than one line.
     repeated: u8,
+    /// Invalid lines were skipped (a leniency): iteration re-checks each
+    /// line and passes over those.
+    pub(crate) skipped: bool,
+    /// Whitespace before a colon was accepted (a leniency).
+    pub(crate) ws_before_colon: bool,
+}
+
+impl FieldIndex {
+    pub(crate) const EMPTY: Self = Self {
+        start: 0,
+        len: 0,
+        names: 0,
+        known: [(ABSENT, 0); KNOWN.len()],
+        repeated: 0,
+        skipped: false,
+        ws_before_colon: false,
+    };
+
+    /// Notes a field name; returns the [`Known`] slot whose value the
+    /// caller records with [`set_value`](Self::set_value), if this is the
+    /// first line of a known field.
+    pub(crate) fn add_name(&mut self, name: &[u8]) -> Option<u8> {
+        self.names |= name_class(name);
+        let i = known_index(name)?;
+        if self.known[i].0 == ABSENT {
+            // Claimed now, so a second line of the same name is repeated.
+            self.known[i].0 = UNINDEXED;
+            Some(i as u8)
+        } else {
+            self.repeated |= 1 << i;
+            None
+        }
+    }
+
+    /// Records the (trimmed) value of the first line of a known field.
+    pub(crate) fn set_value(&mut self, slot: u8, at: u32, len: u32) {
+        self.known[usize::from(slot)] = match (u16::try_from(at), u16::try_from(len)) {
+            (Ok(at), Ok(len)) if at < UNINDEXED => (at, len),
+            _ => (UNINDEXED, 0),
+        };
+    }
 }
 
 /// The fields the machine itself looks up on every message, by their
@@ -107,8 +155,13 @@ const UNINDEXED: u16 = u16::MAX - 1;
 
 /// The [`KNOWN`] index of `name`, if it is one (any case).
 fn known_index(name: &[u8]) -> Option<usize> {
+    if let [a, b, c, d] = *name {
+        // `Host`, on every request: one word compare (all four are
+        // letters, so setting the case bit is exact).
+        let word = u32::from_le_bytes([a, b, c, d]) | 0x2020_2020;
+        return (word == u32::from_le_bytes(*b"host")).then_some(0);
+    }
     let i = match name.len() {
-        4 => 0,
         14 => 1,
         17 => 2,
         10 if name[0] | 0x20 == b'c' => 3,
@@ -117,7 +170,19 @@ fn known_index(name: &[u8]) -> Option<usize> {
         7 => 5,
         _ => return None,
     };
-    name.eq_ignore_ascii_case(KNOWN[i].as_bytes()).then_some(i)
+    let known = KNOWN[i].as_bytes();
+    if name[0] | 0x20 != known[0] {
+        // Most names of a known length are not the known one.
+        return None;
+    }
+    // The known names hold lower-case letters and `-` only: folding a
+    // byte's case bit only where the name has a letter matches exactly the
+    // bytes `eq_ignore_ascii_case` would, without converting both sides.
+    let same = name.iter().zip(known).all(|(&b, &k)| {
+        let fold = if k == b'-' { 0 } else { 0x20 };
+        b | fold == k
+    });
+    same.then_some(i)
 }
 
 impl Default for Headers {
@@ -131,49 +196,14 @@ impl Headers {
     pub const fn empty() -> Self {
         Self {
             raw: Bytes::new(),
-            start: 0,
-            len: 0,
-            names: 0,
-            known: [(ABSENT, 0); KNOWN.len()],
-            repeated: 0,
+            index: FieldIndex::EMPTY,
         }
     }
 
-    /// The fields `parsed` by httparse from `src`, a buffer of the same
-    /// length and field section as `raw` (either `raw` itself or a copy
-    /// with the start line patched).
-    pub(crate) fn from_parsed(raw: Bytes, src: &[u8], parsed: &[httparse::Header<'_>]) -> Self {
-        let start = match parsed.first() {
-            Some(h) => h.name.as_ptr() as usize - src.as_ptr() as usize,
-            None => raw.len(),
-        };
-        let mut names = 0;
-        let mut known = [(ABSENT, 0); KNOWN.len()];
-        let mut repeated = 0;
-        for h in parsed {
-            let name = h.name.as_bytes();
-            names |= name_class(name);
-            if let Some(i) = known_index(name) {
-                if known[i].0 == ABSENT {
-                    let value = trim_ows(h.value);
-                    let at = value.as_ptr() as usize - src.as_ptr() as usize;
-                    known[i] = match (u16::try_from(at), u16::try_from(value.len())) {
-                        (Ok(at), Ok(len)) if at < UNINDEXED => (at, len),
-                        _ => (UNINDEXED, 0),
-                    };
-                } else {
-                    repeated |= 1 << i;
-                }
-            }
-        }
-        Self {
-            raw,
-            start: start as u32,
-            len: parsed.len() as u32,
-            names,
-            known,
-            repeated,
-        }
+    /// The fields of `raw`, a head or trailer section the parser read
+    /// and indexed.
+    pub(crate) fn from_index(raw: Bytes, index: FieldIndex) -> Self {
+        Self { raw, index }
     }
 
     pub(crate) fn raw(&self) -> &Bytes {
@@ -182,19 +212,20 @@ impl Headers {
 
     /// Number of field lines.
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.index.len as usize
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.index.len == 0
     }
 
     /// The fields in received order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            rest: self.raw.get(self.start as usize..).unwrap_or(&[]),
-            left: self.len as usize,
+            rest: self.raw.get(self.index.start as usize..).unwrap_or(&[]),
+            left: self.index.len as usize,
+            check: self.index.skipped.then_some(self.index.ws_before_colon),
         }
     }
 
@@ -220,11 +251,12 @@ impl Headers {
     }
 
     /// The values of a field the machine itself needs, in order.
+    #[inline]
     pub(crate) fn known(&self, field: Known) -> Values<'_> {
         let i = field as usize;
-        match self.known[i] {
+        match self.index.known[i] {
             (ABSENT, _) => Values::One(None),
-            (at, len) if at != UNINDEXED && self.repeated & (1 << i) == 0 => {
+            (at, len) if at != UNINDEXED && self.index.repeated & (1 << i) == 0 => {
                 let (at, len) = (usize::from(at), usize::from(len));
                 Values::One(self.raw.get(at..at + len))
             }
@@ -243,14 +275,14 @@ impl Headers {
     /// `Upgrade`, `Keep-Alive`...) are for absent fields, the rest
     /// (`Host`, `Content-Length`, `Connection`) for single lines.
     fn first_without_scan(&self, name: &str) -> Option<Option<&[u8]>> {
-        if self.names & name_class(name.as_bytes()) == 0 {
+        if self.index.names & name_class(name.as_bytes()) == 0 {
             return Some(None);
         }
         let i = known_index(name.as_bytes())?;
-        match self.known[i] {
+        match self.index.known[i] {
             (ABSENT, _) => Some(None),
             (UNINDEXED, _) => None,
-            _ if self.repeated & (1 << i) != 0 => None,
+            _ if self.index.repeated & (1 << i) != 0 => None,
             (at, len) => {
                 let (at, len) = (usize::from(at), usize::from(len));
                 Some(self.raw.get(at..at + len))
@@ -314,6 +346,7 @@ pub enum Values<'a> {
 
 impl<'a> Iterator for Values<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         match self {
             Self::One(v) => v.take(),
@@ -328,26 +361,44 @@ pub struct Iter<'a> {
     /// The field lines not yet visited (and the blank line after them).
     rest: &'a [u8],
     left: usize,
+    /// `Some(ws_before_colon)`: the parser skipped invalid lines; pass
+    /// over the lines it would not accept.
+    check: Option<bool>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
     fn next(&mut self) -> Option<Header<'a>> {
-        if self.left == 0 {
-            return None;
+        loop {
+            if self.left == 0 {
+                return None;
+            }
+            // The parser validated these lines: `name ":" OWS value OWS`,
+            // ended by CRLF (or LF where allowed), folds already unfolded.
+            let end = find_lf(self.rest).unwrap_or(self.rest.len());
+            let line = &self.rest[..end];
+            self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+            let mut name = &line[..colon];
+            while let [rest @ .., b' ' | b'\t'] = name {
+                // Only with `allow_space_before_colon_in_responses`.
+                name = rest;
+            }
+            let value = line.get(colon + 1..);
+            if let Some(ws_ok) = self.check {
+                let name_ok = is_token(name) && (ws_ok || name.len() == colon);
+                let value_ok = value.is_some_and(|v| v.iter().all(|&b| is_field_vchar(b)));
+                if !(name_ok && value_ok) {
+                    continue;
+                }
+            }
+            self.left -= 1;
+            return Some(Header {
+                name,
+                value: trim_ows(value.unwrap_or(&[])),
+            });
         }
-        self.left -= 1;
-        // The parser validated these lines: `name ":" OWS value OWS`,
-        // ended by CRLF (or LF where allowed), folds already unfolded.
-        let end = find_lf(self.rest).unwrap_or(self.rest.len());
-        let line = &self.rest[..end];
-        self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
-        Some(Header {
-            name: &line[..colon],
-            value: trim_ows(line.get(colon + 1..).unwrap_or(&[])),
-        })
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.left, Some(self.left))
@@ -356,134 +407,28 @@ impl<'a> Iterator for Iter<'a> {
 
 impl ExactSizeIterator for Iter<'_> {}
 
-/// The first LF in `s`, eight bytes per step: heads are scanned for line
-/// ends on every message, so it must cost about a byte's worth of work per
-/// eight bytes, not per byte.
-pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let mut words = s.chunks_exact(8);
-    let mut base = 0;
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ LF;
-        // Nonzero iff some byte of `x` is zero (some byte of `w` is LF);
-        // the lowest set bit marks the first such byte.
-        let found = x.wrapping_sub(ONES) & !x & HIGH;
-        if found != 0 {
-            return Some(base + (found.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| base + i)
-}
-
-pub(crate) fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if !is_ows(*first) {
-            break;
-        }
-        s = rest;
-    }
-    while let [rest @ .., last] = s {
-        if !is_ows(*last) {
-            break;
-        }
-        s = rest;
-    }
-    s
-}
-
-/// Splits one field value into its list elements (RFC 9110 §5.6.1):
-/// `#element => [ element ] *( OWS "," OWS [ element ] )`. Quoted strings
-/// (with backslash escapes) are kept whole; empty elements are dropped.
-pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = value;
-    core::iter::from_fn(move || loop {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut i = 0;
-        let mut quoted = false;
-        while i < rest.len() {
-            match rest[i] {
-                b'"' => quoted = !quoted,
-                b'\\' if quoted => i += 1,
-                b',' if !quoted => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        let end = i.min(rest.len());
-        let element = trim_ows(&rest[..end]);
-        rest = if end < rest.len() {
-            &rest[end + 1..]
-        } else {
-            &[]
-        };
-        if !element.is_empty() {
-            return Some(element);
-        }
-    })
-}
-
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
-        | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+'
-        | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
-}
-
-/// Whether `s` is a non-empty token (RFC 9110 §5.6.2).
-pub(crate) fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
-}
-
-/// A byte allowed inside a field value: VCHAR, SP, HTAB, obs-text
-/// (RFC 9110 §5.5). CR, LF, NUL and other controls are not.
-pub(crate) const fn is_field_vchar(b: u8) -> bool {
-    b == b'\t' || (b >= 0x20 && b != 0x7f)
-}
+// The grammar lives in `syntax.rs`; these names are used from here by
+// older call sites.
+pub(crate) use crate::syntax::{
+    find_lf, is_field_vchar, is_tchar, is_token, list_elements, trim_ows,
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn elems(v: &str) -> Vec<&[u8]> {
-        list_elements(v.as_bytes()).collect()
-    }
-
-    #[test]
-    fn list_syntax_follows_rfc9110_5_6_1() {
-        // "empty elements do not contribute to the count of elements present"
-        assert_eq!(elems(", ,a ,  b,,"), vec![&b"a"[..], b"b"]);
-        assert_eq!(elems(""), Vec::<&[u8]>::new());
-        assert_eq!(elems(" \t"), Vec::<&[u8]>::new());
-        // quoted strings keep their commas
-        assert_eq!(
-            elems(r#"gzip;q="a,b", chunked"#),
-            vec![&br#"gzip;q="a,b""#[..], b"chunked"]
-        );
-        assert_eq!(
-            elems(r#"x;p="a\",b", y"#),
-            vec![&br#"x;p="a\",b""#[..], b"y"]
-        );
-    }
-
-    /// A `Headers` over a field block, parsed as the machine parses heads.
+    /// A `Headers` over a field block, read as the machine reads trailers.
     fn parsed(block: &'static [u8]) -> Headers {
-        let mut slots = [httparse::EMPTY_HEADER; 64];
-        let (_, fields) = httparse::parse_headers(block, &mut slots).unwrap().unwrap();
-        Headers::from_parsed(Bytes::from_static(block), block, fields)
+        let config = crate::Config {
+            allow_bare_lf: true,
+            ..crate::Config::default()
+        };
+        let (n, facts) = crate::parse::HeadScanner::default()
+            .scan_fields(block, &config)
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, block.len());
+        Headers::from_index(Bytes::from_static(block), facts.fields)
     }
 
     #[test]
@@ -534,6 +479,12 @@ mod tests {
         assert_eq!(h.get("transfer-encoding"), None);
         assert!(!h.contains("upgrade"));
         assert_eq!(Headers::empty().iter().count(), 0);
+    }
+
+    #[test]
+    fn headers_stay_small() {
+        // Heads move through every event: keep them clear of memcpy calls.
+        assert!(core::mem::size_of::<Headers>() <= 80);
     }
 
     #[test]

@@ -49,6 +49,14 @@
 //! );
 //! assert_eq!(conn.poll_event(), Ok(Recv::Finished));
 //! ```
+//!
+//! # Where next
+//!
+//! - [`guide`]: the driver loop for a server, a client and a proxy, and
+//!   what to do with every event and every error.
+//! - [`proxy`]: what an intermediary changes in a message it forwards.
+//! - `http` (feature `http`): conversions to and from the `http` crate's
+//!   heads.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub, clippy::use_self)]
@@ -56,17 +64,25 @@
 mod config;
 mod conn;
 mod decode;
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+mod driver;
 mod encode;
 mod error;
 mod event;
 mod exchange;
 mod framing;
+pub mod guide;
 mod head;
 mod headers;
+#[cfg(feature = "http")]
+pub mod http;
+mod lenience;
 mod message;
 mod parse;
 mod persist;
+pub mod proxy;
 mod state;
+mod syntax;
 mod timer;
 
 #[cfg(doctest)]
@@ -75,12 +91,17 @@ struct ReadmeDoctests;
 
 pub use config::Config;
 pub use conn::Connection;
+#[cfg(feature = "blocking")]
+pub use driver::blocking;
+#[cfg(feature = "tokio")]
+pub use driver::tokio;
 pub use encode::{canonical_reason, SendBuf};
 pub use error::{RecvError, RecvErrorKind, SendError};
 pub use event::{Event, Recv};
 pub use exchange::RetrySafety;
 pub use head::{Request, RequestHead, Response, ResponseHead};
 pub use headers::{Header, Headers, Iter as HeaderIter, Values as HeaderValues};
+pub use lenience::{Lenience, Leniencies};
 pub use message::{BodyLength, Role, SwitchKind, Version};
 pub use persist::{CloseReason, KeepAliveHint, Persist};
 pub use timer::{Expired, TimerKind};

@@ -1,12 +1,8 @@
 //! Replays the committed fuzz seed corpus (`fuzz/corpus/<target>/`) through
-//! the same checks the fuzz targets run (`fuzz/common/mod.rs`), so a
+//! the same checks the fuzz targets run (`testkit::fuzz_input`, `testkit::pair_ops`), so a
 //! machine without a nightly toolchain still runs them on every
 //! `cargo test`. Crashes the fuzzers found live in the corpus too, as
 //! named files.
-
-#[path = "../fuzz/common/mod.rs"]
-mod common;
-mod support;
 
 use std::path::Path;
 
@@ -40,22 +36,28 @@ fn replay(target: &str, check: impl Fn(&[u8])) {
 
 #[test]
 fn corpus_server_bytes() {
-    replay("server_bytes", |d| common::run_bytes(Role::Server, d));
+    replay("server_bytes", |d| {
+        testkit::fuzz_input::run_bytes(Role::Server, d)
+    });
 }
 
 #[test]
 fn corpus_client_bytes() {
-    replay("client_bytes", |d| common::run_bytes(Role::Client, d));
+    replay("client_bytes", |d| {
+        testkit::fuzz_input::run_bytes(Role::Client, d)
+    });
 }
 
 #[test]
 fn corpus_chunked() {
-    replay("chunked", common::run_chunked);
+    replay("chunked", testkit::fuzz_input::run_chunked);
 }
 
 #[test]
 fn corpus_pair_ops() {
-    replay("pair_ops", |d| common::run_pair_ops(&common::decode_ops(d)));
+    replay("pair_ops", |d| {
+        testkit::pair_ops::run_pair_ops(&testkit::pair_ops::decode_ops(d))
+    });
 }
 
 /// The pair_ops seeds decode to what they were written as: the layout in
@@ -63,27 +65,30 @@ fn corpus_pair_ops() {
 #[test]
 fn op_encoding_round_trips() {
     let ops = vec![
-        common::Op::Request {
+        testkit::pair_ops::Op::Request {
             method: 3,
             target: 2,
             http10: true,
             fields: vec![(1, 2), (11, 0)],
         },
-        common::Op::Response {
+        testkit::pair_ops::Op::Response {
             status: 7,
             fields: vec![(4, 4)],
         },
-        common::Op::ClientData(9),
-        common::Op::ServerData(0),
-        common::Op::ClientEnd(true),
-        common::Op::ServerEnd(false),
-        common::Op::ToServer(3),
-        common::Op::ToClient(0),
-        common::Op::ClientEof,
-        common::Op::ServerEof,
-        common::Op::Advance(0x1234),
+        testkit::pair_ops::Op::ClientData(9),
+        testkit::pair_ops::Op::ServerData(0),
+        testkit::pair_ops::Op::ClientEnd(true),
+        testkit::pair_ops::Op::ServerEnd(false),
+        testkit::pair_ops::Op::ToServer(3),
+        testkit::pair_ops::Op::ToClient(0),
+        testkit::pair_ops::Op::ClientEof,
+        testkit::pair_ops::Op::ServerEof,
+        testkit::pair_ops::Op::Advance(0x1234),
     ];
-    assert_eq!(common::decode_ops(&common::encode_ops(&ops)), ops);
+    assert_eq!(
+        testkit::pair_ops::decode_ops(&testkit::pair_ops::encode_ops(&ops)),
+        ops
+    );
 }
 
 /// Found by `pair_ops`: a server that answered before the request body
@@ -95,7 +100,7 @@ fn op_encoding_round_trips() {
 /// the close from the end of input.
 #[test]
 fn early_response_closes_at_its_end() {
-    let mut pair = support::Pair::new();
+    let mut pair = testkit::Pair::new();
     pair.request(
         "POST",
         "/",
@@ -147,14 +152,14 @@ fn early_response_closes_at_its_end() {
 fn until_close_limit_does_not_depend_on_splits() {
     let mut config = keepalive::Config::default();
     config.max_body_len = Some(4);
-    let peer = common::Peer::Client(vec![(
+    let peer = testkit::Script::Client(vec![(
         "GET".to_owned(),
         keepalive::Version::Http11,
         Vec::new(),
     )]);
     let input = b"HTTP/1.1 200 OK\r\n\r\nabcdefgh";
-    let trace = common::check_split_invariance(&peer, &config, input, &[20, 2, 1]);
-    let lines: Vec<String> = trace.outs.iter().map(support::Out::line).collect();
+    let trace = testkit::check_split_invariance(&peer, &config, input, &[20, 2, 1]);
+    let lines: Vec<String> = trace.outs.iter().map(testkit::Out::line).collect();
     assert_eq!(
         lines,
         [

@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use keepalive::{
     CloseReason, Config, Connection, Event, Header, Persist, Recv, RecvErrorKind, Request,
     Response, Role, SendBuf,
 };
-use support::Pair;
+use testkit::Pair;
 
 /// What a driver feeds when the machine asks for more.
 #[derive(Debug, Clone, Copy)]
@@ -315,7 +313,7 @@ fn retry_safety_when_the_server_closes_as_a_request_goes_out() {
         pair.client.receive(partial);
         pair.client.receive_eof();
         let (_, stop) = pair.client_events();
-        assert_eq!(stop, support::Stop::Error(RecvErrorKind::IncompleteMessage));
+        assert_eq!(stop, testkit::Stop::Error(RecvErrorKind::IncompleteMessage));
         pair.client.retry_safety()
     };
     assert_eq!(second("GET", b""), RetrySafety::Retry);

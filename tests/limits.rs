@@ -4,10 +4,8 @@
 //! bytes, and every split must give identical events: a limit depends on
 //! positions in the stream, never on how the bytes arrived.
 
-mod support;
-
 use keepalive::Config;
-use support::{esc, feed_split, server, Script};
+use testkit::{esc, feed_split, server, Script};
 
 struct Row {
     name: String,
@@ -307,5 +305,76 @@ fn max_body_len() {
             ],
         ),
     ];
+    check(&server(), &config, &rows);
+}
+
+/// A chunked request of `chunks` one-byte chunks, each with `ext` bytes of
+/// chunk extension.
+fn chunked_with_ext(chunks: usize, ext: usize) -> String {
+    let ext = format!(";{}", "e".repeat(ext - 1));
+    let mut s = String::from("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for _ in 0..chunks {
+        s.push_str(&format!("1{ext}\r\nx\r\n"));
+    }
+    s + "0\r\n\r\n"
+}
+
+#[test]
+fn max_chunk_ext_total() {
+    let mut config = Config::default();
+    config.max_chunk_ext_total = 64;
+    let ok = |chunks: usize| -> Vec<String> {
+        let mut v = vec!["req POST / 1.1 chunked".to_owned()];
+        v.push(format!("data \"{}\"", "x".repeat(chunks)));
+        v.extend(["end", "keep-alive", "closed"].map(String::from));
+        v
+    };
+    let at_limit = ok(4);
+    let at_limit: Vec<&str> = at_limit.iter().map(String::as_str).collect();
+    let rows = [
+        // RFC 9112 §7.1.1: a server "ought to limit the total length of
+        // chunk extensions received in a request": 4 × 16 bytes fit in 64.
+        row(
+            "extensions at the limit",
+            chunked_with_ext(4, 16).into_bytes(),
+            &at_limit,
+        ),
+        // One more byte of extension anywhere in the body is refused, though
+        // every line is far below `max_chunk_ext_len`.
+        row(
+            "extensions one over the limit",
+            chunked_with_ext(4, 16)
+                .replacen(";e", ";ee", 1)
+                .into_bytes(),
+            &[
+                "req POST / 1.1 chunked",
+                "data \"xxx\"",
+                "error ChunkExtensionsTooLong 400",
+            ],
+        ),
+        row(
+            "many small extensions",
+            chunked_with_ext(1000, 16).into_bytes(),
+            &[
+                "req POST / 1.1 chunked",
+                "data \"xxxx\"",
+                "error ChunkExtensionsTooLong 400",
+            ],
+        ),
+    ];
+    check(&server(), &config, &rows);
+    // The budget is per body: two requests at the limit on one connection.
+    let one = [
+        "req POST / 1.1 chunked",
+        "data \"xxxx\"",
+        "end",
+        "keep-alive",
+    ];
+    let two: Vec<&str> = one.iter().chain(&one).copied().chain(["closed"]).collect();
+    let rows = [row(
+        "two bodies each at the limit",
+        chunked_with_ext(4, 16).repeat(2).into_bytes(),
+        &two,
+    )];
     check(&server(), &config, &rows);
 }

@@ -3,92 +3,29 @@
 //! server of `std_client`/`tokio_client`. Everything runs on 127.0.0.1 with
 //! ephemeral ports.
 //!
-//! The adapters are the example binaries themselves, spawned as processes:
-//! what is tested is exactly what a user runs, peers talk to them like to
-//! any server, and each test gets its own server whose accept log is its
-//! own. `cargo test` already builds the examples; [`example`] runs `cargo
-//! build --example …` once more (a no-op then) so that `cargo test --test
-//! peers` alone works too.
+//! The servers and clients are the example binaries, thin users of the
+//! library's socket drivers (`keepalive::blocking`, `keepalive::tokio`),
+//! spawned as processes (`procs`): peers talk to them like to any server,
+//! and each test gets its own server whose accept log is its own.
 //!
 //! A missing peer binary skips its test with a message, except under
 //! `CI=true`, where it fails: CI installs the peers (see `.ci/run`).
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+#[macro_use]
+mod procs;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use procs::{client_rows, example, peer, run, Server, SERVERS};
+
 // ---------------------------------------------------------------------
-// Peers and example binaries
-
-/// The peer binary `name`, or `None` (test skipped) when it is missing
-/// outside CI.
-fn peer(name: &str, package: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    // nginx lives in sbin, which an unprivileged PATH may lack.
-    let extra = ["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from);
-    let found = std::env::split_paths(&path)
-        .chain(extra)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !ci,
-            "peer `{name}` is missing and CI=true: install `{package}` (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED: peer `{name}` not found on PATH (install `{package}` to run this test)"
-        );
-    }
-    found
-}
-
-macro_rules! peer_or_skip {
-    ($name:expr, $package:expr) => {
-        match peer($name, $package) {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
-
-const EXAMPLES: [&str; 4] = ["std_server", "tokio_server", "std_client", "tokio_client"];
-
-/// The built example binary `name`.
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        // This test runs from <target>/<profile>/deps/.
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let target_dir = profile_dir.parent().expect("target dir");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.arg("build")
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        for e in EXAMPLES {
-            cmd.args(["--example", e]);
-        }
-        let status = cmd.status().expect("run cargo build --example");
-        assert!(status.success(), "building the examples failed");
-        profile_dir.join("examples")
-    });
-    let bin = dir.join(name);
-    assert!(bin.is_file(), "example binary {} missing", bin.display());
-    bin
-}
+// Test data
 
 /// A temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -141,80 +78,6 @@ fn fnv(data: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
 }
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("spawn peer");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-// ---------------------------------------------------------------------
-// An example server as a child process
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    accepts: Arc<AtomicUsize>,
-}
-
-impl Server {
-    fn start(name: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(example(name))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn example server");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("server exited").expect("read stdout");
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        let accepts = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepts);
-        // Draining stdout also keeps the server from blocking on a full pipe.
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if line.starts_with("accept ") {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
-        Self {
-            child,
-            addr,
-            accepts,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// TCP connections accepted so far. The server logs an accept before it
-    /// answers anything on that connection; the pause lets the log reader
-    /// catch up.
-    fn accepted(&self) -> usize {
-        std::thread::sleep(Duration::from_millis(200));
-        self.accepts.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const SERVERS: [&str; 2] = ["std_server", "tokio_server"];
 
 // ---------------------------------------------------------------------
 // curl → servers
@@ -380,26 +243,22 @@ fn curl_chunked_upload_round_trips_through_echo() {
     }
 }
 
-/// Issue 11: a streaming echo answers while the upload still arrives; two
-/// uploads (chunked, and a 400 KB Content-Length one, both past the drain
-/// budget) go over one connection.
+/// Issue 11 item 1: a streaming echo (the response starts while the request
+/// body still arrives) keeps the connection, for chunked uploads and for
+/// uploads past `drain_budget`: two 400 KB chunked uploads, one connection.
 #[test]
-fn curl_streamed_uploads_through_echo_keep_one_connection() {
+fn curl_two_chunked_uploads_to_echo_share_one_connection() {
     let curl_bin = peer_or_skip!("curl", "curl");
     let dir = TempDir::new("duplex");
-    let input = test_bytes(400_000, 13, false);
+    let input = test_bytes(400_000, 11, false);
     let file = dir.path().join("upload.bin");
     std::fs::write(&file, &input).unwrap();
     let data = format!("@{}", file.display());
     for name in SERVERS {
         let s = Server::start(name, &[]);
-        let first = dir.path().join(format!("{name}.1"));
-        let second = dir.path().join(format!("{name}.2"));
-        let out = run(Command::new(&curl_bin).args([
-            "-s",
-            "-S",
-            "-v",
-            "--fail",
+        let url = s.url("/echo");
+        // `--next` resets per-transfer options: each upload states its own.
+        let upload = [
             "--http1.1",
             "-H",
             "Transfer-Encoding: chunked",
@@ -408,29 +267,24 @@ fn curl_streamed_uploads_through_echo_keep_one_connection() {
             "--data-binary",
             &data,
             "-o",
-            &first.display().to_string(),
-            &s.url("/echo"),
-            "--next",
-            "--http1.1",
-            "-H",
-            "Expect:",
-            "--data-binary",
-            &data,
-            "-o",
-            &second.display().to_string(),
-            &s.url("/echo"),
-        ]));
-        let log = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            std::fs::read(&first).unwrap() == input,
-            "{name}: first echo differs"
-        );
-        assert!(
-            std::fs::read(&second).unwrap() == input,
-            "{name}: second echo differs"
-        );
-        assert!(!log.contains("Connection: close"), "{name}: {log}");
-        assert_eq!(s.accepted(), 1, "{name}: one connection for both uploads");
+            "/dev/null",
+            "-w",
+            "\nRESULT %{http_code} %{num_connects} %header{connection}\n",
+            &url,
+        ];
+        let mut args = upload.to_vec();
+        args.push("--next");
+        args.extend(upload);
+        let (rows, stdout) = curl(&curl_bin, &args);
+        assert_eq!(rows.len(), 2, "{name}: {stdout}");
+        for (code, _, connection) in &rows {
+            assert_eq!(*code, 200, "{name}: {stdout}");
+            assert!(
+                !connection.eq_ignore_ascii_case("close"),
+                "{name}: {stdout}"
+            );
+        }
+        assert_eq!(s.accepted(), 1, "{name}: TCP connections accepted");
     }
 }
 
@@ -576,6 +430,42 @@ fn pipelined_requests_in_one_write_answered_in_order() {
     }
 }
 
+/// The drivers read while a response streams (to notice a client that
+/// leaves); a request pipelined behind the stream is kept for its turn,
+/// not lost or answered early.
+#[test]
+fn a_request_pipelined_behind_a_stream_is_answered_after_it() {
+    for name in SERVERS {
+        let s = Server::start(name, &[]);
+        let mut sock = TcpStream::connect(s.addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        sock.write_all(
+            b"GET /stream?n=3&interval_ms=100 HTTP/1.1\r\nHost: x\r\n\r\n\
+              GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).unwrap();
+        let mut rest = &all[..];
+        let stream = parse_response(&mut rest);
+        let hello = parse_response(&mut rest);
+        assert!(rest.is_empty(), "{name}: trailing bytes {rest:?}");
+        assert_eq!(
+            (stream.status, &stream.body[..]),
+            (
+                200,
+                &b"data: event 1\n\ndata: event 2\n\ndata: event 3\n\n"[..]
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            (hello.status, &hello.body[..]),
+            (200, &b"Hello, World!"[..])
+        );
+    }
+}
+
 #[test]
 fn idle_connection_is_closed_by_the_machine_timer() {
     for name in SERVERS {
@@ -601,13 +491,18 @@ fn idle_connection_is_closed_by_the_machine_timer() {
     }
 }
 
+/// The pause outlasts the server's idle timeout, so the server has closed
+/// each connection before the next request. The clients check a pooled
+/// connection for bytes or EOF before reusing it (issue 12), see the close,
+/// and reconnect without sending on a dead connection: no retry is needed.
+/// (Until issue 12 the clients sent on the closed connection and retried;
+/// the retry itself is tested against a server that closes just as the
+/// request arrives, in `faults.rs`.)
 #[test]
-fn clients_retry_once_when_the_server_closed_the_idle_connection() {
+fn clients_reconnect_when_the_server_closed_the_idle_connection() {
     for server in SERVERS {
         let s = Server::start(server, &["--idle-timeout", "0.2"]);
         for client in ["std_client", "tokio_client"] {
-            // The pause outlasts the server's idle timeout: each reused
-            // request meets a closed connection, before any response byte.
             let out = run(Command::new(example(client))
                 .args(["--addr", &s.addr.to_string()])
                 .args(["-n", "3", "--pause-ms", "500", "/"]));
@@ -619,15 +514,7 @@ fn clients_retry_once_when_the_server_closed_the_idle_connection() {
                 assert_eq!(row.get("status").map(String::as_str), Some("200"), "{ctx}");
                 assert_eq!(row["conn"], (i + 1).to_string(), "{ctx}");
             }
-            let retries: Vec<&str> = stdout.lines().filter(|l| l.starts_with("retry ")).collect();
-            assert_eq!(
-                retries,
-                [
-                    "retry req=2 reason=stale-connection",
-                    "retry req=3 reason=stale-connection"
-                ],
-                "{ctx}"
-            );
+            assert!(!stdout.contains("retry "), "{ctx}");
             assert!(
                 stdout.contains("summary requests=3 ok=3 errors=0 connections=3"),
                 "{ctx}"
@@ -763,20 +650,6 @@ impl Drop for Nginx {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// One `req=…` line of a client example, as key → value.
-fn client_rows(stdout: &str) -> Vec<BTreeMap<String, String>> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with("req="))
-        .map(|l| {
-            l.split(' ')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 fn client_against_nginx(client: &str) {
@@ -943,5 +816,346 @@ fn wrk_keep_alive_load_has_no_errors() {
             (16..=requests / 100).contains(&accepted),
             "{name}: {accepted} connections for {requests} requests: {report}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------
+// curl → examples/proxy → upstreams (std_server, nginx, a scripted one)
+
+/// The proxy example (on the tokio driver) between curl or a raw client and
+/// std_server, nginx or a scripted upstream; in a module with its own
+/// imports.
+mod proxy_example {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// The proxy example as a child process, with every line it prints.
+    struct ProxyProc {
+        child: Child,
+        addr: SocketAddr,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl ProxyProc {
+        fn start(upstream: &str) -> Self {
+            let mut child = Command::new(example("proxy"))
+                .args(["--addr", "127.0.0.1:0", "--upstream", upstream])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("spawn proxy");
+            let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+            let first = lines.next().expect("proxy exited").expect("read stdout");
+            let addr = first
+                .strip_prefix("listening on ")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            Self { child, addr, log }
+        }
+
+        fn url(&self, path: &str) -> String {
+            format!("http://{}{path}", self.addr)
+        }
+
+        /// The lines printed so far that start with `prefix`, after a pause
+        /// for the log reader to catch up.
+        fn logged(&self, prefix: &str) -> Vec<String> {
+            std::thread::sleep(Duration::from_millis(200));
+            let log = self.log.lock().unwrap();
+            log.iter()
+                .filter(|l| l.starts_with(prefix))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl Drop for ProxyProc {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Three requests on one client connection use one upstream connection;
+    /// every response carries the proxy's `Via`.
+    #[test]
+    fn proxy_keeps_both_sides_alive_to_std_server() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &[
+                "-i",
+                "--http1.1",
+                &p.url("/"),
+                &p.url("/status/204"),
+                &p.url("/"),
+            ],
+        );
+        let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(codes, [200, 204, 200], "{stdout}");
+        assert_eq!(
+            rows.iter().map(|r| r.1).sum::<usize>(),
+            1,
+            "client connections: {stdout}"
+        );
+        assert_eq!(stdout.matches("Hello, World!").count(), 2, "{stdout}");
+        assert_eq!(
+            stdout.matches("Via: 1.1 keepalive-proxy").count(),
+            3,
+            "{stdout}"
+        );
+        assert_eq!(p.logged("upstream connect").len(), 1);
+        assert_eq!(s.accepted(), 1, "upstream connections");
+    }
+
+    #[test]
+    fn proxy_to_nginx_keeps_lengths_chunks_and_empty_bodies() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let nginx_bin = peer_or_skip!("nginx", "nginx-light");
+        let file = test_bytes(4000, 5, true);
+        let ngx = Nginx::start(
+            &nginx_bin,
+            &[("file.txt", &file[..]), ("chunked.txt", &file[..])],
+        );
+        let p = ProxyProc::start(&format!("127.0.0.1:{}", ngx.port));
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &[
+                "-i",
+                &p.url("/file.txt"),
+                &p.url("/chunked.txt"),
+                &p.url("/nocontent"),
+                &p.url("/notmodified"),
+            ],
+        );
+        let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(codes, [200, 200, 204, 304], "{stdout}");
+        let text = String::from_utf8(file.clone()).unwrap();
+        assert_eq!(stdout.matches(text.as_str()).count(), 2, "bodies: {stdout}");
+        // The length stays a length, chunked stays chunked.
+        assert!(stdout.contains("Content-Length: 4000"), "{stdout}");
+        assert!(stdout.contains("Transfer-Encoding: chunked"), "{stdout}");
+        // A HEAD response keeps the length of the GET, without a body.
+        let (rows, head) = curl(&curl_bin, &["-I", &p.url("/file.txt")]);
+        assert_eq!(rows[0].0, 200, "{head}");
+        assert!(head.contains("Content-Length: 4000"), "{head}");
+        // nginx saw the five requests on one connection.
+        let log = ngx.access_log(5);
+        assert_eq!(log.len(), 5, "{log:?}");
+        let nths: Vec<u64> = log.iter().map(|r| r.1).collect();
+        assert_eq!(nths, [1, 2, 3, 4, 5], "{log:?}");
+        assert_eq!(p.logged("upstream connect").len(), 1);
+    }
+
+    #[test]
+    fn proxy_echoes_a_chunked_upload_byte_for_byte() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let dir = TempDir::new("proxy-upload");
+        let input = test_bytes(1_500_000, 11, false);
+        let file = dir.path().join("upload.bin");
+        std::fs::write(&file, &input).unwrap();
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        // Once plainly chunked, once with the 100-continue handshake relayed
+        // (curl would wait a second for a 100 that never came).
+        for expect in ["Expect:", "Expect: 100-continue"] {
+            let echoed = dir.path().join("echoed.bin");
+            let started = Instant::now();
+            run(Command::new(&curl_bin).args([
+                "-s",
+                "-S",
+                "--fail",
+                "--http1.1",
+                "-H",
+                "Transfer-Encoding: chunked",
+                "-H",
+                expect,
+                "--expect100-timeout",
+                "30",
+                "--data-binary",
+                &format!("@{}", file.display()),
+                "-o",
+                &echoed.display().to_string(),
+                &p.url("/echo"),
+            ]));
+            let got = std::fs::read(&echoed).unwrap();
+            assert_eq!(got.len(), input.len(), "{expect}");
+            assert!(got == input, "{expect}: echoed bytes differ");
+            // Without the relayed 100 curl would wait its 30 s timeout.
+            assert!(started.elapsed() < Duration::from_secs(20), "{expect}");
+        }
+    }
+
+    #[test]
+    fn proxy_serves_http10_clients() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &[]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        // A chunked upstream response reaches an HTTP/1.0 client delimited by
+        // close (RFC 9112 §6.1: no chunked coding toward 1.0).
+        let (rows, stdout) = curl(
+            &curl_bin,
+            &["-i", "--http1.0", &p.url("/stream?n=2&interval_ms=10")],
+        );
+        assert_eq!(rows[0].0, 200, "{stdout}");
+        assert!(stdout.contains("data: event 2"), "{stdout}");
+        assert!(!stdout.contains("Transfer-Encoding"), "{stdout}");
+        assert!(rows[0].2.eq_ignore_ascii_case("close"), "{stdout}");
+        // HTTP/1.0 without Host: the proxy names the upstream.
+        let mut stream = TcpStream::connect(p.addr).unwrap();
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("Hello, World!"), "{reply}");
+    }
+
+    /// An upstream run by a script: connection `i` answers `answers[i]`
+    /// requests with `200 ok` and keeps alive, then reads one more request and
+    /// closes without answering. Every request head received is sent back.
+    fn scripted_upstream(answers: Vec<usize>) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for n in answers {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                for i in 0..=n {
+                    let mut head = String::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    let _ = tx.send(head);
+                    if i == n {
+                        break; // dropped unanswered
+                    }
+                    let _ = reader
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            }
+        });
+        (addr, rx)
+    }
+
+    #[test]
+    fn proxy_never_forwards_hop_by_hop_fields() {
+        let (addr, heads) = scripted_upstream(vec![1]);
+        let p = ProxyProc::start(&addr.to_string());
+        let mut stream = TcpStream::connect(p.addr).unwrap();
+        stream
+            .write_all(
+                b"GET /x HTTP/1.1\r\nHost: app\r\nConnection: X-Secret, keep-alive\r\n\
+                  X-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nX-Kept: 2\r\n\r\n",
+            )
+            .unwrap();
+        let mut reply = [0; 256];
+        let n = stream.read(&mut reply).unwrap();
+        assert!(reply[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+        let head = heads.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            head,
+            "GET /x HTTP/1.1\r\nHost: app\r\nX-Kept: 2\r\nVia: 1.1 keepalive-proxy\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn proxy_drops_an_upstream_connection_closed_while_pooled() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        let s = Server::start("std_server", &["--idle-timeout", "0.2"]);
+        let p = ProxyProc::start(&s.addr.to_string());
+        for _ in 0..2 {
+            let (rows, stdout) = curl(&curl_bin, &[&p.url("/")]);
+            assert_eq!(rows[0].0, 200, "{stdout}");
+            // Longer than the upstream's idle timeout.
+            std::thread::sleep(Duration::from_millis(600));
+        }
+        assert_eq!(p.logged("upstream stale (closed while idle)").len(), 1);
+        assert_eq!(p.logged("upstream connect").len(), 2);
+        assert_eq!(s.accepted(), 2);
+    }
+
+    /// A pooled connection that fails after the request went out: a GET is
+    /// sent again on a new connection, a POST is not (RFC 9112 §9.3.1).
+    #[test]
+    fn proxy_retries_only_idempotent_requests_on_a_stale_connection() {
+        let curl_bin = peer_or_skip!("curl", "curl");
+        for (method, status, retried) in [("GET", 200, true), ("POST", 502, false)] {
+            let (addr, heads) = scripted_upstream(vec![1, 1]);
+            let p = ProxyProc::start(&addr.to_string());
+            let (first, second) = (p.url("/first"), p.url("/second"));
+            // `curl` adds its report to the last section; the first needs its own.
+            let report = "\nRESULT %{http_code} %{num_connects} %header{connection}\n";
+            let mut args = vec!["-i", &first, "-w", report, "--next", "-X", method];
+            if method == "POST" {
+                args.extend(["--data", "x"]);
+            }
+            args.push(&second);
+            let (rows, stdout) = curl(&curl_bin, &args);
+            let codes: Vec<u16> = rows.iter().map(|r| r.0).collect();
+            assert_eq!(codes, [200, status], "{method}: {stdout}");
+            let retries = p.logged("retry ");
+            if retried {
+                assert_eq!(retries, [format!("retry {method} /second")], "{method}");
+                let seen: Vec<String> = heads.try_iter().collect();
+                assert_eq!(
+                    seen.len(),
+                    3,
+                    "{method}: the second request twice: {seen:?}"
+                );
+            } else {
+                assert!(retries.is_empty(), "{method}: {retries:?}");
+                assert_eq!(p.logged("upstream failed").len(), 1, "{method}");
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_command_line_help_and_errors() {
+        let out = Command::new(example("proxy"))
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: proxy"));
+        for bad in [
+            &["--bogus"][..],
+            &["--addr", "127.0.0.1:0"],
+            &["--upstream"],
+        ] {
+            let out = Command::new(example("proxy")).args(bad).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{bad:?}: {stderr}");
+        }
     }
 }

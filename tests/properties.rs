@@ -13,28 +13,25 @@
 //!    agrees with the crate on every generated head.
 //! 5. `no_panic_bounded_memory` and `paused_buffers_exactly_what_is_handed_in`.
 //! 6. `state_invariants`: the event contract (checked by
-//!    `fuzz/common::Watch` on every poll) holds for arbitrary operation
+//!    `testkit::Watch` on every poll) holds for arbitrary operation
 //!    lists and inputs.
 //!
-//! The per-poll checks and the single-machine driver live in
-//! `fuzz/common/mod.rs`, shared with the fuzz targets. Default case counts
+//! The per-poll checks and the single-machine feeder live in `testkit`,
+//! shared with the fuzz targets. Default case counts
 //! keep the file within seconds; set `PROPTEST_CASES` to raise them.
 
-#[path = "../fuzz/common/mod.rs"]
-mod common;
-mod support;
-
 use keepalive::{
-    BodyLength, CloseReason, Config, Header, Persist, Recv, Request, Response, Role, SendBuf,
-    Version,
+    CloseReason, Config, Header, Persist, Recv, Request, Response, Role, SendBuf, Version,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::FileFailurePersistence;
-
-use common::{check_split_invariance, feed_pieces, Peer, Watch};
-use support::{poll_all, Fields, Out, Pair, Stop};
+use testkit::model::{crate_len, deliberate_refusal, has, model_length, model_persists, Len};
+use testkit::{
+    check_split_invariance, feed_pieces, poll_all, AutoResponse, Fields, Out, Pair, Script, Stop,
+    Watch,
+};
 
 /// `PROPTEST_CASES` if set, else `default`.
 fn cases(default: u32) -> u32 {
@@ -305,7 +302,7 @@ fn response(req: &Req) -> impl Strategy<Value = Resp> {
     if req.upgrade {
         statuses.extend([101, 101]);
     }
-    let interim: BoxedStrategy<Option<(u16, common::FieldPairs)>> =
+    let interim: BoxedStrategy<Option<(u16, testkit::FieldPairs)>> =
         if req.version == Version::Http11 {
             proptest::option::of((select(vec![100u16, 102, 103]), vec(extra_field(), 0..2))).boxed()
         } else {
@@ -463,7 +460,7 @@ fn valid_requests() -> impl Strategy<Value = Vec<u8>> {
 
 /// Responses for a client whose request script is derived from the
 /// responses' own requests.
-fn valid_responses() -> impl Strategy<Value = (Peer, Vec<u8>)> {
+fn valid_responses() -> impl Strategy<Value = (Script, Vec<u8>)> {
     conversation().prop_map(|conv| {
         let script = conv
             .iter()
@@ -483,11 +480,11 @@ fn valid_responses() -> impl Strategy<Value = (Peer, Vec<u8>)> {
             .iter()
             .flat_map(|(_, r)| raw_response(r, Version::Http11))
             .collect();
-        (Peer::Client(script), bytes)
+        (Script::Client(script), bytes)
     })
 }
 
-fn server_peer() -> impl Strategy<Value = Peer> {
+fn server_peer() -> impl Strategy<Value = Script> {
     (
         select(vec![200u16, 204, 304, 404]),
         any::<bool>(),
@@ -504,11 +501,11 @@ fn server_peer() -> impl Strategy<Value = Peer> {
             if close {
                 headers.push(("Connection".to_owned(), "close".to_owned()));
             }
-            Peer::Server {
+            Script::Server(AutoResponse {
                 status,
                 headers,
                 body,
-            }
+            })
         })
 }
 
@@ -532,7 +529,7 @@ proptest! {
         cfg in any::<u8>(),
         pieces in pieces(),
     ) {
-        check_split_invariance(&peer, &common::config_from(cfg), &input, &pieces);
+        check_split_invariance(&peer, &testkit::fuzz_input::config_from(cfg), &input, &pieces);
     }
 
     /// The same for a client reading responses to its requests.
@@ -545,7 +542,7 @@ proptest! {
         cfg in any::<u8>(),
         pieces in pieces(),
     ) {
-        check_split_invariance(&peer, &common::config_from(cfg), &input, &pieces);
+        check_split_invariance(&peer, &testkit::fuzz_input::config_from(cfg), &input, &pieces);
     }
 }
 
@@ -651,11 +648,11 @@ fn converse(conv: &[(Req, Resp)], server_config: Config, allow_early: bool) -> V
             finish_request(&mut pair, &mut cw);
         }
         for o in poll_watched(&mut pair.server, &mut sw) {
-            support::push_merged(&mut server_events, o);
+            testkit::push_merged(&mut server_events, o);
         }
         pair.pump();
         for o in poll_watched(&mut pair.server, &mut sw) {
-            support::push_merged(&mut server_events, o);
+            testkit::push_merged(&mut server_events, o);
         }
         let mut client_events = poll_watched(&mut pair.client, &mut cw);
         if !switching && !client_events.iter().any(|o| matches!(o, Out::Cycle(_))) {
@@ -694,7 +691,7 @@ fn poll_watched(conn: &mut keepalive::Connection, w: &mut Watch) -> Vec<Out> {
     let mut outs = Vec::new();
     for _ in 0..1000 {
         match w.poll(conn) {
-            Ok(Recv::Event(e)) => support::push_merged(&mut outs, Out::from_event(e)),
+            Ok(Recv::Event(e)) => testkit::push_merged(&mut outs, Out::from_event(e)),
             Ok(_) => return outs,
             Err(e) => {
                 outs.push(Out::from_error(e));
@@ -830,234 +827,7 @@ proptest! {
 }
 
 // =====================================================================
-// 4. Reference model of RFC 9112 §6.3 and §9.3
-
-/// The model's answer for a body: RFC 9112 §6.3's outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Len {
-    /// Rule 1 (and rule 6 for requests): the message ends after the head.
-    None,
-    /// Rule 2: a 2xx to CONNECT or a 101: the connection switches.
-    Tunnel,
-    /// Rule 4: chunked is the final coding.
-    Chunked,
-    /// Rule 5: a valid Content-Length.
-    Fixed(u64),
-    /// Rule 4 (responses) and rule 7: read until the connection closes.
-    UntilClose,
-    /// Rules 3–5: the framing cannot be trusted; reject the message.
-    Reject,
-}
-
-/// The comma-separated elements of every line named `name`, trimmed,
-/// empties dropped (RFC 9110 §5.6.1).
-fn list<'a>(f: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    f.iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .flat_map(|(_, v)| v.split(','))
-        .map(|e| e.trim_matches([' ', '\t']))
-        .filter(|e| !e.is_empty())
-        .collect()
-}
-
-fn has(f: &[(String, String)], name: &str) -> bool {
-    f.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-}
-
-/// RFC 9112 §6.3, from its text:
-///
-/// 1. "Any response to a HEAD request and any response with a 1xx
-///    (Informational), 204 (No Content), or 304 (Not Modified) status
-///    code is always terminated by the first empty line after the header
-///    fields ... and thus cannot contain a message body."
-/// 2. "Any 2xx (Successful) response to a CONNECT request implies that the
-///    connection will become a tunnel immediately after the empty line";
-///    RFC 9110 §15.2.2 does the same for 101 after an Upgrade offer.
-/// 3. Transfer-Encoding with Content-Length: "the Transfer-Encoding
-///    overrides the Content-Length".
-/// 4. "If a Transfer-Encoding header field is present and the chunked
-///    transfer coding is the final encoding, the message body length is
-///    determined by reading and decoding the chunked data". Otherwise, in
-///    a response, read until close; in a request, "the server MUST
-///    respond with the 400 (Bad Request) status code and then close".
-///    RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding "MUST
-///    [be treated] as if the framing is faulty".
-/// 5. "If a message is received without Transfer-Encoding and with an
-///    invalid Content-Length header field, then the message framing is
-///    invalid" (request: 400; response: close and discard). A list of
-///    identical values may be accepted as one (RFC 9110 §8.6).
-/// 6. "If this is a request message and none of the above are true, then
-///    the message body length is zero".
-/// 7. "Otherwise, this is a response message without a declared message
-///    body length, so the message body length is determined by the number
-///    of octets received prior to the server closing the connection."
-fn model_length(
-    request_method: Option<&str>,
-    status: Option<u16>,
-    version: Version,
-    f: &[(String, String)],
-) -> Len {
-    if let Some(status) = status {
-        if status == 101 {
-            return Len::Tunnel;
-        }
-        // Rule 2 before rule 1's status codes: a 204 to CONNECT has no
-        // body and also opens the tunnel (RFC 9110 §9.3.6: "Any 2xx
-        // (Successful) response indicates that the sender ... will switch
-        // to tunnel mode immediately after the response header section").
-        // The first version of this model returned "no body, keep going"
-        // for it; the crate was right.
-        if request_method == Some("CONNECT") && (200..300).contains(&status) {
-            return Len::Tunnel;
-        }
-        if request_method == Some("HEAD")
-            || (100..200).contains(&status)
-            || status == 204
-            || status == 304
-        {
-            return Len::None;
-        }
-    }
-    let is_request = status.is_none();
-    if has(f, "transfer-encoding") {
-        if version == Version::Http10 {
-            return Len::Reject;
-        }
-        let codings = list(f, "transfer-encoding");
-        // `transfer-coding = token *( OWS ";" OWS transfer-parameter )`
-        // (RFC 9110 §10.1.4): a coding that is not a token is a syntax
-        // error, and the framing cannot be determined from it.
-        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-        let not_token = codings.iter().any(|c| {
-            let name = c.split(';').next().unwrap_or("").trim_matches([' ', '\t']);
-            name.is_empty() || !name.bytes().all(tchar)
-        });
-        if not_token {
-            return Len::Reject;
-        }
-        let final_chunked = codings
-            .last()
-            .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
-        return match (final_chunked, is_request) {
-            (true, _) => Len::Chunked,
-            (false, true) => Len::Reject,
-            (false, false) => Len::UntilClose,
-        };
-    }
-    if has(f, "content-length") {
-        // `Content-Length = 1*DIGIT` (RFC 9110 §8.6): a field line with no
-        // value at all is invalid, not an empty list element to skip. (The
-        // first version of this model skipped it; the crate was right.)
-        let empty_line = f.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("content-length")
-                && list(&[(n.clone(), v.clone())], n).is_empty()
-        });
-        if empty_line {
-            return Len::Reject;
-        }
-        let values = list(f, "content-length");
-        let parsed: Vec<Option<u64>> = values
-            .iter()
-            .map(|v| {
-                if v.bytes().all(|b| b.is_ascii_digit()) {
-                    v.parse().ok()
-                } else {
-                    None
-                }
-            })
-            .collect();
-        return match parsed.first() {
-            Some(Some(n)) if parsed.iter().all(|p| *p == Some(*n)) => Len::Fixed(*n),
-            _ => Len::Reject,
-        };
-    }
-    if is_request {
-        Len::None
-    } else {
-        Len::UntilClose
-    }
-}
-
-/// Where the crate is deliberately stricter than the framing rules above,
-/// with the reason. These cases are excluded from the length comparison
-/// (and checked to be refused instead); every other disagreement fails.
-fn deliberate_refusal(is_request: bool, f: &[(String, String)]) -> bool {
-    let codings = list(f, "transfer-encoding");
-    let chunked_at = |c: &str| {
-        let name = c.split(';').next().unwrap_or("").trim_matches([' ', '\t']);
-        name.eq_ignore_ascii_case("chunked")
-    };
-    // A coding other than chunked before the final chunked: the framing is
-    // chunked, but the crate hands out raw bytes and cannot undo that
-    // coding, so it refuses (RFC 9112 §6.1: a server "SHOULD respond with
-    // 501 (Not Implemented)" to a coding it does not understand).
-    let unknown_before_chunked = codings.len() > 1
-        && codings
-            .last()
-            .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
-    // chunked applied twice, or with parameters (RFC 9112 §6.1: "A sender
-    // MUST NOT apply the chunked transfer coding more than once"; §7.1
-    // defines no parameters): refused as smuggling vectors rather than
-    // read until close. (chunked not final in a *response* is read until
-    // close, as rule 4 says; in a request it is a 400 either way.)
-    let chunked_count = codings.iter().filter(|c| chunked_at(c)).count();
-    let chunked_with_params = codings
-        .iter()
-        .any(|c| chunked_at(c) && !c.eq_ignore_ascii_case("chunked"));
-    let chunked_not_final = is_request
-        && chunked_count > 0
-        && !codings
-            .last()
-            .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
-    // A Transfer-Encoding field with no coding at all (`#transfer-coding`
-    // allows an empty list, but it can only be a mistake or an attack).
-    let empty_te = codings.is_empty()
-        && f.iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
-    unknown_before_chunked
-        || chunked_count > 1
-        || chunked_with_params
-        || chunked_not_final
-        || empty_te
-}
-
-/// RFC 9112 §9.3, from its text, for one exchange: "If the 'close'
-/// connection option is present ... the connection will not persist
-/// after the current response"; "Otherwise, if the received protocol is
-/// HTTP/1.1 (or later), the connection will persist"; "Otherwise, if the
-/// received protocol is HTTP/1.0, the 'keep-alive' connection option is
-/// present, ... the connection will persist"; "Otherwise, the connection
-/// will close after the current response." Plus the framing rules that
-/// force a close: a close-delimited body (§6.3 rule 7), a request with
-/// both Transfer-Encoding and Content-Length (§6.1: "the server MUST close
-/// the connection after responding"), and a protocol switch.
-fn model_persists(
-    request: (Version, &[(String, String)]),
-    response: (Version, &[(String, String)]),
-    response_len: Len,
-) -> bool {
-    let says = |(v, f): (Version, &[(String, String)])| {
-        let opts = list(f, "connection");
-        if opts.iter().any(|o| o.eq_ignore_ascii_case("close")) {
-            return false;
-        }
-        v == Version::Http11 || opts.iter().any(|o| o.eq_ignore_ascii_case("keep-alive"))
-    };
-    let conflicting = has(request.1, "transfer-encoding") && has(request.1, "content-length");
-    says(request)
-        && says(response)
-        && !conflicting
-        && !matches!(response_len, Len::UntilClose | Len::Tunnel)
-}
-
-fn crate_len(b: BodyLength) -> Len {
-    match b {
-        BodyLength::Empty => Len::None,
-        BodyLength::Fixed(n) => Len::Fixed(n),
-        BodyLength::Chunked => Len::Chunked,
-        BodyLength::UntilClose => Len::UntilClose,
-    }
-}
+// 4. Reference model of RFC 9112 §6.3 and §9.3 (`testkit::model`)
 
 /// Framing fields worth testing: valid, listed, conflicting and invalid.
 fn framing_fields() -> impl Strategy<Value = Vec<(String, String)>> {
@@ -1128,7 +898,7 @@ proptest! {
         let expected = model_length(None, None, version, &fields);
         let mut input = raw_request(&req);
         input.extend_from_slice(&completing_body(expected));
-        let peer = Peer::Server { status: 200, headers: vec![("Content-Length".into(), "0".into())], body: Vec::new() };
+        let peer = Script::Server(AutoResponse { status: 200, headers: vec![("Content-Length".into(), "0".into())], body: Vec::new() });
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         let first = trace.outs.first().cloned();
         let refused_by_policy = deliberate_refusal(true, &fields);
@@ -1181,7 +951,7 @@ proptest! {
         input.extend_from_slice(&completing_body(expected));
         let mut req_fields = vec![("Host".to_owned(), "example".to_owned())];
         req_fields.extend(extra.iter().cloned());
-        let peer = Peer::Client(vec![(method.to_owned(), Version::Http11, extra)]);
+        let peer = Script::Client(vec![(method.to_owned(), Version::Http11, extra)]);
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         let first = trace.outs.first().cloned();
         let refused_by_policy = deliberate_refusal(false, &fields);
@@ -1233,11 +1003,11 @@ proptest! {
         pieces in pieces(),
     ) {
         let peer = if server {
-            Peer::Server { status: 200, headers: Vec::new(), body: b"x".to_vec() }
+            Script::Server(AutoResponse { status: 200, headers: Vec::new(), body: b"x".to_vec() })
         } else {
-            Peer::Client(vec![("GET".into(), Version::Http11, Vec::new()); 3])
+            Script::Client(vec![("GET".into(), Version::Http11, Vec::new()); 3])
         };
-        let config = common::config_from(cfg);
+        let config = testkit::fuzz_input::config_from(cfg);
         let trace = feed_pieces(&peer, &config, &input, &pieces);
         // The trace ends in a verdict, a close, a switch, an error or a
         // refused send of the harness: the machine never hangs.
@@ -1253,7 +1023,7 @@ proptest! {
     fn paused_buffers_exactly_what_is_handed_in(
         extra in vec(vec(any::<u8>(), 0..300), 1..5),
     ) {
-        let config = common::config_from(1);
+        let config = testkit::fuzz_input::config_from(1);
         let mut conn = keepalive::Connection::new(Role::Server, config.clone());
         conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         let (_, stop) = poll_all(&mut conn);
@@ -1294,7 +1064,7 @@ proptest! {
     /// commands write nothing, and the verdicts agree.
     #[test]
     fn state_invariants(ops in vec(any::<u8>(), 0..300)) {
-        common::run_pair_ops(&common::decode_ops(&ops));
+        testkit::pair_ops::run_pair_ops(&testkit::pair_ops::decode_ops(&ops));
     }
 
     /// The same contract for well-formed conversations with a chosen
@@ -1303,7 +1073,7 @@ proptest! {
     #[test]
     fn state_invariants_valid_conversations(conv in conversation(), pieces in pieces()) {
         let input: Vec<u8> = conv.iter().flat_map(|(q, _)| raw_request(q)).collect();
-        let peer = Peer::Server { status: 200, headers: Vec::new(), body: b"ok".to_vec() };
+        let peer = Script::Server(AutoResponse { status: 200, headers: Vec::new(), body: b"ok".to_vec() });
         feed_pieces(&peer, &Config::default(), &input, &pieces);
     }
 }
@@ -1318,11 +1088,11 @@ fn generated_requests_are_accepted() {
     for _ in 0..200 {
         let req = request().new_tree(&mut runner).unwrap().current();
         let input = raw_request(&req);
-        let peer = Peer::Server {
+        let peer = Script::Server(AutoResponse {
             status: 200,
             headers: vec![("Content-Length".into(), "0".into())],
             body: Vec::new(),
-        };
+        });
         let trace = feed_pieces(&peer, &Config::default(), &input, &[input.len()]);
         assert!(
             matches!(trace.outs.first(), Some(Out::Request { .. })),

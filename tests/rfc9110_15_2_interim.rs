@@ -3,10 +3,8 @@
 //! tables and in client↔server [`Pair`] scenarios. Every table row is fed
 //! whole and one byte at a time and must give identical events.
 
-mod support;
-
 use keepalive::{Config, Event, Request, SendError, Version};
-use support::{hdrs, run_client_rows, ClientRow, Pair};
+use testkit::{hdrs, run_client_rows, ClientRow, Pair};
 
 #[test]
 fn client_receives_interim_responses() {

@@ -4,10 +4,10 @@
 //! Every table row is fed whole and one byte at a time and must give
 //! identical events.
 
-mod support;
-
-use keepalive::{Config, SendError};
-use support::{run_client_rows, run_rows_with, AutoResponse, ClientRow, Pair, Script, ServerRow};
+use keepalive::{Config, Connection, Event, Header, Recv, Response, Role, SendBuf, SendError};
+use testkit::{
+    poll_lines, run_client_rows, run_rows_with, AutoResponse, ClientRow, Pair, Script, ServerRow,
+};
 
 #[test]
 fn client_receives_switches() {
@@ -121,7 +121,7 @@ fn server_switches() {
             ],
         ),
     ];
-    run_rows_with(&support::server(), &Config::default(), rows);
+    run_rows_with(&testkit::server(), &Config::default(), rows);
 
     let refuse = Script::Server(AutoResponse {
         status: 407,
@@ -267,4 +267,57 @@ fn pair_connect_tunnel() {
         !wire.contains("transfer-encoding") && !wire.contains("content-length"),
         "{wire}"
     );
+}
+
+/// RFC 9110 §7.8: "A server that receives an Upgrade header field in an
+/// HTTP/1.0 request MUST ignore that Upgrade field"; §15.2: "a server MUST
+/// NOT send a 1xx response to an HTTP/1.0 client"; §7.8: "A server that
+/// sends a 101 (Switching Protocols) response MUST send an Upgrade header
+/// field".
+#[test]
+fn no_switch_for_http10_and_no_101_without_upgrade() {
+    let mut conn = Connection::new(Role::Server, Config::default());
+    conn.receive(b"GET / HTTP/1.0\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    let Ok(Recv::Event(Event::Request(req))) = conn.poll_event() else {
+        panic!()
+    };
+    assert!(!req.is_upgrade());
+    let mut out = SendBuf::new();
+    let up = [
+        Header::new("Upgrade", "websocket"),
+        Header::new("Connection", "upgrade"),
+    ];
+    assert_eq!(
+        conn.send_response(&Response::new(101, &up), &mut out),
+        Err(SendError::InvalidStatus)
+    );
+    assert!(out.is_empty());
+
+    let mut conn = Connection::new(Role::Server, Config::default());
+    conn.receive(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    poll_lines(&mut conn);
+    assert_eq!(
+        conn.send_response(&Response::new(101, &[]), &mut out),
+        Err(SendError::InvalidStatus)
+    );
+    conn.send_response(&Response::new(101, &up), &mut out)
+        .unwrap();
+}
+
+/// After the switch is handed over, later bytes belong to the new protocol
+/// and its driver: the machine does not hoard them.
+#[test]
+fn bytes_after_a_switch_are_not_kept() {
+    let mut conn = Connection::new(Role::Server, Config::default());
+    let mut out = SendBuf::new();
+    conn.receive(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\ntls");
+    poll_lines(&mut conn);
+    conn.send_response(&Response::new(200, &[]), &mut out)
+        .unwrap();
+    let Ok(Recv::Event(Event::Switched { leftover, .. })) = conn.poll_event() else {
+        panic!()
+    };
+    assert_eq!(leftover, "tls");
+    conn.receive(&[0u8; 1000]);
+    assert!(conn.unread().is_empty());
 }

@@ -3,10 +3,8 @@
 //! Every row is fed whole and one byte at a time and must give identical
 //! events.
 
-mod support;
-
 use keepalive::Config;
-use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+use testkit::{run_client_rows, run_server_rows, ClientRow, ServerRow};
 
 const OK: &[&str] = &["end", "keep-alive", "closed"];
 
@@ -341,4 +339,96 @@ fn status_line() {
         ),
     ];
     run_client_rows(&Config::default(), rows);
+}
+
+#[test]
+fn overlong_method_is_not_implemented() {
+    let long33 = format!("{} / HTTP/1.1\r\nHost: a\r\n\r\n", "M".repeat(33));
+    let long32 = format!("{} / HTTP/1.1\r\nHost: a\r\n\r\n", "M".repeat(32));
+    let req32 = format!("req {} / 1.1 empty", "M".repeat(32));
+    let huge = format!("{} / HTTP/1.1\r\nHost: a\r\n\r\n", "M".repeat(9000));
+    let rows: &[ServerRow] = &[
+        (
+            // §3: "A server that receives a method longer than any that it
+            // implements SHOULD respond with a 501 (Not Implemented) status
+            // code."
+            "33-byte method",
+            long33.as_bytes(),
+            &["error MethodTooLong 501"],
+        ),
+        (
+            // The same for a method longer than the target limit: 501, not 414.
+            "9000-byte method",
+            huge.as_bytes(),
+            &["error MethodTooLong 501"],
+        ),
+        (
+            // A 32-byte token is still a method the application may know.
+            "32-byte method",
+            long32.as_bytes(),
+            &[&req32, OK[0], OK[1], OK[2]],
+        ),
+    ];
+    run_server_rows(&Config::default(), rows);
+}
+
+#[test]
+fn well_formed_but_refused_versions() {
+    let rows: &[ServerRow] = &[(
+        // RFC 9110 §15.6.6: a well-formed version with another major is
+        // refused (505), not malformed.
+        "HTTP/0.9 request line",
+        b"GET / HTTP/0.9\r\nHost: a\r\n\r\n",
+        &["error UnsupportedVersion 505"],
+    )];
+    run_server_rows(&Config::default(), rows);
+    let rows: &[ClientRow] = &[(
+        // The same version in a status line is refused for the same reason.
+        "HTTP/0.9 status line",
+        &["GET"],
+        b"HTTP/0.9 200 OK\r\nContent-Length: 0\r\n\r\n",
+        &["error UnsupportedVersion -"],
+    )];
+    run_client_rows(&Config::default(), rows);
+}
+
+/// A request line is refused at the byte that makes it invalid: a peer
+/// that trickles the rest of a 64 KiB head gets its answer at once, not
+/// when the head ends or reaches the limit.
+#[test]
+fn invalid_request_line_is_refused_at_the_bad_byte() {
+    use keepalive::{Connection, RecvErrorKind, Role};
+    for (prefix, kind) in [
+        (&b"GET /\x01"[..], RecvErrorKind::InvalidTarget),
+        (b"GE(", RecvErrorKind::InvalidMethod),
+        (b"GET /a<", RecvErrorKind::InvalidTarget),
+        (b"GET / HTTP/1.1x", RecvErrorKind::InvalidVersion),
+        (
+            b"GET / HTTP/1.1\r\nHost: a\x01",
+            RecvErrorKind::InvalidHeaderValue,
+        ),
+        (b"GET / HTTP/1.1\r\nHo(", RecvErrorKind::InvalidHeaderName),
+        (
+            b"GET / HTTP/1.1\r\nHost :",
+            RecvErrorKind::WhitespaceBeforeColon,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost x",
+            RecvErrorKind::InvalidHeaderName,
+        ),
+        (b"GET / HTTP/1.1\r\nHost: a\n", RecvErrorKind::BareLf),
+    ] {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        // Byte by byte: valid prefixes need more, the bad byte fails.
+        for (i, &b) in prefix.iter().enumerate() {
+            conn.receive(&[b]);
+            let got = conn.poll_event();
+            if i + 1 < prefix.len() {
+                assert!(got.is_ok(), "{prefix:?}: failed early at byte {i}: {got:?}");
+            } else {
+                let e = got.expect_err("the bad byte is refused");
+                assert_eq!(e.kind(), kind, "{prefix:?}");
+            }
+        }
+    }
 }

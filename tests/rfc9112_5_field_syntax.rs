@@ -4,10 +4,8 @@
 //! Every row is fed whole and one byte at a time and must give identical
 //! events.
 
-mod support;
-
 use keepalive::Config;
-use support::{assert_same_whole_and_bytewise, client, esc, server, Out, Script};
+use testkit::{assert_same_whole_and_bytewise, client, esc, server, Out, Script};
 
 /// Expected outcome: the head's fields (name, value) in order, or the
 /// error line.
@@ -19,12 +17,12 @@ fn check(script: &Script, config: &Config, rows: &[Row]) {
     for (name, input, expect) in rows {
         let trace = assert_same_whole_and_bytewise(script, config, input);
         let first = trace.outs.first().cloned();
-        let got: Result<support::Fields, String> = match first {
+        let got: Result<testkit::Fields, String> = match first {
             Some(Out::Request { headers, .. } | Out::Response { headers, .. }) => Ok(headers),
             Some(o) => Err(o.line()),
             None => Err("nothing".to_owned()),
         };
-        let want: Result<support::Fields, String> = match expect {
+        let want: Result<testkit::Fields, String> = match expect {
             Ok(f) => Ok(f.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect()),
             Err(e) => Err((*e).to_owned()),
         };

@@ -2,12 +2,14 @@
 //! the receiver decides where a message body ends, for requests (server
 //! role) and responses (client role, depending on the request method).
 //! Every row is fed whole and one byte at a time and must give identical
-//! events (see `support::check_row`).
+//! events (see `testkit::check_row`).
 
-mod support;
-
-use keepalive::Config;
-use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+use keepalive::{
+    Config, Connection, Header, Recv, RecvErrorKind, Request, Role, SendBuf, SendError,
+};
+use testkit::{
+    client, feed_whole, poll_lines, run_client_rows, run_server_rows, server, ClientRow, ServerRow,
+};
 
 #[test]
 fn server_request_body_length() {
@@ -392,6 +394,107 @@ fn client_response_body_length() {
             b"HTTP/1.1 204 No Content\r\n\r\nxyz",
             &["resp 204 1.1 empty", "end", "keep-alive", "error UnsolicitedResponse -"],
         ),
+        (
+            // §6.3 rule 4: a response whose final coding is a well-formed
+            // coding other than chunked is read until the connection closes.
+            "unknown response coding",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: abc\r\n\r\nbody",
+            &["resp 200 1.1 until-close", "data \"body\"", "end", "close(until-close)"],
+        ),
+        (
+            // §7: "transfer-coding = token ..." — `x y` is no coding at all:
+            // malformed, not merely unknown.
+            "malformed response coding",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x y\r\n\r\nbody",
+            &["error InvalidTransferCoding -"],
+        ),
     ];
     run_client_rows(&Config::default(), rows);
+}
+
+fn get(conn: &mut Connection, out: &mut SendBuf, method: &str) -> Result<(), SendError> {
+    conn.send_request(&Request::new(method, "/", &[Header::new("Host", "a")]), out)?;
+    conn.send_end(&[], out)
+}
+
+/// RFC 9112 §6.3: "A client MUST NOT process, cache, or forward such extra
+/// data as a separate response, since such behavior would be vulnerable to
+/// cache poisoning."
+#[test]
+fn bytes_left_after_a_response_are_never_the_next_response() {
+    let smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 38\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL";
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out, "HEAD").unwrap();
+    conn.receive(smuggled);
+    for want in ["Response", "End", "Cycle(KeepAlive)"] {
+        let Ok(Recv::Event(e)) = conn.poll_event() else {
+            panic!()
+        };
+        assert!(format!("{e:?}").starts_with(want), "{e:?}");
+    }
+    assert!(!conn.is_reusable());
+    assert_eq!(get(&mut conn, &mut out, "GET"), Err(SendError::NotReusable));
+    // Polled instead, the leftover is reported as what it is.
+    assert_eq!(
+        conn.poll_event().unwrap_err().kind(),
+        RecvErrorKind::UnsolicitedResponse
+    );
+
+    // Through recv_buf() too.
+    let mut conn = Connection::new(Role::Client, Config::default());
+    get(&mut conn, &mut out, "HEAD").unwrap();
+    conn.recv_buf().extend_from_slice(smuggled);
+    for _ in 0..3 {
+        conn.poll_event().unwrap();
+    }
+    assert_eq!(get(&mut conn, &mut out, "GET"), Err(SendError::NotReusable));
+
+    // Replaying a recorded stream is the one place buffered bytes may be
+    // taken as the next response, and only when asked for.
+    let mut config = Config::default();
+    config.replay_buffered_responses = true;
+    let mut conn = Connection::new(Role::Client, config);
+    get(&mut conn, &mut out, "HEAD").unwrap();
+    conn.receive(smuggled);
+    for _ in 0..3 {
+        conn.poll_event().unwrap();
+    }
+    assert!(conn.is_reusable());
+    get(&mut conn, &mut out, "GET").unwrap();
+    assert_eq!(
+        poll_lines(&mut conn)[..2],
+        ["resp 200 1.1 fixed(4)", "data \"EVIL\""]
+    );
+}
+
+/// RFC 9112 §6.3 rule 4: "If a Transfer-Encoding header field is present
+/// in a response and the chunked transfer coding is not the final
+/// encoding, the message body length is determined by reading the
+/// connection until it is closed by the server."
+#[test]
+fn response_with_chunked_not_final_reads_until_close() {
+    let t = feed_whole(
+        &client(&["GET"]),
+        &Config::default(),
+        b"HTTP/1.1 200 X\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc",
+    );
+    assert_eq!(
+        t.lines()[..4],
+        [
+            "resp 200 1.1 until-close",
+            "data \"abc\"",
+            "end",
+            "close(until-close)"
+        ]
+    );
+    // An empty Transfer-Encoding list says nothing usable: refused.
+    let t = feed_whole(
+        &server(),
+        &Config::default(),
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    assert_eq!(t.lines()[0], "error TransferEncodingNotChunked 400");
 }

@@ -3,10 +3,8 @@
 //! Every row is fed whole and one byte at a time and must give identical
 //! events.
 
-mod support;
-
-use keepalive::Config;
-use support::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+use keepalive::{Config, Connection, Role};
+use testkit::{poll_lines, run_client_rows, run_server_rows, server, ClientRow, ServerRow};
 
 /// A request head announcing a chunked body; rows append the body.
 macro_rules! chunked {
@@ -323,4 +321,39 @@ fn bare_lf_leniency_in_chunk_lines() {
         &[REQ, "data \"abc\"", "end", "keep-alive", "closed"],
     )];
     run_server_rows(&config, rows);
+}
+
+/// RFC 9112 §7.1.1: `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "="
+/// BWS chunk-ext-val ] )`: whitespace before `;` or `=`, never before CRLF.
+#[test]
+fn no_whitespace_before_the_crlf_of_a_chunk_size_line() {
+    let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (ext, ok) in [
+        (&b"5;a=b \r\n"[..], false),
+        (b"5;a=\"b\" \r\n", false),
+        (b"5;a=\"b\"\r\n", true),
+        (b"5;a=\"b\" ;c\r\n", true),
+        (b"5 ;a=b;c = \"d\"\r\n", true),
+    ] {
+        let input = [&head[..], ext, b"hello\r\n0\r\n\r\n"].concat();
+        let lines =
+            testkit::assert_same_whole_and_bytewise(&server(), &Config::default(), &input).lines();
+        assert_eq!(
+            lines.iter().any(|l| l == "data \"hello\""),
+            ok,
+            "{}: {lines:?}",
+            String::from_utf8_lossy(ext)
+        );
+    }
+}
+
+/// A chunked body that started arriving and was cut by EOF is an
+/// incomplete message, even when the request expected 100-continue.
+#[test]
+fn started_chunked_body_cut_by_eof_is_incomplete() {
+    let mut conn = Connection::new(Role::Server, Config::default());
+    conn.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n");
+    conn.receive_eof();
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines.last().unwrap(), "error IncompleteMessage");
 }

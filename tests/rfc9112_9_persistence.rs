@@ -4,10 +4,8 @@
 //! Every table row is fed whole and one byte at a time and must give
 //! identical events.
 
-mod support;
-
 use keepalive::{Config, SendError, Version};
-use support::{
+use testkit::{
     poll_lines, run_client_rows, run_rows_with, run_server_rows, AutoResponse, ClientRow, Pair,
     Script, ServerRow,
 };
@@ -403,7 +401,7 @@ fn pair_http10_keep_alive() {
     // echoes it so the 1.0 client knows (RFC 9112 Appendix C.2.2).
     let mut pair = Pair::new();
     for _ in 0..2 {
-        let h = support::hdrs(&[("Connection", "keep-alive")]);
+        let h = testkit::hdrs(&[("Connection", "keep-alive")]);
         let mut req = keepalive::Request::new("GET", "/", &h);
         req.version = Version::Http10;
         pair.client.send_request(&req, &mut pair.to_server).unwrap();

@@ -3,11 +3,9 @@
 //! rule it protects. Sent bytes are checked by the peer's parser, fed
 //! whole and one byte at a time.
 
-mod support;
-
 use bytes::{Buf, Bytes};
 use keepalive::{Config, Connection, Header, Request, Response, Role, SendBuf, SendError, Version};
-use support::{assert_same_whole_and_bytewise, client, esc, server};
+use testkit::{assert_same_whole_and_bytewise, client, esc, poll_lines, server};
 
 /// One send-side operation, as data.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +49,7 @@ fn start(side: Side) -> Connection {
         Side::Server(req) => {
             let mut c = Connection::new(Role::Server, Config::default());
             c.receive(req);
-            let _ = support::poll_all(&mut c);
+            let _ = testkit::poll_all(&mut c);
             c
         }
         Side::Client => Connection::new(Role::Client, Config::default()),
@@ -268,7 +266,7 @@ fn framing_chosen_by_the_machine() {
         if peer
             .outs
             .iter()
-            .any(|o| matches!(o, support::Out::Error { .. } | support::Out::Stuck(_)))
+            .any(|o| matches!(o, testkit::Out::Error { .. } | testkit::Out::Stuck(_)))
         {
             failures.push(format!(
                 "{name}: peer refused the bytes: {:?}",
@@ -834,5 +832,51 @@ fn refused_head_leaves_the_state_unchanged() {
         drain(&mut out),
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     );
-    assert_eq!(support::poll_lines(&mut conn), ["keep-alive", "need-data"]);
+    assert_eq!(testkit::poll_lines(&mut conn), ["keep-alive", "need-data"]);
+}
+
+/// RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205
+/// response"; a fragment is no part of a request-target (RFC 9112 §3.2);
+/// `*` is for OPTIONS only (§3.2.4); an HTTP/1.0 request never carries two
+/// `Host` fields either.
+#[test]
+fn send_side_framing_and_target_rules() {
+    let mut conn = Connection::new(Role::Server, Config::default());
+    let mut out = SendBuf::new();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    poll_lines(&mut conn);
+    conn.send_response(&Response::new(205, &[]), &mut out)
+        .unwrap();
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"x"), &mut out),
+        Err(SendError::BodyTooLong)
+    );
+    conn.send_end(&[], &mut out).unwrap();
+    let n = bytes::Buf::remaining(&out);
+    let wire = bytes::Buf::copy_to_bytes(&mut out, n);
+    assert_eq!(
+        &wire[..],
+        b"HTTP/1.1 205 Reset Content\r\nContent-Length: 0\r\n\r\n"
+    );
+
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let host = [Header::new("Host", "a")];
+    for target in ["/a#frag", "*"] {
+        assert_eq!(
+            conn.send_request(&Request::new("GET", target, &host), &mut out),
+            Err(SendError::InvalidTarget)
+        );
+    }
+    conn.send_request(&Request::new("OPTIONS", "*", &host), &mut out)
+        .unwrap();
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let two = [Header::new("Host", "a"), Header::new("Host", "b")];
+    let req = Request {
+        version: keepalive::Version::Http10,
+        ..Request::new("GET", "/", &two)
+    };
+    assert_eq!(
+        conn.send_request(&req, &mut out),
+        Err(SendError::InvalidHost)
+    );
 }

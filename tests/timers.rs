@@ -1,20 +1,19 @@
-//! Issue "Time and the connection's life": every timer driven by the
-//! simulated clock of the `Pair` harness — fires exactly at its deadline,
-//! not before; re-armed by progress; cancelled by completion. No test
-//! sleeps. Also early responses, half-close, stale connections, request
-//! limits and `Keep-Alive` hints.
-
-mod support;
+//! Every timer driven by the simulated clock of the `Pair` harness: fires
+//! exactly at its deadline, not before; re-armed by progress; cancelled by
+//! completion; reported after the exchange that ended before it. No test
+//! sleeps. Also the `Keep-Alive` hints that shorten a client's idle timer.
+//! Request limits, early responses, half-close and stale connections are
+//! in `rfc9112_9_reuse_and_teardown.rs`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use keepalive::{
-    CloseReason, Config, Connection, Persist, RecvErrorKind, Response, Role, SendBuf, SendError,
+    CloseReason, Config, Connection, Event, Persist, Recv, RecvErrorKind, Response, Role, SendBuf,
     TimerKind,
 };
 use proptest::prelude::*;
-use support::{hdrs, Pair};
+use testkit::Pair;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -25,17 +24,6 @@ fn secs(n: u64) -> Duration {
 /// A pair whose client and server share `config`.
 fn pair(config: Config) -> Pair {
     Pair::with_configs(config.clone(), config)
-}
-
-/// Sends a request head announcing a body of `len` bytes with
-/// `Expect: 100-continue`; the body is left to the test.
-fn expect_100(p: &mut Pair, method: &str, target: &str, len: &str) {
-    let h = [
-        ("Host", "a"),
-        ("Content-Length", len),
-        ("Expect", "100-continue"),
-    ];
-    p.request(method, target, &h).unwrap();
 }
 
 fn timers(idle: u64, head: u64, body: u64) -> Config {
@@ -248,7 +236,7 @@ fn expect_continue_wait_fires_then_the_client_sends_its_body() {
     let mut config = Config::default();
     config.expect_continue_timeout = Some(secs(1));
     let mut p = pair(config);
-    expect_100(&mut p, "PUT", "/f", "3");
+    p.expect_100("PUT", "/f", "3");
     p.pump();
     assert_eq!(p.server_poll(), ["req PUT /f 1.1 fixed(3)", "need-data"]);
     let (c, _) = p.advance(secs(1) - MS);
@@ -275,13 +263,34 @@ fn expect_continue_wait_fires_then_the_client_sends_its_body() {
 #[test]
 fn expect_continue_wait_is_cancelled_by_100() {
     let mut p = pair(Config::default());
-    expect_100(&mut p, "PUT", "/f", "3");
+    p.expect_100("PUT", "/f", "3");
     p.pump();
     p.server_poll();
     p.respond(100, &[]).unwrap();
     p.pump();
     assert_eq!(p.client_poll(), ["info 100", "need-data"]);
     let (c, _) = p.advance(secs(5));
+    assert!(!c.contains(TimerKind::ExpectContinue));
+}
+
+/// RFC 9110 §10.1.1: the wait for 100 Continue only makes sense while the
+/// body has not been sent.
+#[test]
+fn expect_continue_timer_stops_once_the_body_is_sent() {
+    let mut p = Pair::new();
+    p.request(
+        "POST",
+        "/",
+        &[
+            ("Host", "a"),
+            ("Content-Length", "2"),
+            ("Expect", "100-continue"),
+        ],
+    )
+    .unwrap();
+    p.client_data(b"ab").unwrap();
+    p.client_end().unwrap();
+    let (c, _) = p.advance(std::time::Duration::from_secs(2));
     assert!(!c.contains(TimerKind::ExpectContinue));
 }
 
@@ -313,56 +322,7 @@ fn linger_starts_when_the_connection_decides_to_close() {
 }
 
 // ---------------------------------------------------------------------
-// limits and hints
-
-#[test]
-fn max_requests_closes_after_the_nth_exchange_with_connection_close() {
-    let mut server = Config::default();
-    server.max_requests = Some(2);
-    let mut p = Pair::with_configs(Config::default(), server);
-    let mut client_verdicts = Vec::new();
-    for (i, want) in [(0, "keep-alive"), (1, "close(MaxRequests)")] {
-        p.request_full("GET", "/", &[], b"").unwrap();
-        p.pump();
-        p.server_poll();
-        p.respond_full(200, &[], b"").unwrap();
-        assert_eq!(p.server_poll()[0], want, "exchange {i}");
-        p.pump();
-        client_verdicts.push(p.client_poll()[2].clone());
-    }
-    assert_eq!(
-        client_verdicts,
-        ["keep-alive", "close(connection-close/server)"]
-    );
-    let wire = String::from_utf8_lossy(&p.server_wire).into_owned();
-    assert_eq!(wire.matches("Connection: close").count(), 1, "{wire}");
-    assert_eq!(p.client.exchanges(), 2);
-}
-
-#[test]
-fn a_client_at_max_requests_says_connection_close_itself() {
-    let mut client = Config::default();
-    client.max_requests = Some(1);
-    let mut p = Pair::with_configs(client, Config::default());
-    p.request_full("GET", "/", &[], b"").unwrap();
-    p.pump();
-    assert_eq!(p.server_poll(), ["req GET / 1.1 empty", "end", "paused"]);
-    p.respond_full(200, &[], b"").unwrap();
-    p.pump();
-    assert_eq!(
-        p.server_poll(),
-        ["close(connection-close/client)", "finished"]
-    );
-    assert_eq!(
-        p.client_poll(),
-        [
-            "resp 200 1.1 fixed(0)",
-            "end",
-            "close(MaxRequests)",
-            "finished"
-        ]
-    );
-}
+// Keep-Alive hints
 
 #[test]
 fn keep_alive_hints_are_advertised_parsed_and_shorten_the_client_idle_timer() {
@@ -385,165 +345,29 @@ fn keep_alive_hints_are_advertised_parsed_and_shorten_the_client_idle_timer() {
 }
 
 // ---------------------------------------------------------------------
-// early responses
+// what a timer reports
 
+/// An exchange that ended before a timer fired is still reported, before
+/// the timer's error.
 #[test]
-fn early_response_drains_a_small_remainder_and_keeps_the_connection() {
-    let mut p = pair(Config::default());
-    p.request(
-        "POST",
-        "/upload",
-        &[("Host", "a"), ("Content-Length", "10")],
-    )
-    .unwrap();
-    p.client_data(b"0123").unwrap();
-    p.pump();
-    assert_eq!(
-        p.server_poll(),
-        [
-            "req POST /upload 1.1 fixed(10)",
-            "data \"0123\"",
-            "need-data"
-        ]
-    );
-    // 401 before the upload finished; 6 bytes remain: within the budget.
-    p.respond_full(401, &[], b"").unwrap();
-    p.pump();
-    assert_eq!(p.client_poll(), ["resp 401 1.1 fixed(0)", "end", "paused"]);
-    p.client_data(b"456789").unwrap();
-    p.client_end().unwrap();
-    p.pump();
-    // Issue 11: drained bytes are the machine's, not the application's.
-    assert_eq!(p.server_poll(), ["keep-alive", "need-data"]);
-    assert_eq!(p.client_poll(), ["keep-alive", "paused"]);
-}
-
-#[test]
-fn early_response_over_the_drain_budget_closes() {
-    let mut server = Config::default();
-    server.drain_budget = 4;
-    let mut p = Pair::with_configs(Config::default(), server);
-    p.request(
-        "POST",
-        "/upload",
-        &[("Host", "a"), ("Content-Length", "10")],
-    )
-    .unwrap();
-    p.client_data(b"0123").unwrap();
+fn a_finished_exchange_is_reported_before_a_later_timeout() {
+    let mut p = Pair::new();
+    p.request_full("GET", "/", &[], b"").unwrap();
     p.pump();
     p.server_poll();
-    p.respond_full(413, &[], b"").unwrap();
-    assert_eq!(p.server_poll(), ["close(unread-body)", "finished"]);
-}
-
-#[test]
-fn expect_continue_refused_with_a_final_status_closes_cleanly() {
-    let mut p = pair(Config::default());
-    expect_100(&mut p, "PUT", "/big", "1000000");
-    p.pump();
+    p.respond(200, &[("Content-Length", "0")]).unwrap();
+    p.server.receive(b"GET /slow HTTP/1.1\r\n");
+    p.server_end().unwrap();
+    p.advance(std::time::Duration::from_secs(61));
     assert_eq!(
-        p.server_poll(),
-        ["req PUT /big 1.1 fixed(1000000)", "need-data"]
+        p.server.poll_event(),
+        Ok(Recv::Event(Event::Cycle(Persist::KeepAlive)))
     );
-    p.respond_full(417, &[], b"").unwrap();
-    assert_eq!(p.server_poll(), ["close(unread-body)", "finished"]);
-    p.pump();
     assert_eq!(
-        p.client_poll(),
-        [
-            "resp 417 1.1 fixed(0)",
-            "end",
-            "close(connection-close/server)",
-            "finished"
-        ]
+        p.server.poll_event().unwrap_err().kind(),
+        RecvErrorKind::HeadTimeout
     );
-    // The client gives up: its EOF is no error on either side.
-    p.client_closes();
-    assert_eq!(p.server_poll(), ["finished"]);
-}
-
-#[test]
-fn eof_from_a_client_still_waiting_for_100_is_an_incomplete_message() {
-    // Issue 11: the announced body will never come, and the application
-    // must learn it; the server may still answer before closing.
-    let mut p = pair(Config::default());
-    expect_100(&mut p, "PUT", "/big", "5");
-    p.client_closes();
-    assert_eq!(
-        p.server_poll(),
-        ["req PUT /big 1.1 fixed(5)", "error IncompleteMessage"]
-    );
-    p.respond_full(400, &[], b"").unwrap();
-    assert_eq!(p.server_poll(), ["finished"]);
-    assert!(String::from_utf8_lossy(&p.take_client_bound()).contains("Connection: close"));
-}
-
-// ---------------------------------------------------------------------
-// half-close, stale connections, retry safety
-
-#[test]
-fn half_close_after_a_complete_request_still_gets_its_response() {
-    let mut p = pair(Config::default());
-    p.request_full("GET", "/", &[], b"").unwrap();
-    p.client_closes();
-    assert_eq!(p.server_poll(), ["req GET / 1.1 empty", "end", "paused"]);
-    assert_eq!(p.server.persist(), Persist::Close(CloseReason::PeerClosed));
-    p.respond_full(200, &[], b"hi").unwrap();
-    assert_eq!(p.server_poll(), ["close(peer-closed)", "finished"]);
-    p.pump();
-    assert_eq!(
-        p.client_poll(),
-        [
-            "resp 200 1.1 fixed(2)",
-            "data \"hi\"",
-            "end",
-            "close(connection-close/server)",
-            "finished"
-        ]
-    );
-}
-
-#[test]
-fn bytes_while_idle_make_a_client_connection_stale() {
-    let mut p = pair(Config::default());
-    assert!(p.client.is_reusable());
-    p.client
-        .receive(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
-    assert!(!p.client.is_reusable());
-    let h = hdrs(&[("Host", "a")]);
-    let mut out = SendBuf::new();
-    assert_eq!(
-        p.client
-            .send_request(&keepalive::Request::new("GET", "/", &h), &mut out),
-        Err(SendError::NotReusable)
-    );
-    assert!(out.is_empty());
-    let err = p.client.poll_event().unwrap_err();
-    assert_eq!(err.kind(), RecvErrorKind::UnsolicitedResponse);
-}
-
-#[test]
-fn eof_while_idle_makes_a_client_connection_not_reusable() {
-    let mut p = pair(Config::default());
-    p.server_closes();
-    assert!(!p.client.is_reusable());
-    assert_eq!(p.client_poll(), ["closed", "finished"]);
-    assert_eq!(
-        p.request_full("GET", "/", &[], b""),
-        Err(SendError::ConnectionClosed)
-    );
-}
-
-#[test]
-fn response_started_tells_whether_a_retry_is_safe() {
-    let mut p = pair(Config::default());
-    p.request_full("GET", "/", &[], b"").unwrap();
-    assert!(!p.client.response_started());
-    p.pump();
-    p.server_poll();
-    p.respond(200, &[("Content-Length", "2")]).unwrap();
-    p.pump();
-    assert!(p.client.response_started());
+    assert_eq!(p.server.persist(), Persist::Close(CloseReason::HeadTimeout));
 }
 
 // ---------------------------------------------------------------------

@@ -1,23 +1,51 @@
 //! The client examples' command line, per-request lines and summary.
 
-use std::io;
 use std::time::{Duration, Instant};
 
+use keepalive::blocking::Options;
 use keepalive::{
-    BodyLength, Connection, Event, Header, Persist, Recv, RecvError, RecvErrorKind, Request,
-    SendBuf, SendError,
+    BodyLength, Config, Connection, Event, Header, Persist, Recv, RecvError, RecvErrorKind,
 };
 
-/// `[--addr 127.0.0.1:8080] [-n N] [--close] [-H 'Name: value']...
-/// [--pause-ms MS] [--quiet] [[METHOD:]PATH]...`
+use super::{fail, Args};
+
+/// The client examples' usage.
+pub const USAGE: &str = "
+An HTTP/1.1 client on keepalive's socket driver: N requests over one
+connection while the machine's verdict is keep-alive, reconnecting when it
+is not, one line per request and a summary.
+
+Usage: CLIENT [OPTIONS] [[METHOD:]PATH]...
+
+The paths (default /) are used in turn for the N requests.
+
+Options:
+  --addr HOST:PORT   server address (default 127.0.0.1:8080)
+  -n N               requests to send (default: one round of the paths)
+  --close            send Connection: close
+  -H 'Name: value'   add a header field (repeatable)
+  --pause-ms MS      idle this long between requests
+  --timeout SECS     give up on a connect or a response that makes no
+                     progress for SECS (default 60)
+  --quiet            print only the summary and errors
+  -h, --help         print this help
+
+Each line reads: req=I method=M path=P status=S framing=F body=BYTES fnv=HASH
+conn=C verdict=V us=LATENCY; the last line is a summary. Exits 1 if a request
+failed.
+";
+
+/// The client examples' command line.
 pub struct Opts {
     pub addr: String,
     /// Requests to send (default: one round of the paths).
     pub n: usize,
+    pub config: Config,
+    pub driver: Options,
     close: bool,
     quiet: bool,
     pause: u64,
-    extra: Vec<String>,
+    extra: Vec<(String, String)>,
     specs: Vec<String>,
 }
 
@@ -26,15 +54,35 @@ impl Opts {
         let mut addr = "127.0.0.1:8080".to_string();
         let (mut n, mut close, mut quiet, mut pause) = (None, false, false, 0);
         let (mut extra, mut specs) = (Vec::new(), Vec::new());
-        let mut args = std::env::args().skip(1);
+        let (mut config, mut driver) = (Config::default(), Options::default());
+        let mut args = Args::new(USAGE);
         while let Some(a) = args.next() {
             match a.as_str() {
-                "--addr" => addr = args.next().expect("--addr HOST:PORT"),
-                "-n" => n = args.next().and_then(|s| s.parse().ok()),
+                "--addr" => addr = args.value(&a),
+                "-n" => n = Some(args.value(&a)),
                 "--close" => close = true,
                 "--quiet" => quiet = true,
-                "--pause-ms" => pause = args.next().and_then(|s| s.parse().ok()).expect("MS"),
-                "-H" => extra.push(args.next().expect("-H 'Name: value'")),
+                "--pause-ms" => pause = args.value(&a),
+                "--timeout" => {
+                    // Every wait: connecting, the response's first byte,
+                    // its head, and each stretch of its body.
+                    let t = args.secs(&a);
+                    config.head_timeout = Some(t);
+                    config.body_timeout = Some(t);
+                    driver.response_timeout = Some(t);
+                    driver.connect_timeout = Some(t);
+                    driver.send_timeout = Some(t);
+                }
+                "-H" => {
+                    let h: String = args.value(&a);
+                    match h.split_once(':') {
+                        Some((name, value)) => {
+                            extra.push((name.trim().to_string(), value.trim().to_string()))
+                        }
+                        None => fail(&format!("-H {h:?}: expected 'Name: value'")),
+                    }
+                }
+                flag if flag.starts_with('-') => fail(&format!("unknown argument {a:?}")),
                 _ => specs.push(a),
             }
         }
@@ -45,6 +93,8 @@ impl Opts {
         Self {
             addr,
             n,
+            config,
+            driver,
             close,
             quiet,
             pause,
@@ -59,9 +109,8 @@ impl Opts {
         if self.close {
             fields.push(Header::new("Connection", "close"));
         }
-        for h in &self.extra {
-            let (name, value) = h.split_once(':').expect("-H 'Name: value'");
-            fields.push(Header::new(name.trim(), value.trim()));
+        for (name, value) in &self.extra {
+            fields.push(Header::new(name, value));
         }
         fields
     }
@@ -79,42 +128,13 @@ impl Opts {
     }
 }
 
-/// Why an exchange produced no response.
-pub enum Failure {
-    /// The connection died before any response byte: safe to retry.
-    Stale,
-    Other(String),
+/// Why an exchange produced no response, in one word for the output line.
+pub fn failure(e: impl std::fmt::Debug) -> String {
+    format!("{e:?}").replace(' ', "")
 }
 
-impl Failure {
-    pub fn other(e: impl std::fmt::Debug) -> Self {
-        Self::Other(format!("{e:?}").replace(' ', ""))
-    }
-
-    /// A failed read: stale while no byte of the response has arrived.
-    pub fn read(e: io::Error, conn: &Connection) -> Self {
-        if conn.response_started() {
-            Self::other(e)
-        } else {
-            Self::Stale
-        }
-    }
-}
-
-/// Queues a bodiless request.
-pub fn queue(conn: &mut Connection, req: &Request<'_>, out: &mut SendBuf) -> Result<(), Failure> {
-    match conn.send_request(req, out) {
-        // The server closed (or spoke) while we were idle.
-        Err(SendError::NotReusable) => return Err(Failure::Stale),
-        r => r.map_err(Failure::other)?,
-    }
-    conn.send_end(&[], out).map_err(Failure::other)
-}
-
-/// What the adapter does after [`Exchange::on_poll`].
+/// What the client does after [`Exchange::on_poll`].
 pub enum Step {
-    /// Read more into the machine's receive buffer.
-    Read,
     /// Poll again.
     Poll,
     /// The exchange is over.
@@ -153,9 +173,8 @@ impl Exchange {
         &mut self,
         polled: Result<Recv, RecvError>,
         conn: &Connection,
-    ) -> Result<Step, Failure> {
+    ) -> Result<Step, String> {
         match polled {
-            Ok(Recv::NeedData) => return Ok(Step::Read),
             Ok(Recv::Event(Event::Response(head))) => {
                 self.status = head.status();
                 self.framing = match head.body_length() {
@@ -181,11 +200,11 @@ impl Exchange {
             }
             // Interim 1xx heads and the end of the body.
             Ok(Recv::Event(_)) => {}
-            Ok(other) => return Err(Failure::other(other)),
+            Ok(other) => return Err(failure(other)),
             Err(e) if e.kind() == RecvErrorKind::IncompleteMessage && !conn.response_started() => {
-                return Err(Failure::Stale)
+                return Err("Stale".into())
             }
-            Err(e) => return Err(Failure::other(e.kind())),
+            Err(e) => return Err(failure(e.kind())),
         }
         Ok(Step::Poll)
     }
@@ -217,24 +236,9 @@ impl Report {
         self.connections
     }
 
-    /// Whether request `i` (from 0) goes again on a new connection: a
-    /// request on a reused connection may meet the server's idle close
-    /// before any response, and an idempotent one is retried once
-    /// (RFC 9112 §9.3.1).
-    pub fn retry(
-        &self,
-        i: usize,
-        method: &str,
-        reused: bool,
-        attempt: usize,
-        result: &Result<Exchange, Failure>,
-    ) -> bool {
-        let retriable = matches!(method, "GET" | "HEAD");
-        let retry = matches!(result, Err(Failure::Stale)) && reused && retriable && attempt == 1;
-        if retry {
-            println!("retry req={} reason=stale-connection", i + 1);
-        }
-        retry
+    /// Notes that request `i` (from 0) goes again on a new connection.
+    pub fn retry(&self, i: usize) {
+        super::say(format_args!("retry req={} reason=stale-connection", i + 1));
     }
 
     /// Prints the line of request `i` (from 0); false when its connection
@@ -244,26 +248,25 @@ impl Report {
         i: usize,
         method: &str,
         path: &str,
-        result: Result<Exchange, Failure>,
+        result: Result<Exchange, String>,
     ) -> bool {
         match result {
             Ok(x) => {
                 self.latencies.push(x.micros);
                 if !self.quiet {
-                    println!(
+                    super::say(format_args!(
                         "req={} method={method} path={path} status={} framing={} body={} fnv={:016x} conn={} verdict={} us={}",
                         i + 1, x.status, x.framing, x.body, x.fnv, x.conn, x.verdict, x.micros
-                    );
+                    ));
                 }
                 true
             }
             Err(e) => {
                 self.errors += 1;
-                let e = match e {
-                    Failure::Stale => "Stale".into(),
-                    Failure::Other(e) => e,
-                };
-                println!("req={} method={method} path={path} error={e}", i + 1);
+                super::say(format_args!(
+                    "req={} method={method} path={path} error={e}",
+                    i + 1
+                ));
                 false
             }
         }
@@ -278,7 +281,7 @@ impl Report {
                 .copied()
                 .unwrap_or(0)
         };
-        println!(
+        super::say(format_args!(
             "summary requests={} ok={} errors={} connections={} p50_us={} p99_us={}",
             self.n,
             self.latencies.len(),
@@ -286,7 +289,7 @@ impl Report {
             self.connections,
             pct(50),
             pct(99)
-        );
+        ));
         if self.errors > 0 {
             std::process::exit(1);
         }

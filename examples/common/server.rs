@@ -1,6 +1,5 @@
-//! The server examples' command line, socket options and routes: what to
-//! answer, queued into the machine's output; the adapter only moves bytes
-//! and waits.
+//! The server examples' command line and routes: what to answer, queued
+//! into the machine's output; the driver moves the bytes and keeps time.
 
 use std::io;
 use std::time::Duration;
@@ -10,13 +9,36 @@ use keepalive::{
     Config, Connection, Event, Header, Persist, Recv, RecvError, RequestHead, Response, SendBuf,
     SendError,
 };
+
+use keepalive::blocking::Options;
 use socket2::{SockRef, TcpKeepalive};
 
-/// `[--addr 127.0.0.1:8080] [--idle-timeout SECS] [--max-requests N (0:
-/// unlimited)] [--quiet]`
+use super::{fail, Args};
+
+/// The server examples' usage.
+pub const USAGE: &str = "
+An HTTP/1.1 server on keepalive's socket driver.
+
+Usage: SERVER [OPTIONS]
+
+Options:
+  --addr HOST:PORT        address to listen on (default 127.0.0.1:8080)
+  --idle-timeout SECS     close idle keep-alive connections after SECS (default 75)
+  --max-requests N        requests per connection, 0: unlimited (default 1000)
+  --max-body BYTES        largest request body; larger ones get 413 (default: no limit)
+  --send-timeout SECS     close a connection whose peer reads nothing for SECS (default 60)
+  --quiet                 do not print a line per accepted connection
+  -h, --help              print this help
+
+Routes: / (Hello, World!), /echo (streams the request body back),
+/stream?n=N&interval_ms=MS (one event per interval, default 60 x 1 s), /status/N.
+";
+
+/// The server examples' command line.
 pub struct Opts {
     pub addr: String,
     pub config: Config,
+    pub driver: Options,
     pub quiet: bool,
 }
 
@@ -25,36 +47,37 @@ impl Opts {
         let mut opts = Opts {
             addr: "127.0.0.1:8080".into(),
             config: Config::default(),
+            driver: Options::default(),
             quiet: false,
         };
-        let mut args = std::env::args().skip(1);
+        // Connection errors go to stderr, one line each.
+        opts.driver.on_error = std::sync::Arc::new(|stage, e| eprintln!("{stage:?}: {e}"));
+        let mut args = Args::new(USAGE);
         while let Some(a) = args.next() {
             match a.as_str() {
-                "--addr" => opts.addr = args.next().expect("--addr ADDR"),
-                "--idle-timeout" => {
-                    let secs: f64 = args.next().and_then(|s| s.parse().ok()).expect("SECS");
-                    opts.config.idle_timeout = Some(Duration::from_secs_f64(secs));
-                }
+                "--addr" => opts.addr = args.value("--addr"),
+                "--idle-timeout" => opts.config.idle_timeout = Some(args.secs(&a)),
                 "--max-requests" => {
-                    let n: u32 = args.next().and_then(|s| s.parse().ok()).expect("N");
+                    let n: u32 = args.value(&a);
                     opts.config.max_requests = Some(n).filter(|&n| n > 0);
                 }
+                "--max-body" => opts.config.max_body_len = Some(args.value(&a)),
+                "--send-timeout" => opts.driver.send_timeout = Some(args.secs(&a)),
                 "--quiet" => opts.quiet = true,
-                _ => panic!("unknown argument {a}"),
+                _ => fail(&format!("unknown argument {a:?}")),
             }
         }
         opts
     }
 }
 
-/// Sets the accepted socket's options.
-pub fn tune(sock: SockRef<'_>) -> io::Result<()> {
-    sock.set_tcp_nodelay(true)?;
-    // TCP keep-alive finds peers that vanished while idle.
+/// Turns TCP keep-alive on, so that a peer that vanished without a word
+/// during a long `/stream` is found; a failure only loses that.
+pub fn tune(sock: SockRef<'_>) {
     let ka = TcpKeepalive::new()
         .with_time(Duration::from_secs(60))
         .with_interval(Duration::from_secs(10));
-    sock.set_tcp_keepalive(&ka)
+    let _ = sock.set_tcp_keepalive(&ka);
 }
 
 /// A misuse of the send API: a bug in the example, not the peer's fault.
@@ -119,8 +142,8 @@ pub fn respond(
 pub enum Route {
     /// Queued whole.
     Answered,
-    /// `/echo`: the head is queued; feed each polled body event to [`echo`].
-    Echo { is_head: bool },
+    /// `/echo`: feed each polled body event to [`Echo::on_poll`].
+    Echo(Echo),
     /// `/stream`: the head is queued; send `count` [`event`]s, one per
     /// `interval`, then end the body.
     Stream { count: u64, interval: Duration },
@@ -150,10 +173,10 @@ pub fn route(conn: &mut Connection, out: &mut SendBuf, req: &RequestHead) -> io:
                 let resp = Response::new(100, &[]);
                 conn.send_response(&resp, out).map_err(bug)?;
             }
-            let ct = Header::new("Content-Type", "application/octet-stream");
-            let resp = Response::new(200, std::slice::from_ref(&ct));
-            conn.send_response(&resp, out).map_err(bug)?;
-            return Ok(Route::Echo { is_head });
+            return Ok(Route::Echo(Echo {
+                is_head,
+                head_sent: false,
+            }));
         }
         // Server push over a persistent connection.
         "/stream" => {
@@ -196,27 +219,50 @@ pub fn route(conn: &mut Connection, out: &mut SendBuf, req: &RequestHead) -> io:
     Ok(Route::Answered)
 }
 
-/// Takes in one polled event of an `/echo` request body, queuing the data
-/// back; true once the body has ended and the response with it.
-pub fn echo(
-    conn: &mut Connection,
-    out: &mut SendBuf,
-    polled: Result<Recv, RecvError>,
+/// An `/echo` response: the request body streamed back as it arrives.
+pub struct Echo {
     is_head: bool,
-) -> io::Result<bool> {
-    match polled {
-        Ok(Recv::Event(Event::Data(d))) if !is_head => {
-            conn.send_data(d, out).map_err(bug)?;
+    head_sent: bool,
+}
+
+impl Echo {
+    /// Takes in one polled event of the request body, queuing the data
+    /// back; true once the exchange is answered. The head waits for the
+    /// first body event, so that a body the machine refuses (413 past
+    /// `--max-body`) still gets its error status.
+    pub fn on_poll(
+        &mut self,
+        conn: &mut Connection,
+        out: &mut SendBuf,
+        polled: Result<Recv, RecvError>,
+    ) -> io::Result<bool> {
+        if let (false, Err(e)) = (self.head_sent, &polled) {
+            if let Some(status) = e.status() {
+                let fields = [Header::new("Content-Length", "0")];
+                respond(conn, out, status, &fields, Bytes::new())?;
+                return Ok(true);
+            }
         }
-        Ok(Recv::Event(Event::Data(_))) => {}
-        Ok(Recv::Event(Event::End(_))) => {
-            conn.send_end(&[], out).map_err(bug)?;
-            return Ok(true);
+        if !self.head_sent {
+            let ct = Header::new("Content-Type", "application/octet-stream");
+            let resp = Response::new(200, std::slice::from_ref(&ct));
+            conn.send_response(&resp, out).map_err(bug)?;
+            self.head_sent = true;
         }
-        Ok(other) => return Err(io::Error::other(format!("body cut short: {other:?}"))),
-        Err(e) => return Err(io::Error::other(e)),
+        match polled {
+            Ok(Recv::Event(Event::Data(d))) if !self.is_head => {
+                conn.send_data(d, out).map_err(bug)?;
+            }
+            Ok(Recv::Event(Event::Data(_))) => {}
+            Ok(Recv::Event(Event::End(_))) => {
+                conn.send_end(&[], out).map_err(bug)?;
+                return Ok(true);
+            }
+            Ok(other) => return Err(io::Error::other(format!("body cut short: {other:?}"))),
+            Err(e) => return Err(io::Error::other(e)),
+        }
+        Ok(false)
     }
-    Ok(false)
 }
 
 /// The `i`th event of a `/stream` response.

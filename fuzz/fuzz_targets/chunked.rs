@@ -2,11 +2,8 @@
 //! chunked request head (the decoder itself is crate-private).
 #![no_main]
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use testkit::fuzz_input::run_chunked;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    common::run_chunked(data);
+    run_chunked(data);
 });

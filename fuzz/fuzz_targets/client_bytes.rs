@@ -2,11 +2,8 @@
 //! input, and one byte at a time: identical outcomes, event contract kept.
 #![no_main]
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use testkit::fuzz_input::run_bytes;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    common::run_bytes(keepalive::Role::Client, data);
+    run_bytes(keepalive::Role::Client, data);
 });

@@ -4,23 +4,20 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use testkit::pair_ops::{decode_ops, run_pair_ops, Op};
 
-/// The operations, decoded by `common::decode_ops` so the stable corpus
+/// The operations, decoded by `decode_ops` so the stable corpus
 /// replay (which has no `arbitrary`) reads every input the same way.
 #[derive(Debug)]
-struct Ops(Vec<common::Op>);
+struct Ops(Vec<Op>);
 
 impl<'a> Arbitrary<'a> for Ops {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let len = u.len();
-        Ok(Self(common::decode_ops(u.bytes(len)?)))
+        Ok(Self(decode_ops(u.bytes(len)?)))
     }
 }
 
 libfuzzer_sys::fuzz_target!(|ops: Ops| {
-    common::run_pair_ops(&ops.0);
+    run_pair_ops(&ops.0);
 });

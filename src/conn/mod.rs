@@ -277,6 +277,15 @@ impl Connection {
         self.ex.persist()
     }
 
+    /// The leniencies of [`Config`] that the body being read (or the last
+    /// one read) needed, such as
+    /// [`Lenience::SpacesAfterChunkSize`](crate::Lenience::SpacesAfterChunkSize).
+    /// Those of heads are on the heads
+    /// ([`ResponseHead::leniencies`](crate::ResponseHead::leniencies)).
+    pub fn body_leniencies(&self) -> crate::Leniencies {
+        self.decoder.leniencies()
+    }
+
     /// Received bytes not processed: after
     /// [`Recv::Finished`](crate::Recv::Finished), what the peer sent that
     /// this connection will never read (e.g. a pipelined request after

@@ -9,7 +9,7 @@ use crate::event::{Event, Recv};
 use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
 use crate::framing::has;
 use crate::headers::Known;
-use crate::message::{BodyLength, Method};
+use crate::message::{BodyLength, Method, Role};
 use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{ConnectionOptions, KeepAliveHint};
 use crate::state::Half;
@@ -269,7 +269,7 @@ impl Connection {
             }
             HeadKind::Interim => return BodyLength::Empty,
         };
-        self.decoder = Decoder::new(length);
+        self.decoder = Decoder::new(length).in_response(self.role == Role::Client);
         self.body_received = 0;
         if length != BodyLength::Empty {
             self.timers
@@ -306,23 +306,18 @@ impl Connection {
                     if !self.ex.is_draining() {
                         return Ok(Recv::Event(Event::Data(d)));
                     }
-                    // Drained bytes are not the application's: dropped.
+                    // Drained bytes are not the application's: dropped
+                    // (its `End` still comes).
                 }
                 Decoded::End(trailers) => {
-                    let draining = self.ex.is_draining();
                     self.scanner = HeadScanner::default();
                     self.timers.disarm(TimerKind::BodyProgress);
                     if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
                         self.after_cycle(verdict);
                     }
-                    if !draining {
-                        return Ok(Recv::Event(Event::End(trailers)));
-                    }
-                    // The drain is over: the verdict comes next.
-                    return Ok(match self.ex.take_cycle() {
-                        Some(verdict) => Recv::Event(Event::Cycle(verdict)),
-                        None => Recv::Paused,
-                    });
+                    // Reported even after a drain: the request is complete,
+                    // and an application relaying it (a proxy) waits for it.
+                    return Ok(Recv::Event(Event::End(trailers)));
                 }
             }
         }

@@ -202,7 +202,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
             saw_chunked = true;
         } else {
             if !crate::headers::is_token(name) {
-                return Err(RecvErrorKind::TransferEncodingNotChunked);
+                return Err(RecvErrorKind::InvalidTransferCoding);
             }
             saw_unknown = true;
         }
@@ -280,18 +280,7 @@ fn declares_content(headers: &Headers) -> bool {
             .any(|v| parse_decimal(v) != Some(0))
 }
 
-/// `1*DIGIT` as u64; `None` on any other byte or on overflow.
-pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
-}
+pub(crate) use crate::syntax::parse_decimal;
 
 /// A response about to be sent, and the request it answers.
 #[derive(Debug, Clone, Copy)]

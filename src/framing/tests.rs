@@ -5,13 +5,12 @@ use super::*;
 use bytes::Bytes;
 
 fn fields(raw: &'static str) -> Headers {
-    let mut slots = [httparse::EMPTY_HEADER; 8];
-    let httparse::Status::Complete((_, parsed)) =
-        httparse::parse_headers(raw.as_bytes(), &mut slots).unwrap()
-    else {
-        panic!("incomplete test fields: {raw:?}");
-    };
-    Headers::from_parsed(Bytes::from_static(raw.as_bytes()), raw.as_bytes(), parsed)
+    let config = crate::Config::default();
+    let (n, facts) = crate::parse::HeadScanner::default()
+        .scan_fields(raw.as_bytes(), &config)
+        .unwrap()
+        .unwrap();
+    Headers::from_index(Bytes::from_static(&raw.as_bytes()[..n]), facts.fields)
 }
 
 fn request(raw: &'static str) -> Result<Framing, RecvErrorKind> {

@@ -1,13 +1,7 @@
-//! Corpora and drivers shared by the benches and `tests/alloc_budget.rs`:
-//! the same loops are timed by criterion and counted by the allocation
-//! test, so the numbers in `BENCHMARKS.md` and the regression guard talk
-//! about the same code.
-
-// Each bench and test binary compiles this module on its own and uses
-// only part of it.
-#![allow(dead_code)]
-
-pub mod counting;
+//! The benchmark drivers: the loops `benches/` time and count, and
+//! `tests/alloc_budget.rs` holds to budgets, so every figure in
+//! `BENCHMARKS.md` talks about the same code. Each driver returns a
+//! [`Tally`] so the work cannot be optimized away and tests can check it.
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
@@ -17,71 +11,17 @@ use keepalive::{
     Config, Connection, Event, Header, Persist, Recv, Request, Response, Role, SendBuf,
 };
 
-/// Size of one simulated socket read.
-pub const PIECE: usize = 16 * 1024;
-
-/// Messages in one pipelined stream (one benchmark iteration).
-pub const STREAM_MESSAGES: usize = 1000;
-
-/// One corpus file: a single message, byte-exact.
-#[derive(Debug, Clone, Copy)]
-pub struct Corpus {
-    pub name: &'static str,
-    pub bytes: &'static [u8],
-    /// The role that receives this message.
-    pub role: Role,
-}
-
-pub const REQ_TINY: Corpus = Corpus {
-    name: "req_tiny",
-    bytes: include_bytes!("../corpora/req_tiny"),
-    role: Role::Server,
-};
-pub const REQ_BROWSER: Corpus = Corpus {
-    name: "req_browser",
-    bytes: include_bytes!("../corpora/req_browser"),
-    role: Role::Server,
-};
-pub const REQ_POST1K: Corpus = Corpus {
-    name: "req_post1k",
-    bytes: include_bytes!("../corpora/req_post1k"),
-    role: Role::Server,
-};
-pub const RESP_CL13: Corpus = Corpus {
-    name: "resp_cl13",
-    bytes: include_bytes!("../corpora/resp_cl13"),
-    role: Role::Client,
-};
-pub const RESP_CHUNKED: Corpus = Corpus {
-    name: "resp_chunked",
-    bytes: include_bytes!("../corpora/resp_chunked"),
-    role: Role::Client,
-};
-
-pub const CORPORA: [Corpus; 5] = [REQ_TINY, REQ_BROWSER, REQ_POST1K, RESP_CL13, RESP_CHUNKED];
-
-impl Corpus {
-    /// Length of the head (through the blank line).
-    pub fn head_len(&self) -> usize {
-        self.bytes
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("corpus has a head")
-            + 4
-    }
-
-    /// `n` copies back to back, as a pipelining peer would send them.
-    pub fn stream(&self, n: usize) -> Vec<u8> {
-        self.bytes.repeat(n)
-    }
-}
+use crate::corpora::{Corpus, PIECE};
 
 /// What draining a stream saw; returned so the work cannot be optimized
 /// away and so tests can check it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
+    /// Messages whose end was seen.
     pub messages: usize,
+    /// Body bytes delivered, framing removed.
     pub body_bytes: usize,
+    /// Exchanges that ended with the connection kept open.
     pub keep_alive_cycles: usize,
     /// Reads after which nothing was left buffered: the connection went
     /// idle and released its receive buffer (re-created by the next read).
@@ -118,7 +58,7 @@ pub fn send_get(conn: &mut Connection, out: &mut SendBuf) {
 /// Polls until the machine wants bytes or a reply; counts what it saw.
 /// With `reply_when_paused` (server) a pause is answered with
 /// [`reply_204`] and polling goes on; otherwise (client) a pause ends it.
-fn poll_until_blocked(
+pub fn poll_until_blocked(
     conn: &mut Connection,
     out: &mut SendBuf,
     tally: &mut Tally,
@@ -127,7 +67,9 @@ fn poll_until_blocked(
     poll_until_blocked_with(conn, out, tally, reply_when_paused, reply_204)
 }
 
-fn poll_until_blocked_with(
+/// [`poll_until_blocked`] with `reply` as the server's answer to each
+/// request.
+pub fn poll_until_blocked_with(
     conn: &mut Connection,
     out: &mut SendBuf,
     tally: &mut Tally,
@@ -385,154 +327,10 @@ pub fn server_send(
     tally
 }
 
-/// Allocation counts over a steady-state run.
-#[derive(Debug, Clone, Copy)]
-pub struct AllocStats {
-    pub allocs: u64,
-    pub messages: usize,
-    /// Times the connection went idle (see [`Tally::idle_reads`]).
-    pub idle_reads: usize,
-}
-
-/// What an idle period may cost: the receive buffer made anew by the next
-/// read, the shared header `bytes` gives it when it is first split, and up
-/// to two growths while the first reads (exact-size) settle its capacity.
-pub const ALLOCS_PER_IDLE: u64 = 4;
-
-impl AllocStats {
-    /// All allocations per message.
-    pub fn per_message(&self) -> f64 {
-        self.allocs as f64 / self.messages as f64
-    }
-
-    /// Allocations per message beyond [`ALLOCS_PER_IDLE`] per idle period:
-    /// what the message path itself allocates.
-    pub fn per_message_beyond_idle(&self) -> f64 {
-        let idle = ALLOCS_PER_IDLE * self.idle_reads as u64;
-        self.allocs.saturating_sub(idle) as f64 / self.messages as f64
-    }
-}
-
-fn measure(rounds: usize, mut run: impl FnMut() -> Tally) -> AllocStats {
-    for _ in 0..3 {
-        run();
-    }
-    let before = counting::allocs();
-    let mut total = Tally::default();
-    for _ in 0..rounds {
-        let t = run();
-        total.messages += t.messages;
-        total.idle_reads += t.idle_reads;
-    }
-    AllocStats {
-        allocs: counting::allocs() - before,
-        messages: total.messages,
-        idle_reads: total.idle_reads,
-    }
-}
-
-/// Allocations in steady state (after 3 warm-up streams) on the receive
-/// path of `corpus` in its role, with the reply or request the role
-/// requires.
-pub fn recv_allocs(corpus: &Corpus, rounds: usize) -> AllocStats {
-    let mut conn = connection(corpus.role);
-    let mut out = SendBuf::new();
-    let stream = corpus.stream(STREAM_MESSAGES);
-    measure(rounds, || {
-        let t = drain_corpus(corpus, &mut conn, &mut out, &stream, STREAM_MESSAGES);
-        assert_eq!(t.messages, STREAM_MESSAGES);
-        t
-    })
-}
-
-/// Allocations in steady state for a server answering pipelined
-/// `req_tiny` requests with `reply`.
-pub fn send_allocs(reply: Reply, messages: usize, rounds: usize) -> AllocStats {
-    let mut conn = connection(Role::Server);
-    let mut out = SendBuf::new();
-    let body = reply_body(reply);
-    let stream = REQ_TINY.stream(messages);
-    measure(rounds, || {
-        let t = server_send(&mut conn, &mut out, &stream, reply, &body);
-        assert_eq!(t.messages, messages);
-        t
-    })
-}
-
 /// A socket read as an adapter does it: reserve room for a full read in
 /// the receive buffer, then fill part of it.
 pub fn socket_read(conn: &mut Connection, bytes: &[u8]) {
     let buf = conn.recv_buf();
     buf.reserve(PIECE);
     buf.extend_from_slice(bytes);
-}
-
-/// Heap held per connection, in bytes (the boxed `Connection` itself
-/// included).
-#[derive(Debug, Clone, Copy)]
-pub struct Memory {
-    /// Idle keep-alive connection after a few exchanges.
-    pub idle: i64,
-    /// The same plus its (drained) `SendBuf`.
-    pub idle_with_sendbuf: i64,
-    /// Peak while a 16 KiB head arrives in 1 KiB reads.
-    pub peak_16k_head: i64,
-}
-
-/// Server role: three `req_browser` exchanges, each read with
-/// [`socket_read`] and answered with `Hello, World!`; then a 16 KiB head.
-pub fn server_memory() -> Memory {
-    let base = counting::live();
-    let mut conn = Box::new(connection(Role::Server));
-    let mut out = SendBuf::new();
-    let body = reply_body(Reply::Hello);
-    let mut tally = Tally::default();
-    for _ in 0..3 {
-        socket_read(&mut conn, REQ_BROWSER.bytes);
-        poll_until_blocked_with(&mut conn, &mut out, &mut tally, true, |c, o| {
-            send_reply(c, o, Reply::Hello, &body)
-        });
-    }
-    assert_eq!(tally.messages, 3);
-    let with_sendbuf = counting::live() - base;
-    drop(out);
-    let idle = counting::live() - base;
-    let mut out = SendBuf::new();
-    counting::reset_peak();
-    let head = growing_head(16 * 1024);
-    for piece in head.chunks(1024) {
-        socket_read(&mut conn, piece);
-        poll_until_blocked(&mut conn, &mut out, &mut tally, true);
-    }
-    assert_eq!(tally.messages, 4);
-    let peak = counting::peak() - base;
-    drop(conn);
-    Memory {
-        idle,
-        idle_with_sendbuf: with_sendbuf,
-        peak_16k_head: peak,
-    }
-}
-
-/// Client role: three `resp_cl13` exchanges, each read with
-/// [`socket_read`].
-pub fn client_memory() -> Memory {
-    let base = counting::live();
-    let mut conn = Box::new(connection(Role::Client));
-    let mut out = SendBuf::new();
-    let mut tally = Tally::default();
-    for _ in 0..3 {
-        send_get(&mut conn, &mut out);
-        socket_read(&mut conn, RESP_CL13.bytes);
-        poll_until_blocked(&mut conn, &mut out, &mut tally, false);
-    }
-    assert_eq!(tally.messages, 3);
-    let with_sendbuf = counting::live() - base;
-    drop(out);
-    let idle = counting::live() - base;
-    Memory {
-        idle,
-        idle_with_sendbuf: with_sendbuf,
-        peak_16k_head: 0,
-    }
 }

@@ -1,0 +1,86 @@
+//! Turning what the one-pass parser found into the received heads: the
+//! `Host` rule (RFC 9112 §3.2) that needs every field, and obs-fold
+//! replaced by spaces (RFC 9112 §5.2).
+
+use bytes::{Bytes, BytesMut};
+
+use super::ScanFacts;
+use crate::error::RecvErrorKind;
+use crate::head::{RequestHead, ResponseHead, STANDARD_METHODS};
+use crate::headers::{Headers, Known};
+use crate::message::Version;
+use crate::syntax::{is_ows, valid_authority};
+use crate::Config;
+
+/// Builds a complete request head from what [`HeadScanner::scan`] found.
+pub(crate) fn parse_request(
+    raw: Bytes,
+    facts: ScanFacts,
+    _config: &Config,
+) -> Result<RequestHead, RecvErrorKind> {
+    let raw = if facts.obs_fold {
+        unfold(&raw, facts.fields.start as usize)
+    } else {
+        raw
+    };
+    let (m0, m1) = facts.first;
+    let method = &raw[m0 as usize..m1 as usize];
+    let name = STANDARD_METHODS
+        .iter()
+        .position(|m| m.as_bytes() == method)
+        .map_or(u8::MAX, |i| i as u8);
+    let headers = Headers::from_index(raw, facts.fields);
+    check_host(&headers, facts.version)?;
+    let mut head = RequestHead::new(headers, facts.first, name, facts.target, facts.version);
+    head.lenient = facts.lenient;
+    Ok(head)
+}
+
+/// Builds a complete response head from what [`HeadScanner::scan`] found.
+pub(crate) fn parse_response(
+    raw: Bytes,
+    facts: ScanFacts,
+    _config: &Config,
+) -> Result<ResponseHead, RecvErrorKind> {
+    // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
+    let raw = if facts.obs_fold {
+        unfold(&raw, facts.fields.start as usize)
+    } else {
+        raw
+    };
+    let mut head = ResponseHead::new(
+        Headers::from_index(raw, facts.fields),
+        facts.status,
+        facts.first,
+        facts.version,
+    );
+    head.lenient = facts.lenient;
+    Ok(head)
+}
+
+/// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
+/// the same length, so every field is one line and offsets stay valid.
+fn unfold(raw: &[u8], start: usize) -> Bytes {
+    let mut copy = BytesMut::from(raw);
+    let end = copy.len();
+    for i in start..end {
+        if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {
+            copy[i] = b' ';
+            if copy[i - 1] == b'\r' {
+                copy[i - 1] = b' ';
+            }
+        }
+    }
+    copy.freeze()
+}
+
+fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
+    let mut hosts = headers.known(Known::Host);
+    match (hosts.next(), hosts.next()) {
+        (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
+        (None, _) => Ok(()),
+        (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
+        (Some(h), None) if valid_authority(h, false) => Ok(()),
+        (Some(_), None) => Err(RecvErrorKind::InvalidHost),
+    }
+}

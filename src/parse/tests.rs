@@ -1,0 +1,219 @@
+//! The head parser, fed whole and one byte at a time: each row's verdict
+//! must not depend on the split, and a bad byte is refused when it arrives.
+
+use bytes::Bytes;
+
+use super::*;
+use crate::headers::Known;
+
+fn scan_all(
+    input: &[u8],
+    config: &Config,
+    is_request: bool,
+) -> Result<Option<usize>, RecvErrorKind> {
+    HeadScanner::default()
+        .scan(input, config, is_request)
+        .map(|o| o.map(|(n, _)| n))
+}
+
+/// Feeds `input` one byte more at a time; returns the verdict and how many
+/// bytes had arrived when it was given.
+fn trickle(
+    input: &[u8],
+    config: &Config,
+    is_request: bool,
+) -> (Result<Option<usize>, RecvErrorKind>, usize) {
+    let mut s = HeadScanner::default();
+    for n in 1..=input.len() {
+        match s.scan(&input[..n], config, is_request) {
+            Ok(None) => {}
+            Ok(Some((end, _))) => return (Ok(Some(end)), n),
+            Err(e) => return (Err(e), n),
+        }
+    }
+    (Ok(None), input.len())
+}
+
+#[test]
+fn scanner_is_resumable_and_linear() {
+    let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest";
+    let config = Config::default();
+    assert_eq!(trickle(head, &config, true), (Ok(Some(27)), 27));
+    assert_eq!(scan_all(head, &config, true), Ok(Some(27)));
+}
+
+#[test]
+fn scanner_refuses_bare_lf_unless_allowed() {
+    let mut config = Config::default();
+    assert_eq!(
+        scan_all(b"GET / HTTP/1.1\nHost: x\r\n\r\n", &config, true),
+        Err(RecvErrorKind::BareLf)
+    );
+    config.allow_bare_lf = true;
+    assert_eq!(
+        scan_all(b"GET / HTTP/1.1\nHost: x\n\n", &config, true),
+        Ok(Some(24))
+    );
+}
+
+/// Fed a long head one byte at a time, the parser resumes where it
+/// stopped: after each call it has consumed every byte it was given, so
+/// no byte is read twice (linear, not quadratic).
+#[test]
+fn trickled_head_is_read_once() {
+    let mut head = b"GET /".to_vec();
+    head.extend(std::iter::repeat(b'a').take(4000));
+    head.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nX-Long: ");
+    head.extend(std::iter::repeat(b'v').take(4000));
+    head.extend_from_slice(b"\r\n\r\n");
+    let config = Config::default();
+    let mut s = HeadScanner::default();
+    for n in 1..head.len() {
+        assert!(
+            matches!(s.scan(&head[..n], &config, true), Ok(None)),
+            "at {n}"
+        );
+        assert_eq!(s.pos, n, "resumes at the end of what it was given");
+    }
+    assert!(matches!(s.scan(&head, &config, true), Ok(Some((n, _))) if n == head.len()));
+}
+
+/// One row per rule the parser enforces on its own, with the byte count
+/// at which the verdict is given when the head is trickled.
+#[test]
+fn parser_rules() {
+    use RecvErrorKind::*;
+    let strict = Config::default();
+    type Row<'a> = (&'a str, &'a [u8], bool, Result<(), RecvErrorKind>);
+    let rows: &[Row] = &[
+        (
+            "plain request",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            true,
+            Ok(()),
+        ),
+        ("empty method", b" / HTTP/1.1\r\n", true, Err(InvalidMethod)),
+        ("method alone", b"GET\r\n", true, Err(InvalidTarget)),
+        (
+            "version too long",
+            b"GET / HTTP/1.10\r\n",
+            true,
+            Err(InvalidVersion),
+        ),
+        (
+            "third space",
+            b"GET /a b HTTP/1.1\r\n",
+            true,
+            Err(InvalidTarget),
+        ),
+        (
+            "CR then not LF",
+            b"GET / HTTP/1.1\rX",
+            true,
+            Err(InvalidVersion),
+        ),
+        (
+            "fold before first field",
+            b"GET / HTTP/1.1\r\n X: a\r\n\r\n",
+            true,
+            Err(InvalidHeaderName),
+        ),
+        (
+            "fold in a request",
+            b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n",
+            true,
+            Err(ObsFold),
+        ),
+        (
+            "empty name",
+            b"GET / HTTP/1.1\r\n: a\r\n\r\n",
+            true,
+            Err(InvalidHeaderName),
+        ),
+        (
+            "no colon",
+            b"GET / HTTP/1.1\r\nX\r\n\r\n",
+            true,
+            Err(InvalidHeaderName),
+        ),
+        (
+            "DEL in value",
+            b"GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n",
+            true,
+            Err(InvalidHeaderValue),
+        ),
+        (
+            "HTAB in value",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX: a\tb\r\n\r\n",
+            true,
+            Ok(()),
+        ),
+        (
+            "obs-text in value",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX: \xe9\r\n\r\n",
+            true,
+            Ok(()),
+        ),
+        ("plain response", b"HTTP/1.1 200 OK\r\n\r\n", false, Ok(())),
+        (
+            "status without reason",
+            b"HTTP/1.1 200\r\n\r\n",
+            false,
+            Ok(()),
+        ),
+        (
+            "status missing",
+            b"HTTP/1.1\r\n\r\n",
+            false,
+            Err(InvalidStatus),
+        ),
+        (
+            "HTTP/0.9 response",
+            b"HTTP/0.9 200 OK\r\n\r\n",
+            false,
+            Err(UnsupportedVersion),
+        ),
+        (
+            "HTTP/2.0 response",
+            b"HTTP/2.0 200 OK\r\n\r\n",
+            false,
+            Err(UnsupportedVersion),
+        ),
+        (
+            "control in reason",
+            b"HTTP/1.1 200 O\x01K\r\n\r\n",
+            false,
+            Err(InvalidStatus),
+        ),
+        (
+            "fold in a response",
+            b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
+            false,
+            Ok(()),
+        ),
+    ];
+    for (name, input, is_request, want) in rows {
+        let got = scan_all(input, &strict, *is_request).map(|n| assert!(n.is_some(), "{name}"));
+        assert_eq!(got, *want, "{name}");
+        let (trickled, _) = trickle(input, &strict, *is_request);
+        assert_eq!(
+            trickled.map(|n| assert!(n.is_some())),
+            *want,
+            "{name} trickled"
+        );
+    }
+}
+
+#[test]
+fn folded_known_field_is_one_value() {
+    let raw = Bytes::from_static(b"HTTP/1.1 200 OK\r\nConnection: a,\r\n  close \r\nX: y\r\n\r\n");
+    let (n, facts) = HeadScanner::default()
+        .scan(&raw, &Config::default(), false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, raw.len());
+    let head = parse_response(raw, facts, &Config::default()).unwrap();
+    let values: Vec<_> = head.headers().known(Known::Connection).collect();
+    assert_eq!(values, vec![&b"a,    close"[..]]);
+    assert_eq!(head.headers().get("x"), Some(&b"y"[..]));
+}

@@ -1,0 +1,318 @@
+//! The named leniencies of `Config`: each is off by default (the strict
+//! answer stays), relaxes only its own rule in its own direction when on,
+//! and is reported on the head or the body it affected. Rows are fed whole
+//! and one byte at a time and must give identical events.
+
+use keepalive::{Config, Connection, Event, Lenience, Leniencies, Recv, Request, Role, SendBuf};
+use testkit::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+
+fn with(f: impl FnOnce(&mut Config)) -> Config {
+    let mut c = Config::default();
+    f(&mut c);
+    c
+}
+
+const RESP_OK: &[&str] = &[
+    "resp 200 1.1 fixed(5)",
+    "data \"hello\"",
+    "end",
+    "keep-alive",
+    "closed",
+];
+
+#[test]
+fn space_before_colon_in_responses() {
+    let input: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello";
+    let strict: &[ClientRow] = &[(
+        "strict",
+        &["GET"],
+        input,
+        &["error WhitespaceBeforeColon -"],
+    )];
+    run_client_rows(&Config::default(), strict);
+    let config = with(|c| c.allow_space_before_colon_in_responses = true);
+    let lenient: &[ClientRow] = &[("lenient", &["GET"], input, RESP_OK)];
+    run_client_rows(&config, lenient);
+    // Never for requests: RFC 9112 §5.1 says a server MUST reject them.
+    let req: &[ServerRow] = &[(
+        "request stays strict",
+        b"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+        &["error WhitespaceBeforeColon 400"],
+    )];
+    run_server_rows(&config, req);
+}
+
+#[test]
+fn multiple_spaces_in_request_line() {
+    let input: &[u8] = b"GET  /a   HTTP/1.1\r\nHost: a\r\n\r\n";
+    run_server_rows(
+        &Config::default(),
+        &[("strict", input, &["error InvalidTarget 400"])],
+    );
+    let config = with(|c| c.allow_multiple_spaces_in_request_line = true);
+    run_server_rows(
+        &config,
+        &[
+            (
+                "lenient",
+                input,
+                &["req GET /a 1.1 empty", "end", "keep-alive", "closed"],
+            ),
+            // A space inside the target is still one.
+            (
+                "space in target",
+                b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+                &["error InvalidTarget 400"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn spaces_after_chunk_size_in_responses() {
+    let input: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5  \r\nhello\r\n0\r\n\r\n";
+    run_client_rows(
+        &Config::default(),
+        &[(
+            "strict",
+            &["GET"],
+            input,
+            &["resp 200 1.1 chunked", "error InvalidChunkSize -"],
+        )],
+    );
+    let config = with(|c| c.allow_spaces_after_chunk_size = true);
+    run_client_rows(
+        &config,
+        &[(
+            "lenient",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5  \r\nhello\r\n0\r\n\r\n",
+            &["req POST / 1.1 chunked", "error InvalidChunkSize 400"],
+        )],
+    );
+}
+
+#[test]
+fn lf_after_chunk_data_in_responses() {
+    let input: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n";
+    run_client_rows(
+        &Config::default(),
+        &[(
+            "strict",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "error MissingChunkTerminator -",
+            ],
+        )],
+    );
+    let config = with(|c| c.allow_lf_after_chunk_data = true);
+    run_client_rows(
+        &config,
+        &[(
+            "lenient",
+            &["GET"],
+            input,
+            &[
+                "resp 200 1.1 chunked",
+                "data \"hello\"",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+            &["req POST / 1.1 chunked", "data \"hello\"", "error MissingChunkTerminator 400"],
+        )],
+    );
+}
+
+/// A client connection that sent `GET /` and received `input`: the
+/// leniencies on its response head, and those of its body.
+fn client_leniencies(config: Config, input: &[u8]) -> (Leniencies, Leniencies) {
+    let mut conn = Connection::new(Role::Client, config);
+    let host = [keepalive::Header::new("Host", "a")];
+    conn.send_request(&Request::new("GET", "/", &host), &mut SendBuf::new())
+        .unwrap();
+    conn.receive(input);
+    let mut head = Leniencies::NONE;
+    loop {
+        match conn.poll_event().unwrap() {
+            Recv::Event(Event::Response(h)) => head = h.leniencies(),
+            Recv::Event(Event::End(_)) => return (head, conn.body_leniencies()),
+            Recv::Event(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn fired_leniencies_are_reported() {
+    let all = with(|c| {
+        c.allow_space_before_colon_in_responses = true;
+        c.allow_spaces_after_chunk_size = true;
+        c.allow_lf_after_chunk_data = true;
+    });
+    let plain: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(
+        client_leniencies(all.clone(), plain),
+        (Leniencies::NONE, Leniencies::NONE)
+    );
+    let bent: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n5 \r\nhello\n0\r\n\r\n";
+    let (head, body) = client_leniencies(all, bent);
+    assert_eq!(
+        head.iter().collect::<Vec<_>>(),
+        [Lenience::SpaceBeforeColon]
+    );
+    assert_eq!(
+        body.iter().collect::<Vec<_>>(),
+        [Lenience::SpacesAfterChunkSize, Lenience::LfAfterChunkData]
+    );
+    let mut server = Connection::new(
+        Role::Server,
+        with(|c| c.allow_multiple_spaces_in_request_line = true),
+    );
+    server.receive(b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n");
+    match server.poll_event().unwrap() {
+        Recv::Event(Event::Request(h)) => {
+            assert!(h.leniencies().contains(Lenience::MultipleSpaces))
+        }
+        other => panic!("{other:?}"),
+    }
+    for l in Lenience::ALL {
+        assert_eq!(Lenience::from_name(l.name()), Some(l));
+    }
+}
+
+#[test]
+fn invalid_fields_in_responses_skipped() {
+    // A bad name, a control byte in a value (on a framing field), a line
+    // without colon and its fold: all skipped; the valid lines kept.
+    let input: &[u8] = b"HTTP/1.1 200 OK\r\nX-Good: 1\r\nBad Name: 2\r\nContent-Length: 9\x01\r\nno colon\r\n folded\r\nContent-Length: 5\r\n\r\nhello";
+    run_client_rows(
+        &Config::default(),
+        &[("strict", &["GET"], input, &["error InvalidHeaderName -"])],
+    );
+    let config = with(|c| c.skip_invalid_fields_in_responses = true);
+    run_client_rows(&config, &[("lenient", &["GET"], input, RESP_OK)]);
+    let mut conn = Connection::new(Role::Client, config.clone());
+    let host = [keepalive::Header::new("Host", "a")];
+    conn.send_request(&Request::new("GET", "/", &host), &mut SendBuf::new())
+        .unwrap();
+    conn.receive(input);
+    match conn.poll_event().unwrap() {
+        Recv::Event(Event::Response(h)) => {
+            let fields: Vec<(&[u8], &[u8])> =
+                h.headers().iter().map(|f| (f.name, f.value)).collect();
+            assert_eq!(
+                fields,
+                [(&b"X-Good"[..], &b"1"[..]), (b"Content-Length", b"5")]
+            );
+            assert_eq!(h.headers().len(), 2);
+            assert_eq!(h.headers().get_all("content-length").count(), 1);
+            assert_eq!(
+                h.leniencies().iter().collect::<Vec<_>>(),
+                [Lenience::InvalidFieldSkipped]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Line ends stay strict, and requests are never relaxed.
+    run_client_rows(
+        &config,
+        &[(
+            "bare LF still refused",
+            &["GET"],
+            b"HTTP/1.1 200 OK\r\nBad Name\nContent-Length: 0\r\n\r\n",
+            &["error BareLf -"],
+        )],
+    );
+    run_server_rows(
+        &config,
+        &[(
+            "request stays strict",
+            b"GET / HTTP/1.1\r\nHost: a\r\nBad Name: 2\r\n\r\n",
+            &["error InvalidHeaderName 400"],
+        )],
+    );
+}
+
+fn all_on() -> Config {
+    with(|c| {
+        c.allow_space_before_colon_in_responses = true;
+        c.skip_invalid_fields_in_responses = true;
+        c.allow_multiple_spaces_in_request_line = true;
+        c.allow_spaces_after_chunk_size = true;
+        c.allow_lf_after_chunk_data = true;
+    })
+}
+
+/// A message with bytes that bend the grammar here and there.
+fn bent(base: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let edits = proptest::collection::vec(
+        (
+            0..base.len(),
+            prop::sample::select(vec![b' ', b'\n', b'\r', b':', b'\t', 0x01, b'x']),
+        ),
+        0..4,
+    );
+    edits.prop_map(move |edits| {
+        let mut v = base.to_vec();
+        for (at, b) in edits {
+            let at = at.min(v.len());
+            v.insert(at, b);
+        }
+        v
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Leniencies only ever turn a refusal into an acceptance: whatever the
+    /// strict machine accepts, the machine with every leniency on reads
+    /// identically. (With every leniency off, `Config::default()` is the
+    /// strict machine every other test runs.)
+    #[test]
+    fn leniencies_change_only_what_strict_refuses(
+        resp in bent(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        req in bent(b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
+    ) {
+        let strict = Config::default();
+        let lenient = all_on();
+        for (script, input) in [(testkit::client(&["GET"]), &resp), (testkit::server(), &req)] {
+            let a = testkit::feed_whole(&script, &strict, input).lines();
+            if a.iter().any(|l| l.starts_with("error")) {
+                continue;
+            }
+            let b = testkit::feed_whole(&script, &lenient, input).lines();
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+}
