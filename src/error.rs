@@ -29,7 +29,8 @@ pub enum RecvErrorKind {
     InvalidStatus,
     /// A field name has a byte that is not a token character (RFC 9110 §5.1).
     InvalidHeaderName,
-    /// Whitespace between a field name and the colon (RFC 9112 §5.1: MUST 400).
+    /// Whitespace after a field name, where only the colon may follow
+    /// (RFC 9112 §5.1: MUST 400); refused as soon as it arrives.
     WhitespaceBeforeColon,
     /// A field value holds CR, LF, NUL or another control (RFC 9110 §5.5).
     InvalidHeaderValue,

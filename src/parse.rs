@@ -9,7 +9,7 @@ use crate::error::RecvErrorKind;
 use crate::head::Version;
 use crate::headers::FieldIndex;
 use crate::lenience::{Lenience, Leniencies};
-use crate::syntax::{find_lf, find_value_stop, trim_ows, valid_target, TARGET_CHARS, TCHAR};
+use crate::syntax::{find_value_stop, trim_ows, valid_target, TARGET_CHARS, TCHAR};
 use crate::Config;
 
 /// Longest method accepted, in bytes; longer ones are answered 501
@@ -174,6 +174,11 @@ impl HeadScanner {
         use RecvErrorKind::*;
         let mut i = self.pos;
         if i == 0 {
+            if d.first() == Some(&b'\n') && mode != Mode::Fields {
+                // An empty line ended by LF alone before the start line:
+                // the caller skips only the lines it may (RFC 9112 §2.2).
+                return Err(BareLf);
+            }
             self.st = match mode {
                 Mode::Request => St::Method,
                 Mode::Response => St::RespVersion,
@@ -249,20 +254,25 @@ impl HeadScanner {
                         self.mark = i;
                         continue;
                     }
-                    while i < d.len() && (0x21..0x7f).contains(&d[i]) {
+                    // Each byte is checked as it arrives (issue 14: refuse
+                    // at the first byte that makes the head invalid).
+                    while i < d.len() && i - self.mark < 8 && version_byte(i - self.mark, d[i]) {
                         i += 1;
-                    }
-                    if i - self.mark > 8 {
-                        return Err(InvalidVersion);
                     }
                     match d.get(i) {
                         None => {}
                         // `method SP target SP version`: a third space is
                         // inside the target.
                         Some(b' ') => return Err(InvalidTarget),
-                        Some(b'\r' | b'\n') => {
+                        Some(b'\r' | b'\n') if i - self.mark == 8 => {
                             self.facts.version = request_version(&d[self.mark..i])?;
                             end_line!(Line::Start);
+                        }
+                        // `GET /a b HTTP/1.1`: what follows the second space
+                        // does not even start like a version, so the space
+                        // is taken as inside the target, as a third one is.
+                        Some(_) if i == self.mark && !matches!(b, b'H' | b'h' | b'\r' | b'\n') => {
+                            return Err(InvalidTarget)
                         }
                         Some(_) => return Err(InvalidVersion),
                     }
@@ -323,10 +333,8 @@ impl HeadScanner {
                 }
                 St::Cr(line) => {
                     if b != b'\n' {
-                        if line == Line::Field {
-                            self.skip_or(InvalidHeaderValue, mode, config)?;
-                            continue;
-                        }
+                        // A bare CR is refused even where invalid lines
+                        // are skipped, as when the LF is in the same piece.
                         return Err(cr_error(line, mode));
                     }
                     i += 1;
@@ -341,9 +349,13 @@ impl HeadScanner {
                     b' ' | b'\t' => {
                         // obs-fold (RFC 9112 §5.2). Whitespace before the
                         // first field line is not a fold: reject rather
-                        // than guess (§2.2).
+                        // than guess, or, where invalid lines are skipped,
+                        // "consume each whitespace-preceded line without
+                        // further processing of it" (§2.2).
                         if self.facts.fields.len == 0 || mode == Mode::Fields {
-                            return Err(InvalidHeaderName);
+                            self.facts.fields.len += 1;
+                            self.skip_or(InvalidHeaderName, mode, config)?;
+                            continue;
                         }
                         if mode == Mode::Request && !config.allow_obs_fold_in_requests {
                             return Err(ObsFold);
@@ -359,25 +371,46 @@ impl HeadScanner {
                         }
                         self.facts.fields.len += 1;
                         self.after_skip = false;
+                        self.in_fold = false;
                         self.mark = i;
                         self.st = St::Name;
                     }
                     _ => {
                         // Counted as the field it is not, then uncounted.
+                        self.in_fold = false;
                         self.facts.fields.len += 1;
                         self.skip_or(InvalidHeaderName, mode, config)?;
                     }
                 },
                 St::Skip => {
-                    let Some(lf) = find_lf(&d[i..]) else {
+                    // A skipped line still ends where every other line
+                    // does: a bare CR or a NUL in it refuses the head (as
+                    // httparse does), so no other recipient can find a
+                    // line end, and a field, where this one skipped none.
+                    let Some(at) = find_value_stop(&d[i..]) else {
                         i = d.len();
                         continue;
                     };
-                    i += lf;
-                    if d[i - 1] != b'\r' && !config.allow_bare_lf {
-                        return Err(BareLf);
-                    }
-                    i += 1;
+                    i += at;
+                    let end = match d[i] {
+                        b'\n' if config.allow_bare_lf => i + 1,
+                        b'\n' => return Err(BareLf),
+                        b'\r' => match d.get(i + 1) {
+                            Some(b'\n') => i + 2,
+                            Some(_) => return Err(InvalidHeaderValue),
+                            // Looked at again with the byte after it.
+                            None => {
+                                self.pos = i;
+                                return Ok(None);
+                            }
+                        },
+                        0 => return Err(InvalidHeaderValue),
+                        _ => {
+                            i += 1;
+                            continue;
+                        }
+                    };
+                    i = end;
                     self.after_skip = true;
                     self.st = St::LineStart;
                 }
@@ -389,23 +422,30 @@ impl HeadScanner {
                             self.name = (self.mark, i);
                             i = self.colon(i);
                         }
-                        Some(b' ' | b'\t') => {
+                        Some(b' ' | b'\t')
+                            if mode == Mode::Response
+                                && config.allow_space_before_colon_in_responses =>
+                        {
                             self.name = (self.mark, i);
                             self.st = St::NameWs;
                         }
+                        // Whitespace after a name makes the line invalid
+                        // whatever follows (RFC 9112 §5.1: "No whitespace is
+                        // allowed between the field name and colon"):
+                        // refused at once, not after a run of whitespace
+                        // as long as the head limit.
+                        Some(b' ' | b'\t') => self.skip_or(WhitespaceBeforeColon, mode, config)?,
                         Some(_) => self.skip_or(InvalidHeaderName, mode, config)?,
                     }
                 }
+                // Only with `allow_space_before_colon_in_responses`.
                 St::NameWs => match b {
                     b' ' | b'\t' => i += 1,
-                    b':' if mode == Mode::Response
-                        && config.allow_space_before_colon_in_responses =>
-                    {
+                    b':' => {
                         self.facts.lenient.insert(Lenience::SpaceBeforeColon);
                         self.facts.fields.ws_before_colon = true;
                         i = self.colon(i);
                     }
-                    b':' => self.skip_or(WhitespaceBeforeColon, mode, config)?,
                     _ => self.skip_or(InvalidHeaderName, mode, config)?,
                 },
                 St::Value => {
