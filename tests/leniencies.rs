@@ -217,7 +217,12 @@ fn invalid_fields_in_responses_skipped() {
     run_client_rows(
         &Config::default(),
         // Strict: refused at the space after `Bad` (RFC 9112 §5.1).
-        &[("strict", &["GET"], input, &["error WhitespaceBeforeColon -"])],
+        &[(
+            "strict",
+            &["GET"],
+            input,
+            &["error WhitespaceBeforeColon -"],
+        )],
     );
     let config = with(|c| c.skip_invalid_fields_in_responses = true);
     run_client_rows(&config, &[("lenient", &["GET"], input, RESP_OK)]);
@@ -246,11 +251,63 @@ fn invalid_fields_in_responses_skipped() {
     // Line ends stay strict, and requests are never relaxed.
     run_client_rows(
         &config,
+        &[
+            (
+                "bare LF still refused",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\nBad Name\nContent-Length: 0\r\n\r\n",
+                &["error BareLf -"],
+            ),
+            // RFC 9112 §2.2: a bare CR "MUST" make the element invalid or
+            // be replaced by SP; a skipped line could hide a line end
+            // another recipient sees, so it refuses the head, whole or
+            // split after the CR alike (the split used to skip it).
+            (
+                "bare CR in a skipped line refused",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\nX: a\rTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+                &["error InvalidHeaderValue -"],
+            ),
+            (
+                "bare CR in a bad name refused",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\nC\rontent-Length: 9\r\nContent-Length: 5\r\n\r\nhello",
+                &["error InvalidHeaderValue -"],
+            ),
+            // A NUL refuses the head even in a skipped line (as httparse).
+            (
+                "NUL in a skipped line refused",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\nBad\x00Name: 1\r\nContent-Length: 5\r\n\r\nhello",
+                &["error InvalidHeaderValue -"],
+            ),
+            // A line after a folded one is skipped like any other (the
+            // fold used to leave the next line unskippable).
+            (
+                "invalid line after a fold skipped",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\n(bad): 3\r\nContent-Length: 5\r\n\r\nhello",
+                RESP_OK,
+            ),
+            // RFC 9112 §2.2: whitespace before the first field line: the
+            // recipient MUST "reject the message as invalid or consume
+            // each whitespace-preceded line without further processing".
+            // Where invalid lines are skipped, it is consumed.
+            (
+                "whitespace-preceded first line skipped",
+                &["GET"],
+                b"HTTP/1.1 200 OK\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+                RESP_OK,
+            ),
+        ],
+    );
+    run_client_rows(
+        &Config::default(),
         &[(
-            "bare LF still refused",
+            "whitespace-preceded first line refused when strict",
             &["GET"],
-            b"HTTP/1.1 200 OK\r\nBad Name\nContent-Length: 0\r\n\r\n",
-            &["error BareLf -"],
+            b"HTTP/1.1 200 OK\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+            &["error InvalidHeaderName -"],
         )],
     );
     run_server_rows(

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use keepalive::Config;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use testkit::differential::{check, Agreement, Side};
+use testkit::differential::{check, config_from, Agreement, Side};
 
 fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -219,14 +219,11 @@ fn cuts() -> impl Strategy<Value = Vec<usize>> {
     })
 }
 
-/// The configurations each input runs under: strict, and every leniency
-/// that has an httparse counterpart.
-fn configs() -> [Config; 2] {
-    let mut lenient = Config::default();
-    lenient.allow_space_before_colon_in_responses = true;
-    lenient.skip_invalid_fields_in_responses = true;
-    lenient.allow_multiple_spaces_in_request_line = true;
-    [Config::default(), lenient]
+/// The configurations each input runs under (the fuzz target's config
+/// byte): strict; every leniency that has an httparse counterpart; small
+/// limits with bare LF allowed.
+fn configs() -> [Config; 3] {
+    [0, 2, 4 | 8].map(config_from)
 }
 
 fn run(side: Side, head: &[u8], cuts: &[usize]) -> Result<(), TestCaseError> {
