@@ -212,6 +212,15 @@ fn responses() -> impl Strategy<Value = Vec<u8>> {
     mutated(head)
 }
 
+fn trailers() -> impl Strategy<Value = Vec<u8>> {
+    let fields = prop::collection::vec(field(), 0..4);
+    let block = (fields, separators()).prop_map(|(f, sep)| {
+        // `serialize` writes a start line first: drop it.
+        serialize("", &f, &sep)[2..].to_vec()
+    });
+    mutated(block)
+}
+
 fn cuts() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(0usize..200, 0..6).prop_map(|mut v| {
         v.sort_unstable();
@@ -247,6 +256,11 @@ proptest! {
     }
 
     #[test]
+    fn trailer_sections_agree(block in trailers(), cuts in cuts()) {
+        run(Side::Trailers, &block, &cuts)?;
+    }
+
+    #[test]
     fn response_heads_agree(head in responses(), cuts in cuts()) {
         run(Side::Response, &head, &cuts)?;
     }
@@ -267,6 +281,7 @@ fn generators_cover_every_agreement() {
     for (side, strategy) in [
         (Side::Request, requests().boxed()),
         (Side::Response, responses().boxed()),
+        (Side::Trailers, trailers().boxed()),
     ] {
         let mut seen: BTreeMap<String, u32> = BTreeMap::new();
         for _ in 0..1000 {

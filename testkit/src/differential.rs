@@ -57,7 +57,15 @@ pub enum Side {
     Request,
     /// A response head, fed to a client connection that sent a GET.
     Response,
+    /// A trailer section (RFC 9112 §7.1.2), fed to a server after the
+    /// last chunk of a chunked request; httparse's `parse_headers` is the
+    /// oracle.
+    Trailers,
 }
+
+/// What a server reads before the trailer section of [`Side::Trailers`].
+const TRAILERS_AFTER: &[u8] =
+    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
 
 /// The start line of a head as either parser read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +89,8 @@ pub enum Start {
         /// httparse hides behind an empty string.
         reason: Option<Vec<u8>>,
     },
+    /// A trailer section has no start line.
+    Trailers,
 }
 
 /// A complete head, normalized for comparison.
@@ -138,6 +148,14 @@ pub enum Agreement {
 pub fn keepalive(side: Side, config: &Config, bytes: &[u8], cuts: &[usize]) -> Outcome {
     let mut conn = match side {
         Side::Request => Connection::new(Role::Server, config.clone()),
+        Side::Trailers => {
+            let mut c = Connection::new(Role::Server, config.clone());
+            c.receive(TRAILERS_AFTER);
+            assert!(matches!(c.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+            assert!(matches!(c.poll_event(), Ok(Recv::NeedData)));
+            assert!(c.unread().is_empty());
+            c
+        }
         Side::Response => {
             let mut c = Connection::new(Role::Client, config.clone());
             let mut out = SendBuf::default();
@@ -155,7 +173,7 @@ pub fn keepalive(side: Side, config: &Config, bytes: &[u8], cuts: &[usize]) -> O
         conn.receive(&bytes[fed..end]);
         fed = end;
         match conn.poll_event() {
-            Ok(Recv::NeedData) => continue,
+            Ok(Recv::NeedData) => {}
             Err(e) => return Outcome::Rejected(e.kind()),
             Ok(Recv::Event(ev)) => {
                 let len = fed - conn.unread().len();
@@ -194,6 +212,7 @@ fn head_of(ev: Event, len: usize) -> Head {
             },
             h.headers(),
         ),
+        Event::End(t) => (Start::Trailers, t),
         other => panic!("unexpected event {other:?} while reading a head"),
     };
     let fields = headers
@@ -250,6 +269,15 @@ pub fn oracle(side: Side, config: &Config, bytes: &[u8]) -> Oracle {
             };
             headers = r.headers;
         }
+        Side::Trailers => match httparse::parse_headers(bytes, &mut slots) {
+            Ok(httparse::Status::Complete((len, h))) => {
+                res = Ok(httparse::Status::Complete(len));
+                start = Start::Trailers;
+                headers = h;
+            }
+            Ok(httparse::Status::Partial) => return Oracle::Partial,
+            Err(e) => return Oracle::Error(e),
+        },
     }
     let Ok(httparse::Status::Complete(len)) = res else {
         unreachable!("checked above")
@@ -297,6 +325,7 @@ fn show_as_http11(side: Side, bytes: &[u8]) -> Vec<u8> {
         .position(|&b| b == b'\n')
         .map_or(bytes.len(), |p| skip + p);
     let at = match side {
+        Side::Trailers => None,
         Side::Response => Some(skip),
         // After the second run of spaces of the request line.
         Side::Request => {
@@ -352,6 +381,7 @@ pub fn other_major_pending(side: Side, bytes: &[u8]) -> bool {
     let skip = leading_empty_lines(bytes);
     let line = &bytes[skip..];
     let v = match side {
+        Side::Trailers => return false,
         Side::Response => line,
         Side::Request => {
             let mut parts = line.splitn(3, |&b| b == b' ');
@@ -379,6 +409,7 @@ pub fn other_major_pending(side: Side, bytes: &[u8]) -> bool {
 /// | `TargetTooLong` | the target is longer than `max_target_len` (414) |
 /// | `InvalidTarget` | the target is not a plain origin-form path (`/`, unreserved, sub-delims, `:@/?`, `%HH`); httparse takes any visible byte |
 /// | `HeadTooLarge` | the head is longer than `max_head_len` |
+/// | `TrailersTooLarge` | the trailer section is longer than `max_trailers_len`, or has more lines than `max_headers` |
 /// | `TooManyHeaders` | more field lines than `max_headers` |
 /// | `MissingHost` | an HTTP/1.1 request without `Host` (RFC 9112 §3.2) |
 /// | `DuplicateHost` | more than one `Host` line (RFC 9112 §3.2) |
@@ -395,7 +426,10 @@ pub fn stricter_rule(
     oracle: Option<&Head>,
 ) -> Option<&'static str> {
     use RecvErrorKind::*;
-    let skip = leading_empty_lines(bytes);
+    let skip = match side {
+        Side::Trailers => 0,
+        _ => leading_empty_lines(bytes),
+    };
     let head = &bytes[skip..];
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let first = &head[..line_end];
@@ -420,7 +454,12 @@ pub fn stricter_rule(
         MethodTooLong => side == Side::Request && method.len() > 32,
         TargetTooLong => side == Side::Request && target.len() > config.max_target_len,
         InvalidTarget => side == Side::Request && !plain_origin_form(method, target),
-        HeadTooLarge => head.len() >= config.max_head_len,
+        HeadTooLarge => side != Side::Trailers && head.len() >= config.max_head_len,
+        TrailersTooLarge => {
+            side == Side::Trailers
+                && (head.len() >= config.max_trailers_len
+                    || head.iter().filter(|&&b| b == b'\n').count() > config.max_headers)
+        }
         TooManyHeaders => {
             let lines = head.iter().filter(|&&b| b == b'\n').count();
             lines > config.max_headers
@@ -436,7 +475,7 @@ pub fn stricter_rule(
             side == Side::Request
                 && matches!((hosts.next(), hosts.next()), (Some((_, v)), None) if !plain_host(v))
         }
-        InvalidContentLength => {
+        InvalidContentLength if side != Side::Trailers => {
             let mut cls = named("content-length");
             match (cls.next(), cls.next()) {
                 (Some((_, v)), None) => v.is_empty() || !v.iter().all(u8::is_ascii_digit),
@@ -447,7 +486,9 @@ pub fn stricter_rule(
         TransferEncodingNotChunked
         | InvalidTransferCoding
         | UnknownTransferCoding
-        | Http10TransferEncoding => named("transfer-encoding").count() > 0,
+        | Http10TransferEncoding => {
+            side != Side::Trailers && named("transfer-encoding").count() > 0
+        }
         // httparse drops a whole folded field when a continuation line
         // is invalid; keepalive refuses rather than guess what the field
         // would have been.
@@ -469,6 +510,7 @@ pub fn stricter_rule(
         TargetTooLong => "target longer than max_target_len",
         InvalidTarget => "target syntax (RFC 9112 §3.2)",
         HeadTooLarge => "head longer than max_head_len",
+        TrailersTooLarge => "trailers longer than max_trailers_len or max_headers lines",
         TooManyHeaders => "more fields than max_headers",
         MissingHost => "HTTP/1.1 request without Host (RFC 9112 §3.2)",
         DuplicateHost => "several Host lines (RFC 9112 §3.2)",
@@ -571,8 +613,8 @@ pub fn check(
     }
 }
 
-/// The configuration the first byte of a `differential` fuzz input picks:
-/// bit 0 unused here (the side), bit 1 every leniency httparse also has,
+/// The configuration the first byte of a `differential` fuzz input picks
+/// (bits 0 and 4 choose the side): bit 1 every leniency httparse also has,
 /// bit 2 small limits (so they are reached), bit 3 bare LF allowed.
 pub fn config_from(b: u8) -> Config {
     let mut c = Config::default();
@@ -591,7 +633,7 @@ pub fn config_from(b: u8) -> Config {
 }
 
 /// The `differential` fuzz target's check. Layout: a byte choosing the
-/// side (bit 0) and the configuration ([`config_from`]), a cut count `n`
+/// side (bits 0 and 4: request, response, trailers) and the configuration ([`config_from`]), a cut count `n`
 /// (mod 8), `n` cut offsets (one byte each, sorted here), then the head.
 /// Panics with both outcomes when the property fails.
 pub fn run_differential(data: &[u8]) {
@@ -602,10 +644,10 @@ pub fn run_differential(data: &[u8]) {
     let (cut_bytes, head) = rest.split_at(n);
     let mut cuts: Vec<usize> = cut_bytes.iter().map(|&c| usize::from(c)).collect();
     cuts.sort_unstable();
-    let side = if flags & 1 == 0 {
-        Side::Request
-    } else {
-        Side::Response
+    let side = match flags & 0x11 {
+        0 => Side::Request,
+        1 => Side::Response,
+        _ => Side::Trailers,
     };
     if let Err(e) = check(side, &config_from(*flags), head, &cuts) {
         panic!("{side:?}, config byte {flags:#04x}: {e}\n  input: {head:?}");
