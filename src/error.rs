@@ -25,7 +25,8 @@ pub enum RecvErrorKind {
     /// A well-formed version with an unsupported major number, such as
     /// `HTTP/2.0` on a request line (RFC 9110 §15.6.6: 505).
     UnsupportedVersion,
-    /// The status code is malformed (RFC 9112 §4).
+    /// The status code is malformed (RFC 9112 §4) or below 100 (RFC 9110
+    /// §15: valid codes are 100 to 599; 600–999 are passed on).
     InvalidStatus,
     /// A field name has a byte that is not a token character (RFC 9110 §5.1).
     InvalidHeaderName,

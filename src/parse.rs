@@ -90,6 +90,10 @@ enum St {
 /// No offset recorded yet.
 const NONE: u32 = u32::MAX;
 
+/// The longest head or trailer section read, whatever the limit: every
+/// offset fits a `u32` other than [`NONE`].
+const MAX_OFFSET: usize = (u32::MAX - 1) as usize;
+
 /// The resumable one-pass head parser. It remembers where it stopped, so
 /// the bytes of a head are looked at once however they are split.
 #[derive(Debug, Clone, Default)]
@@ -153,6 +157,10 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Result<Option<(usize, ScanFacts)>, Option<RecvErrorKind>> {
+        // Offsets into a head are `u32` (`NONE` is `u32::MAX`): a limit
+        // configured past 4 GiB is read as just under it, so no offset
+        // wraps and no slice taken from one can panic.
+        let limit = limit.min(MAX_OFFSET);
         let d = &buf[..buf.len().min(limit)];
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
@@ -302,6 +310,11 @@ impl HeadScanner {
                 St::Status => {
                     let n = i - self.mark;
                     match b {
+                        // RFC 9110 §15: "All valid status codes are within
+                        // the range of 100 to 599"; a code below 100 has no
+                        // class a client could fall back on (600–999 are
+                        // passed on, as hyper and the http crate do).
+                        b'0' if n == 0 => return Err(InvalidStatus),
                         b'0'..=b'9' if n < 3 => {
                             self.facts.status = self.facts.status * 10 + u16::from(b - b'0');
                             i += 1;

@@ -309,6 +309,21 @@ fn status_line() {
             &["error InvalidStatus -"],
         ),
         (
+            // RFC 9110 §15: "All valid status codes are within the range
+            // of 100 to 599, inclusive"; below 100 there is no class to
+            // fall back on. Refused at its first digit.
+            "status below 100",
+            &["GET"],
+            b"HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
+            "status 000",
+            &["GET"],
+            b"HTTP/1.1 000 \r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
             // §4: digits only.
             "non-numeric status",
             &["GET"],

@@ -417,6 +417,7 @@ pub fn other_major_pending(side: Side, bytes: &[u8]) -> bool {
 /// | `InvalidContentLength` | a `Content-Length` value other than one plain decimal (RFC 9112 §6.3) |
 /// | `TransferEncodingNotChunked`, `InvalidTransferCoding`, `UnknownTransferCoding`, `Http10TransferEncoding` | a `Transfer-Encoding` field is present (RFC 9112 §6.1, §6.3) |
 /// | `InvalidHeaderValue`, `InvalidHeaderName` | with `skip_invalid_fields_in_responses`, an invalid obs-fold continuation line: httparse drops the whole folded field, keepalive refuses |
+/// | `InvalidStatus` | the status code starts with 0 (RFC 9110 §15: 100 to 599) |
 /// | `UnexpectedSwitch` | a `101` answers the GET, which offered no upgrade (RFC 9110 §15.2.2) |
 pub fn stricter_rule(
     kind: RecvErrorKind,
@@ -499,6 +500,10 @@ pub fn stricter_rule(
                     .windows(2)
                     .any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'))
         }
+        // The first status digit is 0 (RFC 9110 §15: 100 to 599).
+        InvalidStatus => {
+            side == Side::Response && head.get(9) == Some(&b'0') && head.get(8) == Some(&b' ')
+        }
         UnexpectedSwitch => oracle.is_some_and(|h| {
             side == Side::Response && matches!(h.start, Start::Response { status: 101, .. })
         }),
@@ -517,6 +522,7 @@ pub fn stricter_rule(
         InvalidHost => "Host syntax (RFC 9112 §3.2)",
         InvalidContentLength => "Content-Length syntax (RFC 9112 §6.3)",
         UnexpectedSwitch => "101 without an upgrade offered (RFC 9110 §15.2.2)",
+        InvalidStatus => "status below 100 (RFC 9110 §15)",
         InvalidHeaderValue | InvalidHeaderName => "invalid folded line not skipped",
         _ => "Transfer-Encoding rules (RFC 9112 §6.1)",
     })
