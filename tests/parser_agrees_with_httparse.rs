@@ -248,7 +248,7 @@ fn run(side: Side, head: &[u8], cuts: &[usize]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(3000), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn request_heads_agree(head in requests(), cuts in cuts()) {

@@ -63,6 +63,18 @@ pub enum Side {
     Trailers,
 }
 
+/// The names keepalive indexes while parsing, plus one it does not.
+const INDEXED: [&str; 8] = [
+    "host",
+    "Content-Length",
+    "transfer-encoding",
+    "CONNECTION",
+    "expect",
+    "upgrade",
+    "keep-alive",
+    "x-a",
+];
+
 /// What a server reads before the trailer section of [`Side::Trailers`].
 const TRAILERS_AFTER: &[u8] =
     b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
@@ -215,10 +227,26 @@ fn head_of(ev: Event, len: usize) -> Head {
         Event::End(t) => (Start::Trailers, t),
         other => panic!("unexpected event {other:?} while reading a head"),
     };
-    let fields = headers
+    let fields: Vec<(Vec<u8>, Vec<u8>)> = headers
         .iter()
         .map(|f| (f.name.to_vec(), trim(f.value).to_vec()))
         .collect();
+    // The lookups framing and persistence use are answered from the
+    // parser's index, not from the lines: they must see the same values
+    // the lines hold, or this hop would frame the message by fields
+    // another hop does not see.
+    for name in INDEXED {
+        let looked_up: Vec<&[u8]> = headers.get_all(name).collect();
+        let on_lines: Vec<&[u8]> = fields
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &v[..])
+            .collect();
+        assert_eq!(
+            looked_up, on_lines,
+            "get_all({name:?}) disagrees with the lines"
+        );
+    }
     Head { len, start, fields }
 }
 
@@ -459,12 +487,9 @@ pub fn stricter_rule(
         TrailersTooLarge => {
             side == Side::Trailers
                 && (head.len() >= config.max_trailers_len
-                    || head.iter().filter(|&&b| b == b'\n').count() > config.max_headers)
+                    || field_lines(side, head) > config.max_headers)
         }
-        TooManyHeaders => {
-            let lines = head.iter().filter(|&&b| b == b'\n').count();
-            lines > config.max_headers
-        }
+        TooManyHeaders => side != Side::Trailers && field_lines(side, head) > config.max_headers,
         MissingHost => oracle.is_some_and(|h| {
             side == Side::Request
                 && matches!(h.start, Start::Request { minor: 1, .. })
@@ -526,6 +551,17 @@ pub fn stricter_rule(
         InvalidHeaderValue | InvalidHeaderName => "invalid folded line not skipped",
         _ => "Transfer-Encoding rules (RFC 9112 §6.1)",
     })
+}
+
+/// How many field lines `head` starts (folds counted as lines): the
+/// non-empty lines after the start line, the last one possibly partial.
+fn field_lines(side: Side, head: &[u8]) -> usize {
+    let lines = head.split(|&b| b == b'\n');
+    let skip = usize::from(side != Side::Trailers);
+    lines
+        .skip(skip)
+        .take_while(|l| !l.is_empty() && *l != b"\r")
+        .count()
 }
 
 /// `/` followed by path and query bytes or `%HH`, or `*` for OPTIONS: a
