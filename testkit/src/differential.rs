@@ -599,7 +599,7 @@ fn plain_host(v: &[u8]) -> bool {
     };
     name.iter()
         .all(|&b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-        && port.map_or(true, |p| p.iter().all(u8::is_ascii_digit))
+        && port.iter().all(|p| p.iter().all(u8::is_ascii_digit))
 }
 
 /// Runs the whole check on one input: keepalive fed whole, one byte at a
