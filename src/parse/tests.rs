@@ -96,11 +96,13 @@ proptest::proptest! {
         ]),
         flags in 0u8..8,
     ) {
-        let mut config = Config::default();
-        config.allow_bare_lf = flags & 1 != 0;
-        config.skip_invalid_fields_in_responses = flags & 2 != 0;
-        config.allow_space_before_colon_in_responses = flags & 4 != 0;
-        config.allow_obs_fold_in_requests = flags & 4 != 0;
+        let config = Config {
+            allow_bare_lf: flags & 1 != 0,
+            skip_invalid_fields_in_responses: flags & 2 != 0,
+            allow_space_before_colon_in_responses: flags & 4 != 0,
+            allow_obs_fold_in_requests: flags & 4 != 0,
+            ..Config::default()
+        };
         let head = [prefix, &input[..]].concat();
         for is_request in [true, false] {
             let mut s = HeadScanner::default();
