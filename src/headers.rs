@@ -400,6 +400,7 @@ impl ExactSizeIterator for Iter<'_> {}
 
 /// One field line (CR, if any, still on it) split at its first colon: the
 /// name without trailing whitespace, and the value, `None` without colon.
+#[inline]
 fn split_line(line: &[u8]) -> (&[u8], Option<&[u8]>) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());

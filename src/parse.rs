@@ -182,11 +182,6 @@ impl HeadScanner {
         use RecvErrorKind::*;
         let mut i = self.pos;
         if i == 0 {
-            if d.first() == Some(&b'\n') && mode != Mode::Fields {
-                // An empty line ended by LF alone before the start line:
-                // the caller skips only the lines it may (RFC 9112 §2.2).
-                return Err(BareLf);
-            }
             self.st = match mode {
                 Mode::Request => St::Method,
                 Mode::Response => St::RespVersion,
@@ -225,6 +220,7 @@ impl HeadScanner {
                         }
                         // `GET` alone: the line lacks its target.
                         Some(b'\r' | b'\n') if i > 0 => return Err(InvalidTarget),
+                        Some(b'\n') => return Err(empty_line_before_start()),
                         Some(_) => return Err(InvalidMethod),
                     }
                 }
@@ -263,7 +259,11 @@ impl HeadScanner {
                         continue;
                     }
                     // Each byte is checked as it arrives (issue 14: refuse
-                    // at the first byte that makes the head invalid).
+                    // at the first byte that makes the head invalid); a
+                    // version that arrived whole is checked in one step.
+                    if i == self.mark && d.get(i..i + 8).is_some_and(is_version) {
+                        i += 8;
+                    }
                     while i < d.len() && i - self.mark < 8 && version_byte(i - self.mark, d[i]) {
                         i += 1;
                     }
@@ -288,7 +288,11 @@ impl HeadScanner {
                 St::RespVersion => {
                     if i < 8 {
                         if !version_byte(i, b) {
-                            return Err(InvalidVersion);
+                            return Err(if i == 0 && b == b'\n' {
+                                empty_line_before_start()
+                            } else {
+                                InvalidVersion
+                            });
                         }
                         i += 1;
                         continue;
@@ -591,6 +595,13 @@ fn run_of(s: &[u8], table: &[bool; 256]) -> usize {
         .unwrap_or(s.len() - i)
 }
 
+/// An empty line ended by LF alone before the start line: the caller
+/// skips only the empty lines it may (RFC 9112 §2.2), so this one is a
+/// bare LF, not a bad method or version.
+fn empty_line_before_start() -> RecvErrorKind {
+    RecvErrorKind::BareLf
+}
+
 /// The error for a CR that ends `line` but is not followed by LF.
 fn cr_error(line: Line, mode: Mode) -> RecvErrorKind {
     match line {
@@ -622,10 +633,17 @@ fn version_byte(i: usize, b: u8) -> bool {
     }
 }
 
+/// Whether `v` is `HTTP/DIGIT.DIGIT` (RFC 9112 §2.3), in one step.
+#[inline]
+fn is_version(v: &[u8]) -> bool {
+    matches!(v, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit())
+}
+
 /// The version at the end of a request line. RFC 9110 §2.5: `HTTP/1.x`
 /// with a higher minor is processed as 1.1; another major is 505.
 fn request_version(v: &[u8]) -> Result<Version, RecvErrorKind> {
-    if v.len() != 8 || !v.iter().enumerate().all(|(i, &b)| version_byte(i, b)) {
+    if !is_version(v) {
         return Err(RecvErrorKind::InvalidVersion);
     }
     match (v[5], v[7]) {
