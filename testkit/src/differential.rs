@@ -1,6 +1,7 @@
 //! A differential check of keepalive's hand-written head parser against
 //! httparse, the parser it replaced, used as an independent oracle for the
-//! syntax of request and response heads.
+//! syntax of request heads, response heads and trailer sections
+//! (`httparse::parse_headers`).
 //!
 //! keepalive is deliberately stricter than httparse, so the property is
 //! asymmetric. For the bytes of one head, fed to a fresh connection:
@@ -20,6 +21,8 @@
 //! 5. **The outcome does not depend on how the bytes are split**: whole,
 //!    one byte at a time, and at the given split points give the same
 //!    [`Outcome`].
+//! 6. **The lookups framing uses agree with the lines**: `get_all` on every
+//!    name the parser indexes returns the values iteration shows.
 //!
 //! Documented transformations applied before comparing:
 //!
@@ -39,11 +42,11 @@
 //!   ([`Config::allow_obs_fold_in_requests`], and bare LF, which httparse
 //!   always accepts) have none and are simply not mapped.
 //!
-//! Whether the parser's work stays linear when bytes trickle in is proved
-//! inside the crate (`parse::tests::trickled_head_is_read_once`: after each
-//! piece the scanner resumes exactly where the bytes end); here every case
-//! is also fed one byte at a time, so a quadratic path would show in the
-//! test's running time.
+//! That the parser's work stays linear when bytes trickle in is proved
+//! inside the crate, where the scanner's position is visible
+//! (`parse::tests::any_trickled_head_is_read_in_linear_work`: for any bytes
+//! and leniencies, each call resumes at most one byte before the end of
+//! what it was given, so no byte is read more than twice).
 
 use keepalive::{
     Config, Connection, Event, Header, Recv, RecvErrorKind, Request, Role, SendBuf, Version,
