@@ -46,7 +46,7 @@ pub fn other_major_pending(side: Side, bytes: &[u8]) -> bool {
 /// | `MissingHost` | an HTTP/1.1 request without `Host` (RFC 9112 §3.2) |
 /// | `DuplicateHost` | more than one `Host` line (RFC 9112 §3.2) |
 /// | `InvalidHost` | the one `Host` value is not a plain `name[:port]` |
-/// | `InvalidContentLength` | a `Content-Length` value other than one plain decimal (RFC 9112 §6.3) |
+/// | `InvalidContentLength` | a `Content-Length` value other than one plain decimal that fits a `u64` (RFC 9112 §6.3) |
 /// | `TransferEncodingNotChunked`, `InvalidTransferCoding`, `UnknownTransferCoding`, `Http10TransferEncoding` | a `Transfer-Encoding` field is present (RFC 9112 §6.1, §6.3) |
 /// | `InvalidHeaderValue`, `InvalidHeaderName` | with `skip_invalid_fields_in_responses`, an invalid obs-fold continuation line: httparse drops the whole folded field, keepalive refuses |
 /// | `InvalidStatus` | the status code starts with 0 (RFC 9110 §15: 100 to 599) |
@@ -108,7 +108,12 @@ pub fn stricter_rule(
         InvalidContentLength if side != Side::Trailers => {
             let mut cls = named("content-length");
             match (cls.next(), cls.next()) {
-                (Some((_, v)), None) => v.is_empty() || !v.iter().all(u8::is_ascii_digit),
+                // Not 1*DIGIT, or past what a u64 holds.
+                (Some((_, v)), None) => core::str::from_utf8(v)
+                    .ok()
+                    .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_none(),
                 (Some(_), Some(_)) => true,
                 _ => false,
             }
