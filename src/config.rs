@@ -206,7 +206,10 @@ pub struct Config {
     /// A dropped line can hide framing from this hop but not from another,
     /// so requests are always refused. Some servers send garbage lines
     /// (hyper's `ignore_invalid_headers_in_responses`, httparse's option
-    /// of the same name). Line ends, folds and limits stay strict.
+    /// of the same name). Line ends (a bare CR or a NUL refuses the
+    /// response even inside a skipped line), folds and limits stay strict.
+    /// A whitespace-preceded first field line is skipped too, as RFC 9112
+    /// §2.2 allows ("consume each whitespace-preceded line").
     pub skip_invalid_fields_in_responses: bool,
     /// Server: accept more than one SP between the parts of a request line
     /// ([`Lenience::MultipleSpaces`](crate::Lenience::MultipleSpaces)).

@@ -187,7 +187,10 @@ pub(crate) struct Chunked {
     response: bool,
     lenient: Leniencies,
     remaining: u64,
-    trailers: HeadScanner,
+    /// The trailer section's parser, made when a non-empty one starts:
+    /// most chunked bodies end with none, and a parser kept inline would
+    /// make every idle `Connection` larger (its 1 KiB budget).
+    trailers: Option<Box<HeadScanner>>,
 }
 
 impl Chunked {
@@ -412,6 +415,7 @@ impl Chunked {
         }
         let scanned = self
             .trailers
+            .get_or_insert_with(Box::default)
             .scan_fields(buf, config)
             .map_err(|e| match e {
                 RecvErrorKind::TrailersTooLarge | RecvErrorKind::TooManyHeaders => {

@@ -25,11 +25,13 @@ pub enum RecvErrorKind {
     /// A well-formed version with an unsupported major number, such as
     /// `HTTP/2.0` on a request line (RFC 9110 §15.6.6: 505).
     UnsupportedVersion,
-    /// The status code is malformed (RFC 9112 §4).
+    /// The status code is malformed (RFC 9112 §4) or below 100 (RFC 9110
+    /// §15: valid codes are 100 to 599; 600–999 are passed on).
     InvalidStatus,
     /// A field name has a byte that is not a token character (RFC 9110 §5.1).
     InvalidHeaderName,
-    /// Whitespace between a field name and the colon (RFC 9112 §5.1: MUST 400).
+    /// Whitespace after a field name, where only the colon may follow
+    /// (RFC 9112 §5.1: MUST 400); refused as soon as it arrives.
     WhitespaceBeforeColon,
     /// A field value holds CR, LF, NUL or another control (RFC 9110 §5.5).
     InvalidHeaderValue,

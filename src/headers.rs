@@ -378,18 +378,9 @@ impl<'a> Iterator for Iter<'a> {
             let end = find_lf(self.rest).unwrap_or(self.rest.len());
             let line = &self.rest[..end];
             self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
-            let mut name = &line[..colon];
-            while let [rest @ .., b' ' | b'\t'] = name {
-                // Only with `allow_space_before_colon_in_responses`.
-                name = rest;
-            }
-            let value = line.get(colon + 1..);
+            let (name, value) = split_line(line);
             if let Some(ws_ok) = self.check {
-                let name_ok = is_token(name) && (ws_ok || name.len() == colon);
-                let value_ok = value.is_some_and(|v| v.iter().all(|&b| is_field_vchar(b)));
-                if !(name_ok && value_ok) {
+                if !line_is_field(line, ws_ok) {
                     continue;
                 }
             }
@@ -406,6 +397,32 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// One field line (CR, if any, still on it) split at its first colon: the
+/// name without trailing whitespace, and the value, `None` without colon.
+#[inline]
+fn split_line(line: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+    let mut name = &line[..colon];
+    while let [rest @ .., b' ' | b'\t'] = name {
+        // Only with `allow_space_before_colon_in_responses`.
+        name = rest;
+    }
+    (name, line.get(colon + 1..))
+}
+
+/// Whether the parser kept `line` as a field rather than skipping it
+/// (`skip_invalid_fields_in_responses`): `name ":" value` with a token
+/// name, whitespace before the colon only if `ws_ok`, and no control in
+/// the value. Decided on a field's first line alone, as the parser does.
+pub(crate) fn line_is_field(line: &[u8], ws_ok: bool) -> bool {
+    let (name, value) = split_line(line);
+    let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+    is_token(name)
+        && (ws_ok || name.len() == colon)
+        && value.is_some_and(|v| v.iter().all(|&b| is_field_vchar(b)))
+}
 
 // The grammar lives in `syntax.rs`; these names are used from here by
 // older call sites.

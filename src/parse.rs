@@ -9,7 +9,7 @@ use crate::error::RecvErrorKind;
 use crate::headers::FieldIndex;
 use crate::lenience::{Lenience, Leniencies};
 use crate::message::Version;
-use crate::syntax::{find_lf, find_value_stop, trim_ows, valid_target, TARGET_CHARS, TCHAR};
+use crate::syntax::{find_value_stop, trim_ows, valid_target, TARGET_CHARS, TCHAR};
 use crate::Config;
 
 /// Longest method accepted, in bytes; longer ones are answered 501
@@ -90,11 +90,17 @@ enum St {
 /// No offset recorded yet.
 const NONE: u32 = u32::MAX;
 
+/// The longest head or trailer section read, whatever the limit: every
+/// offset fits a `u32` other than [`NONE`].
+const MAX_OFFSET: usize = (u32::MAX - 1) as usize;
+
 /// The resumable one-pass head parser. It remembers where it stopped, so
 /// the bytes of a head are looked at once however they are split.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HeadScanner {
-    pos: usize,
+    /// Where reading resumes (u32: heads are far below 4 GiB, and every
+    /// idle `Connection` holds one of these).
+    pos: u32,
     st: St,
     /// Where the element being read (target, version, name, the value on
     /// this line) starts.
@@ -107,7 +113,7 @@ pub(crate) struct HeadScanner {
     vend: u32,
     /// The name of the field being read, noted in the index when its
     /// line ends (a line skipped as invalid leaves no trace).
-    name: (usize, usize),
+    name: (u32, u32),
     /// A name waits to be noted.
     pending: bool,
     /// The value being read continues a folded line.
@@ -153,6 +159,10 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Result<Option<(usize, ScanFacts)>, Option<RecvErrorKind>> {
+        // Offsets into a head are `u32` (`NONE` is `u32::MAX`): a limit
+        // configured past 4 GiB is read as just under it, so no offset
+        // wraps and no slice taken from one can panic.
+        let limit = limit.min(MAX_OFFSET);
         let d = &buf[..buf.len().min(limit)];
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
@@ -172,7 +182,7 @@ impl HeadScanner {
         mode: Mode,
     ) -> Result<Option<usize>, RecvErrorKind> {
         use RecvErrorKind::*;
-        let mut i = self.pos;
+        let mut i = self.pos as usize;
         if i == 0 {
             self.st = match mode {
                 Mode::Request => St::Method,
@@ -186,14 +196,14 @@ impl HeadScanner {
                 let (next, done) = self.line_end(d, i, $line, mode, config)?;
                 i = next;
                 if done {
-                    self.pos = i;
+                    self.pos = i as u32;
                     return Ok(Some(i));
                 }
             }};
         }
         loop {
             let Some(&b) = d.get(i) else {
-                self.pos = i;
+                self.pos = i as u32;
                 return Ok(None);
             };
             match self.st {
@@ -212,6 +222,7 @@ impl HeadScanner {
                         }
                         // `GET` alone: the line lacks its target.
                         Some(b'\r' | b'\n') if i > 0 => return Err(InvalidTarget),
+                        Some(b'\n') => return Err(empty_line_before_start()),
                         Some(_) => return Err(InvalidMethod),
                     }
                 }
@@ -249,20 +260,29 @@ impl HeadScanner {
                         self.mark = i;
                         continue;
                     }
-                    while i < d.len() && (0x21..0x7f).contains(&d[i]) {
-                        i += 1;
+                    // Each byte is checked as it arrives (issue 14: refuse
+                    // at the first byte that makes the head invalid); a
+                    // version that arrived whole is checked in one step.
+                    if i == self.mark && d.get(i..i + 8).is_some_and(is_version) {
+                        i += 8;
                     }
-                    if i - self.mark > 8 {
-                        return Err(InvalidVersion);
+                    while i < d.len() && i - self.mark < 8 && version_byte(i - self.mark, d[i]) {
+                        i += 1;
                     }
                     match d.get(i) {
                         None => {}
                         // `method SP target SP version`: a third space is
                         // inside the target.
                         Some(b' ') => return Err(InvalidTarget),
-                        Some(b'\r' | b'\n') => {
+                        Some(b'\r' | b'\n') if i - self.mark == 8 => {
                             self.facts.version = request_version(&d[self.mark..i])?;
                             end_line!(Line::Start);
+                        }
+                        // `GET /a b HTTP/1.1`: what follows the second space
+                        // does not even start like a version, so the space
+                        // is taken as inside the target, as a third one is.
+                        Some(_) if i == self.mark && !matches!(b, b'H' | b'h' | b'\r' | b'\n') => {
+                            return Err(InvalidTarget)
                         }
                         Some(_) => return Err(InvalidVersion),
                     }
@@ -270,7 +290,11 @@ impl HeadScanner {
                 St::RespVersion => {
                     if i < 8 {
                         if !version_byte(i, b) {
-                            return Err(InvalidVersion);
+                            return Err(if i == 0 && b == b'\n' {
+                                empty_line_before_start()
+                            } else {
+                                InvalidVersion
+                            });
                         }
                         i += 1;
                         continue;
@@ -292,6 +316,11 @@ impl HeadScanner {
                 St::Status => {
                     let n = i - self.mark;
                     match b {
+                        // RFC 9110 §15: "All valid status codes are within
+                        // the range of 100 to 599"; a code below 100 has no
+                        // class a client could fall back on (600–999 are
+                        // passed on, as hyper and the http crate do).
+                        b'0' if n == 0 => return Err(InvalidStatus),
                         b'0'..=b'9' if n < 3 => {
                             self.facts.status = self.facts.status * 10 + u16::from(b - b'0');
                             i += 1;
@@ -323,15 +352,13 @@ impl HeadScanner {
                 }
                 St::Cr(line) => {
                     if b != b'\n' {
-                        if line == Line::Field {
-                            self.skip_or(InvalidHeaderValue, mode, config)?;
-                            continue;
-                        }
+                        // A bare CR is refused even where invalid lines
+                        // are skipped, as when the LF is in the same piece.
                         return Err(cr_error(line, mode));
                     }
                     i += 1;
                     if self.end_line(line, i, d) {
-                        self.pos = i;
+                        self.pos = i as u32;
                         return Ok(Some(i));
                     }
                 }
@@ -341,9 +368,13 @@ impl HeadScanner {
                     b' ' | b'\t' => {
                         // obs-fold (RFC 9112 §5.2). Whitespace before the
                         // first field line is not a fold: reject rather
-                        // than guess (§2.2).
+                        // than guess, or, where invalid lines are skipped,
+                        // "consume each whitespace-preceded line without
+                        // further processing of it" (§2.2).
                         if self.facts.fields.len == 0 || mode == Mode::Fields {
-                            return Err(InvalidHeaderName);
+                            self.facts.fields.len += 1;
+                            self.skip_or(InvalidHeaderName, mode, config)?;
+                            continue;
                         }
                         if mode == Mode::Request && !config.allow_obs_fold_in_requests {
                             return Err(ObsFold);
@@ -359,25 +390,46 @@ impl HeadScanner {
                         }
                         self.facts.fields.len += 1;
                         self.after_skip = false;
+                        self.in_fold = false;
                         self.mark = i;
                         self.st = St::Name;
                     }
                     _ => {
                         // Counted as the field it is not, then uncounted.
+                        self.in_fold = false;
                         self.facts.fields.len += 1;
                         self.skip_or(InvalidHeaderName, mode, config)?;
                     }
                 },
                 St::Skip => {
-                    let Some(lf) = find_lf(&d[i..]) else {
+                    // A skipped line still ends where every other line
+                    // does: a bare CR or a NUL in it refuses the head (as
+                    // httparse does), so no other recipient can find a
+                    // line end, and a field, where this one skipped none.
+                    let Some(at) = find_value_stop(&d[i..]) else {
                         i = d.len();
                         continue;
                     };
-                    i += lf;
-                    if d[i - 1] != b'\r' && !config.allow_bare_lf {
-                        return Err(BareLf);
-                    }
-                    i += 1;
+                    i += at;
+                    let end = match d[i] {
+                        b'\n' if config.allow_bare_lf => i + 1,
+                        b'\n' => return Err(BareLf),
+                        b'\r' => match d.get(i + 1) {
+                            Some(b'\n') => i + 2,
+                            Some(_) => return Err(InvalidHeaderValue),
+                            // Looked at again with the byte after it.
+                            None => {
+                                self.pos = i as u32;
+                                return Ok(None);
+                            }
+                        },
+                        0 => return Err(InvalidHeaderValue),
+                        _ => {
+                            i += 1;
+                            continue;
+                        }
+                    };
+                    i = end;
                     self.after_skip = true;
                     self.st = St::LineStart;
                 }
@@ -386,26 +438,33 @@ impl HeadScanner {
                     match d.get(i) {
                         None => {}
                         Some(b':') => {
-                            self.name = (self.mark, i);
+                            self.name = (self.mark as u32, i as u32);
                             i = self.colon(i);
                         }
-                        Some(b' ' | b'\t') => {
-                            self.name = (self.mark, i);
+                        Some(b' ' | b'\t')
+                            if mode == Mode::Response
+                                && config.allow_space_before_colon_in_responses =>
+                        {
+                            self.name = (self.mark as u32, i as u32);
                             self.st = St::NameWs;
                         }
+                        // Whitespace after a name makes the line invalid
+                        // whatever follows (RFC 9112 §5.1: "No whitespace is
+                        // allowed between the field name and colon"):
+                        // refused at once, not after a run of whitespace
+                        // as long as the head limit.
+                        Some(b' ' | b'\t') => self.skip_or(WhitespaceBeforeColon, mode, config)?,
                         Some(_) => self.skip_or(InvalidHeaderName, mode, config)?,
                     }
                 }
+                // Only with `allow_space_before_colon_in_responses`.
                 St::NameWs => match b {
                     b' ' | b'\t' => i += 1,
-                    b':' if mode == Mode::Response
-                        && config.allow_space_before_colon_in_responses =>
-                    {
+                    b':' => {
                         self.facts.lenient.insert(Lenience::SpaceBeforeColon);
                         self.facts.fields.ws_before_colon = true;
                         i = self.colon(i);
                     }
-                    b':' => self.skip_or(WhitespaceBeforeColon, mode, config)?,
                     _ => self.skip_or(InvalidHeaderName, mode, config)?,
                 },
                 St::Value => {
@@ -502,7 +561,10 @@ impl HeadScanner {
             Line::Field => {
                 if self.pending {
                     self.pending = false;
-                    self.slot = self.facts.fields.add_name(&d[self.name.0..self.name.1]);
+                    self.slot = self
+                        .facts
+                        .fields
+                        .add_name(&d[self.name.0 as usize..self.name.1 as usize]);
                 }
                 if let Some(slot) = self.slot {
                     let (at, len) = if self.vstart == NONE {
@@ -538,6 +600,13 @@ fn run_of(s: &[u8], table: &[bool; 256]) -> usize {
         .unwrap_or(s.len() - i)
 }
 
+/// An empty line ended by LF alone before the start line: the caller
+/// skips only the empty lines it may (RFC 9112 §2.2), so this one is a
+/// bare LF, not a bad method or version.
+fn empty_line_before_start() -> RecvErrorKind {
+    RecvErrorKind::BareLf
+}
+
 /// The error for a CR that ends `line` but is not followed by LF.
 fn cr_error(line: Line, mode: Mode) -> RecvErrorKind {
     match line {
@@ -569,10 +638,17 @@ fn version_byte(i: usize, b: u8) -> bool {
     }
 }
 
+/// Whether `v` is `HTTP/DIGIT.DIGIT` (RFC 9112 §2.3), in one step.
+#[inline]
+fn is_version(v: &[u8]) -> bool {
+    matches!(v, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit())
+}
+
 /// The version at the end of a request line. RFC 9110 §2.5: `HTTP/1.x`
 /// with a higher minor is processed as 1.1; another major is 505.
 fn request_version(v: &[u8]) -> Result<Version, RecvErrorKind> {
-    if v.len() != 8 || !v.iter().enumerate().all(|(i, &b)| version_byte(i, b)) {
+    if !is_version(v) {
         return Err(RecvErrorKind::InvalidVersion);
     }
     match (v[5], v[7]) {

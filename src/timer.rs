@@ -70,13 +70,39 @@ impl Expired {
     }
 }
 
-/// One timer: armed or not, and since when. A timer armed before the
-/// caller ever gave a time starts at the first time it gives.
+/// One timer. The deadline is computed when the timer is armed, so
+/// polling for it costs a comparison; a timer armed before the caller ever
+/// gave a time waits with its duration and starts at the first time given.
+/// (Kept small: five of these live in every idle `Connection`.)
 #[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    armed: bool,
-    since: Option<Instant>,
-    duration: Option<Duration>,
+enum Slot {
+    #[default]
+    Off,
+    /// Armed before any time was known.
+    Waiting(Duration),
+    /// Armed; fires at this instant.
+    At(Instant),
+}
+
+impl Slot {
+    fn armed(since: Option<Instant>, duration: Duration) -> Self {
+        match since {
+            // A deadline past what `Instant` can hold never comes.
+            Some(t) => t.checked_add(duration).map_or(Self::Off, Self::At),
+            None => Self::Waiting(duration),
+        }
+    }
+
+    fn is_armed(&self) -> bool {
+        !matches!(self, Self::Off)
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match *self {
+            Self::At(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// The clock (the last `now` the caller gave) and every timer.
@@ -96,8 +122,8 @@ impl Timers {
         };
         self.now = Some(now);
         for s in &mut self.slots {
-            if s.armed && s.since.is_none() {
-                s.since = Some(now);
+            if let Slot::Waiting(d) = *s {
+                *s = Slot::armed(Some(now), d);
             }
         }
     }
@@ -105,41 +131,31 @@ impl Timers {
     /// Arms `kind` from now for `duration` (`None`: the timer is off). A
     /// timer already armed is restarted.
     pub(crate) fn arm(&mut self, kind: TimerKind, duration: Option<Duration>) {
-        self.slots[kind as usize] = Slot {
-            armed: duration.is_some(),
-            since: self.now,
-            duration,
+        self.slots[kind as usize] = match duration {
+            Some(d) => Slot::armed(self.now, d),
+            None => Slot::Off,
         };
     }
 
     /// Arms `kind` only if it is not running already.
     pub(crate) fn arm_once(&mut self, kind: TimerKind, duration: Option<Duration>) {
-        if !self.slots[kind as usize].armed {
+        if !self.slots[kind as usize].is_armed() {
             self.arm(kind, duration);
         }
     }
 
     pub(crate) fn disarm(&mut self, kind: TimerKind) {
-        self.slots[kind as usize].armed = false;
-    }
-
-    fn deadline_of(s: &Slot) -> Option<Instant> {
-        match (s.armed, s.since, s.duration) {
-            (true, Some(since), Some(d)) => since.checked_add(d),
-            _ => None,
-        }
+        self.slots[kind as usize] = Slot::Off;
     }
 
     /// Stops every timer; the clock is kept.
     pub(crate) fn disarm_all(&mut self) {
-        for s in &mut self.slots {
-            s.armed = false;
-        }
+        self.slots = [Slot::Off; 5];
     }
 
     /// The earliest deadline of an armed timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.slots.iter().filter_map(Self::deadline_of).min()
+        self.slots.iter().filter_map(Slot::deadline).min()
     }
 
     /// The armed timers whose deadline is at or before the clock, in
@@ -149,8 +165,8 @@ impl Timers {
         let Some(now) = self.now else { return fired };
         for kind in KINDS {
             let slot = &mut self.slots[kind as usize];
-            if Self::deadline_of(slot).is_some_and(|d| d <= now) {
-                slot.armed = false;
+            if slot.deadline().is_some_and(|d| d <= now) {
+                *slot = Slot::Off;
                 fired.insert(kind);
             }
         }

@@ -1,5 +1,6 @@
 //! Replays the committed fuzz seed corpus (`fuzz/corpus/<target>/`) through
-//! the same checks the fuzz targets run (`testkit::fuzz_input`, `testkit::pair_ops`), so a
+//! the same checks the fuzz targets run (`testkit::fuzz_input`, `testkit::pair_ops`,
+//! `testkit::differential`), so a
 //! machine without a nightly toolchain still runs them on every
 //! `cargo test`. Crashes the fuzzers found live in the corpus too, as
 //! named files.
@@ -51,6 +52,11 @@ fn corpus_client_bytes() {
 #[test]
 fn corpus_chunked() {
     replay("chunked", testkit::fuzz_input::run_chunked);
+}
+
+#[test]
+fn corpus_differential() {
+    replay("differential", testkit::differential::run_differential);
 }
 
 #[test]

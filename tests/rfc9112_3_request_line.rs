@@ -309,6 +309,21 @@ fn status_line() {
             &["error InvalidStatus -"],
         ),
         (
+            // RFC 9110 §15: "All valid status codes are within the range
+            // of 100 to 599, inclusive"; below 100 there is no class to
+            // fall back on. Refused at its first digit.
+            "status below 100",
+            &["GET"],
+            b"HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
+            "status 000",
+            &["GET"],
+            b"HTTP/1.1 000 \r\n\r\n",
+            &["error InvalidStatus -"],
+        ),
+        (
             // §4: digits only.
             "non-numeric status",
             &["GET"],
@@ -408,14 +423,27 @@ fn invalid_request_line_is_refused_at_the_bad_byte() {
             RecvErrorKind::InvalidHeaderValue,
         ),
         (b"GET / HTTP/1.1\r\nHo(", RecvErrorKind::InvalidHeaderName),
+        // RFC 9112 §5.1: "No whitespace is allowed between the field name
+        // and colon": the whitespace itself is the bad byte, whatever
+        // follows it (`Host :` or `Host x`), so a peer cannot trickle a
+        // run of it up to the head limit.
         (
-            b"GET / HTTP/1.1\r\nHost :",
+            b"GET / HTTP/1.1\r\nHost ",
             RecvErrorKind::WhitespaceBeforeColon,
         ),
         (
-            b"GET / HTTP/1.1\r\nHost x",
-            RecvErrorKind::InvalidHeaderName,
+            b"GET / HTTP/1.1\r\nHost\t",
+            RecvErrorKind::WhitespaceBeforeColon,
         ),
+        // A version refused at its first bad byte, not at the line end.
+        (b"GET / HTTP/1.1\r\n\x01", RecvErrorKind::InvalidHeaderName),
+        (b"GET / HTTX", RecvErrorKind::InvalidVersion),
+        (b"GET / HTTP/x", RecvErrorKind::InvalidVersion),
+        (b"GET / HTTP/1,", RecvErrorKind::InvalidVersion),
+        (b"GET /a b", RecvErrorKind::InvalidTarget),
+        // RFC 9112 §2.2: an empty line before the request line ended by a
+        // bare LF is a bare LF, not a bad method.
+        (b"\n", RecvErrorKind::BareLf),
         (b"GET / HTTP/1.1\r\nHost: a\n", RecvErrorKind::BareLf),
     ] {
         let mut conn = Connection::new(Role::Server, Config::default());

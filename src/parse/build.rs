@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use super::ScanFacts;
 use crate::error::RecvErrorKind;
 use crate::head::{RequestHead, ResponseHead, STANDARD_METHODS};
-use crate::headers::{Headers, Known};
+use crate::headers::{line_is_field, FieldIndex, Headers, Known};
 use crate::message::Version;
 use crate::syntax::{is_ows, valid_authority};
 use crate::Config;
@@ -19,7 +19,7 @@ pub(crate) fn parse_request(
     _config: &Config,
 ) -> Result<RequestHead, RecvErrorKind> {
     let raw = if facts.obs_fold {
-        unfold(&raw, facts.fields.start as usize)
+        unfold(&raw, &facts.fields)
     } else {
         raw
     };
@@ -44,7 +44,7 @@ pub(crate) fn parse_response(
 ) -> Result<ResponseHead, RecvErrorKind> {
     // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
     let raw = if facts.obs_fold {
-        unfold(&raw, facts.fields.start as usize)
+        unfold(&raw, &facts.fields)
     } else {
         raw
     };
@@ -60,11 +60,32 @@ pub(crate) fn parse_response(
 
 /// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
 /// the same length, so every field is one line and offsets stay valid.
-fn unfold(raw: &[u8], start: usize) -> Bytes {
+/// The folds of a line the parser skipped stay: joined, the line and its
+/// continuation could read as a field the parser never indexed (a
+/// `Transfer-Encoding ` line and ` : chunked`), and iteration, which
+/// counts the indexed fields, would lose the last one.
+fn unfold(raw: &[u8], fields: &FieldIndex) -> Bytes {
+    let start = fields.start as usize;
+    let check = fields.skipped.then_some(fields.ws_before_colon);
+    let kept = |from: usize| match check {
+        None => true,
+        Some(ws_ok) => {
+            let line = &raw[from..];
+            let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+            line_is_field(&line[..end], ws_ok)
+        }
+    };
     let mut copy = BytesMut::from(raw);
     let end = copy.len();
+    // Whether the field line being read (with its folds) was kept.
+    let mut keep = kept(start);
     for i in start..end {
-        if copy[i] == b'\n' && i + 1 < end && is_ows(copy[i + 1]) {
+        if copy[i] != b'\n' || i + 1 == end {
+            continue;
+        }
+        if !is_ows(copy[i + 1]) {
+            keep = kept(i + 1);
+        } else if keep {
             copy[i] = b' ';
             if copy[i - 1] == b'\r' {
                 copy[i - 1] = b' ';

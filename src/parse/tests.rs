@@ -73,9 +73,50 @@ fn trickled_head_is_read_once() {
             matches!(s.scan(&head[..n], &config, true), Ok(None)),
             "at {n}"
         );
-        assert_eq!(s.pos, n, "resumes at the end of what it was given");
+        assert_eq!(s.pos as usize, n, "resumes at the end of what it was given");
     }
     assert!(matches!(s.scan(&head, &config, true), Ok(Some((n, _))) if n == head.len()));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+    /// Whatever the bytes and the leniencies, a trickled head resumes at
+    /// most one byte back (a CR whose LF has not arrived, in a skipped
+    /// line): each byte is looked at a bounded number of times, so the
+    /// work is linear in the head, and the verdict is the whole input's.
+    #[test]
+    fn any_trickled_head_is_read_in_linear_work(
+        input in proptest::collection::vec(proptest::prop_oneof![
+            proptest::sample::select(b"GET / HTTP/1.1\r\nHost: x\r\n200 OK".to_vec()),
+            proptest::sample::select(b"\r\n\t :\x00\x01\x7f\x80(".to_vec()),
+        ], 0..120),
+        prefix in proptest::sample::select(vec![
+            &b"GET / HTTP/1.1\r\n"[..], b"HTTP/1.1 200 OK\r\n", b"",
+        ]),
+        flags in 0u8..8,
+    ) {
+        let config = Config {
+            allow_bare_lf: flags & 1 != 0,
+            skip_invalid_fields_in_responses: flags & 2 != 0,
+            allow_space_before_colon_in_responses: flags & 4 != 0,
+            allow_obs_fold_in_requests: flags & 4 != 0,
+            ..Config::default()
+        };
+        let head = [prefix, &input[..]].concat();
+        for is_request in [true, false] {
+            let mut s = HeadScanner::default();
+            let mut trickled = Ok(None);
+            for n in 1..=head.len() {
+                trickled = s.scan(&head[..n], &config, is_request).map(|o| o.map(|(n, _)| n));
+                if trickled != Ok(None) {
+                    break;
+                }
+                proptest::prop_assert!(s.pos as usize + 1 >= n, "resumed at {} of {}", s.pos, n);
+            }
+            proptest::prop_assert_eq!(trickled, scan_all(&head, &config, is_request));
+        }
+    }
 }
 
 /// One row per rule the parser enforces on its own, with the byte count

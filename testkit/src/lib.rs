@@ -13,6 +13,7 @@
 //! | [`model`] | the reference model of RFC 9112 §6.3 and §9.3 the properties check against |
 //! | [`fuzz_input`] | fuzz input layouts and the byte-feeding fuzz checks |
 //! | [`pair_ops`] | the operation-list fuzz check on a [`Pair`] |
+//! | [`differential`] | keepalive's head parser checked against httparse |
 //! | [`corpora`] | the five benchmark messages and pipelined streams of them |
 //! | [`drive`] | the benchmark loops (keepalive, raw httparse) and their [`drive::Tally`] |
 //! | [`yardstick`] | the minimal hand-written machine keepalive is measured against |
@@ -24,6 +25,7 @@
 pub mod budget;
 pub mod corpora;
 pub mod counting;
+pub mod differential;
 pub mod drive;
 pub mod feed;
 pub mod fuzz_input;
