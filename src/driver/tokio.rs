@@ -71,7 +71,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use ::tokio::io::AsyncWriteExt;
+use ::tokio::io::{AsyncWriteExt, Interest};
 use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ::tokio::time::{sleep, sleep_until, timeout, timeout_at, Sleep};
 use bytes::{Buf, Bytes, BytesMut};
@@ -87,6 +87,21 @@ use crate::{
 /// receive buffer. The driver reserves this much only once the socket is
 /// readable, so an idle connection holds no read buffer.
 const READ_SIZE: usize = 8 * 1024;
+
+/// Whether a read shorter than its buffer means the socket is drained:
+/// true where mio waits with epoll, kqueue or event ports (tokio's
+/// `poll_read` makes the same assumption on the same systems).
+const SHORT_READ_DRAINS: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+));
 
 /// One connection: the socket, the machine, and the queue of bytes to send.
 #[derive(Debug)]
@@ -236,12 +251,29 @@ impl Conn {
 
     /// Reads what the socket holds into the machine's receive buffer,
     /// reserving room only now that there is something to read.
+    ///
+    /// A read that fills less than the room offered has drained the socket
+    /// (epoll and kqueue report readiness by edges): the driver then tells
+    /// tokio so, through `try_io`, as tokio's own `poll_read` does. Without
+    /// it the readiness stays set and the next wait reads once more only to
+    /// get `EWOULDBLOCK`: a third system call per keep-alive request.
     fn try_read(&mut self) -> io::Result<Filled> {
         let now = Instant::now();
         self.s.tick(now);
         let buf = self.s.conn.recv_buf();
         buf.reserve(READ_SIZE);
-        match self.stream.try_read_buf(buf) {
+        let room = buf.capacity() - buf.len();
+        let mut got = None;
+        let read = self.stream.try_io(Interest::READABLE, || {
+            let n = self.stream.try_read_buf(buf)?;
+            got = Some(n);
+            if SHORT_READ_DRAINS && 0 < n && n < room {
+                // Not an error: `try_io` clears the readiness on it.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(n)
+        });
+        match got.map_or(read, Ok) {
             Ok(0) => {
                 self.s.conn.receive_eof();
                 Ok(Filled::Eof)
