@@ -141,7 +141,8 @@ impl Conn {
         (&mut self.s.conn, &mut self.s.out)
     }
 
-    /// The socket.
+    /// The socket. Its read timeout belongs to the driver, which sets it
+    /// only when the wait it needs changes: leave it alone.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }
