@@ -1,35 +1,50 @@
 #!/usr/bin/env bash
-# End-to-end load on loopback: requests/s and latency percentiles of the
-# keepalive-based example servers (std_server, tokio_server) next to nginx
-# and a minimal hyper 1.x server, each with keep-alive and with
-# `Connection: close` on every request. One run, printed as a Markdown
-# table with the machine and date (copied into BENCHMARKS.md by hand).
-# The run makes ROUNDS passes over all servers (interleaved, so a burst of
-# background load hits every server alike) and reports each row's median
-# pass by requests/s, with every pass's requests/s alongside.
+# Loopback end to end: requests per server CPU-second, and requests/s, of
+# the example servers on keepalive's drivers (std_server: a thread per
+# connection; tokio_server: tokio) next to a minimal hyper 1.x server
+# (examples/hyper_server.rs: same response bytes, no Date field,
+# pipeline_flush on), under wrk and h2load at pipelining depths 16 and 1.
 #
-#   benches/e2e.sh [SECONDS_PER_RUN (default 5)] [CONNECTIONS (default 32)] [ROUNDS (default 3)]
+#   benches/e2e.sh [--quick] [--secs S] [--rounds N] [--conns C]
 #
-# The example servers run on the library's socket drivers (features
-# `blocking`, `tokio`). To compare with another build of the examples (an
-# older commit's, say), set E2E_BASELINE_BIN to its directory of release
-# example binaries: its std_server and tokio_server join the table as
-# `std_server@baseline` and `tokio_server@baseline`.
+# Defaults: 5 s per run, 3 rounds, 32 connections; --quick is 2 s and one
+# round. Each round runs every server once per (client, depth), servers
+# interleaved so that a burst of background load hits all three alike; a
+# row shows the median round and every round's figure.
 #
-# Needs wrk and nginx (Debian: wrk nginx-light); release builds of the
-# examples are made here. The load generator shares the machine with the
-# server: numbers compare servers with each other, not with other machines.
+# Server CPU is utime + stime of the server process (all its threads, live
+# and exited) from /proc/PID/stat, read before and after the client runs:
+# requests completed by the client / server CPU-seconds used. It moves far
+# less with machine load than requests/s does. Servers are pinned to one
+# core and clients to another with taskset (E2E_SERVER_CPU, default 0;
+# E2E_CLIENT_CPU, default 1), so the tokio runtimes get one worker each.
+#
+# E2E_BASELINE_BIN=DIR adds DIR/std_server (an older build, say) as
+# `std_server@baseline`. Needs wrk and h2load (Debian: wrk nghttp2-client);
+# release builds of the examples are made here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION="${1:-5}"
-CONNS="${2:-32}"
-ROUNDS="${3:-3}"
-THREADS=1
-for tool in wrk nginx; do
-  command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
-  command -v "$tool" >/dev/null 2>&1 || { echo "e2e.sh: $tool not found" >&2; exit 1; }
+SECS=5
+ROUNDS=3
+CONNS=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) SECS=2; ROUNDS=1 ;;
+    --secs) SECS="$2"; shift ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --conns) CONNS="$2"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "e2e.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
 done
+SERVER_CPU="${E2E_SERVER_CPU:-0}"
+CLIENT_CPU="${E2E_CLIENT_CPU:-1}"
+for tool in wrk h2load taskset; do
+  command -v "$tool" >/dev/null || { echo "e2e.sh: $tool not found" >&2; exit 1; }
+done
+TICK="$(getconf CLK_TCK)"
 
 cargo build -q --release --example std_server --example tokio_server --example hyper_server
 BIN=target/release/examples
@@ -43,119 +58,123 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts an example server on an ephemeral port; sets ADDR. BIN_DIR and
-# LABEL may name another build and its label.
-start_example() {
-  local name="$1"; shift
-  local out="$TMP/${LABEL:-$name}.out"
+declare -A ADDR PID
+# Starts server LABEL from binary PATH on an ephemeral port, on the
+# server core.
+start() {
+  local label="$1" path="$2"; shift 2
+  local out="$TMP/$label.out"
   : >"$out"  # exists before the server writes to it: the poll below reads it
-  "${BIN_DIR:-$BIN}/$name" --addr 127.0.0.1:0 "$@" >"$out" 2>&1 &
+  taskset -c "$SERVER_CPU" "$path" --addr 127.0.0.1:0 "$@" >"$out" 2>&1 &
   PIDS+=("$!")
+  PID[$label]="$!"
   for _ in $(seq 100); do
-    ADDR="$(sed -n 's/^listening on //p' "$out" | head -1)"
-    [ -n "$ADDR" ] && return 0
+    ADDR[$label]="$(sed -n 's/^listening on //p' "$out" | head -1)"
+    [ -n "${ADDR[$label]}" ] && return 0
     sleep 0.05
   done
-  echo "e2e.sh: $name did not start" >&2; exit 1
+  echo "e2e.sh: $label did not start" >&2; cat "$out" >&2; exit 1
 }
 
-# nginx as its own baseline: one worker per core, no access log, the
-# same 13-byte body, keepalive_requests at its default (1000, like the
-# examples' max_requests default).
-start_nginx() {
-  local port
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  mkdir -p "$TMP/nginx"
-  cat >"$TMP/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes auto;
-error_log $TMP/nginx/error.log;
-pid $TMP/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-  client_body_temp_path $TMP/nginx/body; proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi; uwsgi_temp_path $TMP/nginx/uwsgi; scgi_temp_path $TMP/nginx/scgi;
-  access_log off;
-  server {
-    listen 127.0.0.1:$port;
-    location = / { default_type text/plain; return 200 "Hello, World!"; }
-  }
-}
-EOF
-  nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" &
-  PIDS+=("$!")
-  ADDR="127.0.0.1:$port"
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "e2e.sh: nginx did not start" >&2; cat "$TMP/nginx/error.log" >&2; exit 1
+# utime + stime of a process, in clock ticks (fields 14 and 15; the
+# command name, field 2, holds no space here).
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-# One wrk run, kept as $TMP/runs/SERVER.MODE.ROUND.
-measure() {
-  local label="$1" mode="$2" addr="$3" round="$4"
-  local args=(-t "$THREADS" -c "$CONNS" -d "${DURATION}s" --latency)
-  [ "$mode" = close ] && args+=(-H "Connection: close")
-  # Warm-up, not recorded.
-  wrk -t 1 -c 4 -d 1s "http://$addr/" >/dev/null
-  wrk "${args[@]}" "http://$addr/" >"$TMP/runs/$label.$mode.$round"
+hung() {
+  echo "e2e.sh: $2 against $1 failed or hung:" >&2; cat "$TMP/out" >&2; exit 1
 }
 
-# The median pass of SERVER MODE as a table row.
-report() {
-  local label="$1" mode="$2" f rps all=() best
-  for f in "$TMP/runs/$label.$mode".*; do
-    rps="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")"
-    all+=("$rps $f")
-  done
-  best="$(printf '%s\n' "${all[@]}" | sort -n | sed -n "$(( (${#all[@]} + 1) / 2 ))p" | cut -d' ' -f2)"
-  local out; out="$(cat "$best")"
-  local p50 p90 p99 errors non2xx passes
-  rps="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
-  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
-  p90="$(awk '$1=="90%" {print $2}' <<<"$out")"
-  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
-  errors="$(cat "$TMP/runs/$label.$mode".* | sed -n 's/.*Socket errors: \(.*\)/\1/p' | paste -sd';')"
-  non2xx="$(cat "$TMP/runs/$label.$mode".* | sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' | paste -sd+)"
-  passes="$(printf '%s\n' "${all[@]}" | cut -d' ' -f1 | paste -sd/)"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$label" "$mode" "$rps" "$p50" "$p90" "$p99" "$passes" "${errors:-none}${non2xx:+, non-2xx: $non2xx}"
+# One measured run: CLIENT (wrk | h2load) at DEPTH against LABEL; appends
+# "requests cpu_ticks wall_secs errors" to $TMP/runs/LABEL.CLIENT.DEPTH.
+run() {
+  local label="$1" client="$2" depth="$3" url="http://${ADDR[$1]}/"
+  local out="$TMP/out" before after t0 t1 requests errors
+  before="$(cpu_ticks "${PID[$label]}")"
+  t0="$(date +%s.%N)"
+  case "$client" in
+    wrk)
+      local script=()
+      [ "$depth" -gt 1 ] && script=(-s benches/pipeline.lua)
+      timeout $((SECS + 30)) taskset -c "$CLIENT_CPU" wrk -t 1 -c "$CONNS" -d "${SECS}s" "${script[@]}" "$url" -- "$depth" >"$out" || hung "$label" "$client"
+      requests="$(awk '/requests in/ {print $1}' "$out")"
+      errors="$(awk '/Socket errors:/ {gsub(",", ""); e += $4 + $6 + $8 + $10} /Non-2xx/ {e += $NF} END {print e + 0}' "$out")"
+      ;;
+    h2load)
+      timeout $((SECS + 30)) taskset -c "$CLIENT_CPU" h2load --h1 -t 1 -c "$CONNS" -m "$depth" -D "$SECS" "$url" >"$out" || hung "$label" "$client"
+      requests="$(awk '/^requests:/ {print $8}' "$out")"
+      errors="$(awk '/^requests:/ {print $10 + $12 + $14}' "$out")"
+      ;;
+  esac
+  t1="$(date +%s.%N)"
+  after="$(cpu_ticks "${PID[$label]}")"
+  if [ -z "$requests" ] || [ "$requests" -eq 0 ]; then
+    echo "e2e.sh: $client got no response from $label:" >&2; cat "$out" >&2; exit 1
+  fi
+  echo "$requests $((after - before)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') $errors" \
+    >>"$TMP/runs/$label.$client.$depth"
 }
 
 mkdir -p "$TMP/runs"
-declare -A ADDRS
-start_example std_server --quiet; ADDRS[std_server]="$ADDR"
-start_example tokio_server --quiet; ADDRS[tokio_server]="$ADDR"
-start_example hyper_server; ADDRS[hyper_server]="$ADDR"
-start_nginx; ADDRS[nginx]="$ADDR"
-SERVERS=(std_server tokio_server hyper_server nginx)
+# No request limit per connection: hyper has none, and the closes and
+# reconnects every 1000 requests would be measured too.
+start std_server "$BIN/std_server" --quiet --max-requests 0
+start tokio_server "$BIN/tokio_server" --quiet --max-requests 0
+start hyper_server "$BIN/hyper_server"
+SERVERS=(std_server tokio_server hyper_server)
 if [ -n "${E2E_BASELINE_BIN:-}" ]; then
-  for name in std_server tokio_server; do
-    BIN_DIR="$E2E_BASELINE_BIN" LABEL="$name@baseline" start_example "$name" --quiet
-    ADDRS[$name@baseline]="$ADDR"
-    SERVERS+=("$name@baseline")
-  done
+  start std_server@baseline "$E2E_BASELINE_BIN/std_server" --quiet --max-requests 0
+  SERVERS+=(std_server@baseline)
 fi
+
+# Warm-up, not recorded: threads, pages and caches of every server.
+for s in "${SERVERS[@]}"; do
+  taskset -c "$CLIENT_CPU" wrk -t 1 -c "$CONNS" -d 1s -s benches/pipeline.lua "http://${ADDR[$s]}/" -- 16 >/dev/null
+done
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
-  for server in "${SERVERS[@]}"; do
-    for mode in keep-alive close; do
-      measure "$server" "$mode" "${ADDRS[$server]}" "$round"
+  for client in wrk h2load; do
+    for depth in 16 1; do
+      for s in "${SERVERS[@]}"; do
+        run "$s" "$client" "$depth"
+      done
     done
   done
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# The median of numbers on stdin.
+median() {
+  sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+# Per run of FILE: requests per CPU-second (COL=cpu) or per second (COL=wall).
+per() {
+  awk -v col="$2" -v tick="$TICK" '{d = (col == "cpu") ? $2 / tick : $3; printf "%.0f\n", (d > 0) ? $1 / d : 0}' "$1"
+}
+
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
-echo "Load: wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $THREADS thread, $CONNS connections, ${DURATION}s per pass, $ROUNDS passes, GET / (13-byte body), loopback"
+echo "Runs: $ROUNDS rounds x ${SECS}s, $CONNS connections, server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU; wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $(h2load --version | head -1); GET / answered with a 13-byte body"
 echo
-echo "| server | connection | req/s (median pass) | p50 | p90 | p99 | req/s of each pass | errors |"
-echo "|---|---|---:|---:|---:|---:|---|---|"
-for server in "${SERVERS[@]}"; do
-  for mode in keep-alive close; do
-    report "$server" "$mode"
+echo "| client | depth | server | req per server CPU-s | ÷ hyper | req/s | ÷ hyper | server CPU use | req per CPU-s of each round | errors |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|---|---:|"
+for client in wrk h2load; do
+  for depth in 16 1; do
+    f="$TMP/runs/hyper_server.$client.$depth"
+    hyper_cpu="$(per "$f" cpu | median)"
+    hyper_wall="$(per "$f" wall | median)"
+    for s in "${SERVERS[@]}"; do
+      f="$TMP/runs/$s.$client.$depth"
+      cpu="$(per "$f" cpu | median)"
+      wall="$(per "$f" wall | median)"
+      use="$(awk -v tick="$TICK" '{print $2 / tick / $3}' "$f" | median)"
+      printf '| %s | %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f%% | %s | %s |\n' \
+        "$client" "$depth" "$s" "$cpu" "$(awk -v a="$cpu" -v b="$hyper_cpu" 'BEGIN {print a / b}')" \
+        "$wall" "$(awk -v a="$wall" -v b="$hyper_wall" 'BEGIN {print a / b}')" \
+        "$(awk -v u="$use" 'BEGIN {print u * 100}')" \
+        "$(per "$f" cpu | paste -sd/)" "$(awk '{e += $4} END {print e + 0}' "$f")"
+    done
   done
 done

@@ -63,15 +63,17 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
-use ::tokio::io::AsyncWriteExt;
+use ::tokio::io::{AsyncWriteExt, Interest};
 use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use ::tokio::time::{sleep, sleep_until, timeout, timeout_at};
+use ::tokio::time::{sleep, sleep_until, timeout, timeout_at, Sleep};
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::{after_accept_error, earliest, paused_read_cap, send_timed_out, Session, Whole};
@@ -86,11 +88,29 @@ use crate::{
 /// readable, so an idle connection holds no read buffer.
 const READ_SIZE: usize = 8 * 1024;
 
+/// Whether a read shorter than its buffer means the socket is drained:
+/// true where mio waits with epoll, kqueue or event ports (tokio's
+/// `poll_read` makes the same assumption on the same systems).
+const SHORT_READ_DRAINS: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+));
+
 /// One connection: the socket, the machine, and the queue of bytes to send.
 #[derive(Debug)]
 pub struct Conn {
     stream: TcpStream,
     s: Session,
+    /// The wake-up for the machine's next deadline while reading, kept
+    /// from one read to the next (made at the first wait).
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// What one non-blocking read did.
@@ -110,6 +130,7 @@ impl Conn {
         Ok(Self {
             stream,
             s: Session::new(conn, opts, peer),
+            timer: None,
         })
     }
 
@@ -230,12 +251,29 @@ impl Conn {
 
     /// Reads what the socket holds into the machine's receive buffer,
     /// reserving room only now that there is something to read.
+    ///
+    /// A read that fills less than the room offered has drained the socket
+    /// (epoll and kqueue report readiness by edges): the driver then tells
+    /// tokio so, through `try_io`, as tokio's own `poll_read` does. Without
+    /// it the readiness stays set and the next wait reads once more only to
+    /// get `EWOULDBLOCK`: a third system call per keep-alive request.
     fn try_read(&mut self) -> io::Result<Filled> {
         let now = Instant::now();
         self.s.tick(now);
         let buf = self.s.conn.recv_buf();
         buf.reserve(READ_SIZE);
-        match self.stream.try_read_buf(buf) {
+        let room = buf.capacity() - buf.len();
+        let mut got = None;
+        let read = self.stream.try_io(Interest::READABLE, || {
+            let n = self.stream.try_read_buf(buf)?;
+            got = Some(n);
+            if SHORT_READ_DRAINS && 0 < n && n < room {
+                // Not an error: `try_io` clears the readiness on it.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(n)
+        });
+        match got.map_or(read, Ok) {
             Ok(0) => {
                 self.s.conn.receive_eof();
                 Ok(Filled::Eof)
@@ -262,10 +300,19 @@ impl Conn {
     async fn fill(&mut self) -> io::Result<()> {
         loop {
             let (deadline, own) = self.s.deadlines();
-            let readable = self.stream.readable();
-            let ready = match deadline {
-                Some(d) => timeout_at(d.into(), readable).await.ok(),
-                None => Some(readable.await),
+            let ready = {
+                let mut readable = pin!(self.stream.readable());
+                match deadline {
+                    Some(d) => {
+                        let mut timer = arm(&mut self.timer, d);
+                        poll_fn(|cx| match readable.as_mut().poll(cx) {
+                            Poll::Ready(r) => Poll::Ready(Some(r)),
+                            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+                        })
+                        .await
+                    }
+                    None => Some(readable.await),
+                }
             };
             let Some(ready) = ready else {
                 return self.s.waited(own);
@@ -413,6 +460,21 @@ impl Conn {
     pub fn into_parts(self) -> (TcpStream, Connection, SendBuf) {
         (self.stream, self.s.conn, self.s.out)
     }
+}
+
+/// The read wake-up `slot` set to fire no later than `deadline`. A timer
+/// already set that fires no later is kept: re-registering one at each
+/// read was a timer-wheel insertion and removal per keep-alive request
+/// (whose idle deadline moves on by microseconds each time). One that
+/// fires early costs one more turn of the read loop: the machine's timers
+/// have not fired yet, and the next wait sets it again.
+fn arm(slot: &mut Option<Pin<Box<Sleep>>>, deadline: Instant) -> Pin<&mut Sleep> {
+    let deadline = deadline.into();
+    let timer = slot.get_or_insert_with(|| Box::pin(sleep_until(deadline)));
+    if timer.deadline() > deadline || timer.is_elapsed() {
+        timer.as_mut().reset(deadline);
+    }
+    timer.as_mut()
 }
 
 /// Serves every connection `listener` accepts, each on its own task, with
