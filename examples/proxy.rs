@@ -281,9 +281,7 @@ async fn exchange(
             Outcome::Unsent => {
                 shared.log(format_args!("upstream stale (not reusable)"));
             }
-            Outcome::Stale(why)
-                if up.may_retry(head.method()) && !progress.body_sent && !progress.answered =>
-            {
+            Outcome::Stale(why) if up.may_retry() && !progress.body_sent && !progress.answered => {
                 shared.log(format_args!("upstream stale ({why})"));
                 shared.log(format_args!("retry {} {}", head.method(), head.target()));
             }

@@ -36,7 +36,7 @@ fn main() {
             }
             let c = client.as_mut().expect("connected");
             let result = exchange(c, &req, id);
-            if result.is_ok() || attempt > 1 || !c.may_retry(method) {
+            if result.is_ok() || attempt > 1 || !c.may_retry() {
                 break result;
             }
             report.retry(i);

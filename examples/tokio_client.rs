@@ -38,7 +38,7 @@ async fn run() {
             }
             let c = client.as_mut().expect("connected");
             let result = exchange(c, &req, id).await;
-            if result.is_ok() || attempt > 1 || !c.may_retry(method) {
+            if result.is_ok() || attempt > 1 || !c.may_retry() {
                 break result;
             }
             report.retry(i);

@@ -60,7 +60,7 @@
 //! assert!(client.check_reusable());
 //! match client.get("/", &host) {
 //!     Ok((head, _)) => assert_eq!(head.status(), 200),
-//!     Err(_) if client.may_retry("GET") => { /* connect again, send again */ }
+//!     Err(_) if client.may_retry() => { /* connect again, send again */ }
 //!     Err(e) => return Err(e),
 //! }
 //! # Ok::<(), std::io::Error>(())
@@ -315,11 +315,20 @@ impl Conn {
     }
 
     /// Client: whether the request that just failed on this connection may
-    /// be sent again on a new one (RFC 9112 §9.3.1): it went out on a reused
-    /// connection, no byte of its response arrived, and `method` is
-    /// idempotent.
-    pub fn may_retry(&self, method: &str) -> bool {
-        self.s.may_retry(method)
+    /// be sent again on a new one (RFC 9112 §9.3.1): the machine's
+    /// [`Connection::retry_safety`] says [`RetrySafety::Retry`] (it went out
+    /// on a reused connection, no byte of its response arrived, and its
+    /// method is idempotent), or nothing of it was sent at all.
+    ///
+    /// [`RetrySafety::Retry`]: crate::RetrySafety::Retry
+    pub fn may_retry(&self) -> bool {
+        self.s.may_retry()
+    }
+
+    /// Client: the machine's verdict on retrying the failed request, with
+    /// its reason ([`Connection::retry_safety`]).
+    pub fn retry_safety(&self) -> crate::RetrySafety {
+        self.connection().retry_safety()
     }
 
     /// Client: sends a bodiless request and reads the whole response (head

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{
-    Connection, Event, Recv, RecvError, Request, ResponseHead, Role, SendBuf, SendError, TimerKind,
+    Connection, Event, Recv, RecvError, Request, ResponseHead, RetrySafety, Role, SendBuf,
+    SendError, TimerKind,
 };
 
 /// The drivers' own settings: what the network can do to a connection
@@ -117,9 +118,6 @@ pub(crate) struct Session {
     pub(crate) out: SendBuf,
     pub(crate) opts: Options,
     pub(crate) peer: Option<SocketAddr>,
-    /// Client: the current request went out on a connection that had
-    /// already carried an exchange.
-    reused: bool,
     /// Client: when the current response last made progress.
     progress: Instant,
     /// Client: the expect-continue timer fired and the caller has not
@@ -137,7 +135,6 @@ impl Session {
             out: SendBuf::new(),
             opts,
             peer,
-            reused: false,
             progress: now,
             expect_fired: false,
         }
@@ -158,15 +155,13 @@ impl Session {
     }
 
     pub(crate) fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
-        let reused = self.conn.exchanges() > 0;
         self.conn.send_request(req, &mut self.out)?;
-        self.reused = reused;
         self.progress = Instant::now();
         Ok(())
     }
 
-    pub(crate) fn may_retry(&self, method: &str) -> bool {
-        may_retry(&self.conn, self.reused, method)
+    pub(crate) fn may_retry(&self) -> bool {
+        may_retry(self.conn.retry_safety())
     }
 
     /// The deadline to wait for (the machine's or
@@ -314,25 +309,13 @@ pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
         .map_or(max, |d| d.min(max))
 }
 
-/// Whether a client request that failed may go again on a new connection.
-///
-/// RFC 9112 §9.3.1: a client may retry a request automatically only when
-/// it is idempotent (RFC 9110 §9.2.2) and the failure says nothing about
-/// whether the server acted on it. Both hold when the connection had
-/// already carried an exchange (a server may close an idle connection just
-/// as a request goes out: the race every pool meets) and not one byte of
-/// the response arrived.
-///
-/// This is the only place the drivers decide it: when the machine offers
-/// the same verdict in one call, it replaces this function.
-pub(crate) fn may_retry(conn: &Connection, reused: bool, method: &str) -> bool {
-    conn.role() == Role::Client
-        && reused
-        && !conn.response_started()
-        && matches!(
-            method,
-            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
-        )
+/// Whether a client request that failed may go again on a new connection,
+/// from the machine's verdict ([`Connection::retry_safety`], RFC 9112
+/// §9.3.1): yes when it says [`RetrySafety::Retry`], and when nothing is
+/// outstanding (the request was refused before a byte of it went out, so
+/// sending it elsewhere is its first try).
+pub(crate) fn may_retry(safety: RetrySafety) -> bool {
+    matches!(safety, RetrySafety::Retry | RetrySafety::NothingOutstanding)
 }
 
 /// The earlier of two optional deadlines.
@@ -403,21 +386,33 @@ mod tests {
     #[test]
     fn retry_rule() {
         use crate::{Config, Header, Request, SendBuf};
-        let mut conn = Connection::new(Role::Client, Config::default());
-        let mut out = SendBuf::new();
         let host = [Header::new("Host", "x")];
-        let req = Request::new("GET", "/", &host);
-        conn.send_request(&req, &mut out).unwrap();
+        let get = Request::new("GET", "/", &host);
+        let post = Request::new("POST", "/", &host);
+        let mut out = SendBuf::new();
+        // One exchange completes, so the next request reuses the connection.
+        let reused = |req: &Request<'_>| {
+            let mut conn = Connection::new(Role::Client, Config::default());
+            let mut out = SendBuf::new();
+            conn.send_request(&get, &mut out).unwrap();
+            conn.send_end(&[], &mut out).unwrap();
+            conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+            while !matches!(
+                conn.poll_event(),
+                Ok(crate::Recv::Event(crate::Event::Cycle(_)))
+            ) {}
+            conn.send_request(req, &mut out).unwrap();
+            conn
+        };
         // Only a reused connection, only idempotent methods.
-        assert!(may_retry(&conn, true, "GET"));
-        assert!(may_retry(&conn, true, "PUT"));
-        assert!(!may_retry(&conn, false, "GET"));
-        assert!(!may_retry(&conn, true, "POST"));
-        assert!(!may_retry(&conn, true, "PATCH"));
+        assert!(may_retry(reused(&get).retry_safety()));
+        assert!(!may_retry(reused(&post).retry_safety()));
+        let mut fresh = Connection::new(Role::Client, Config::default());
+        fresh.send_request(&get, &mut out).unwrap();
+        assert!(!may_retry(fresh.retry_safety()));
         // Once a byte of the response arrived, the server acted on it.
-        conn.receive(b"H");
-        assert!(!may_retry(&conn, true, "GET"));
-        let server = Connection::new(Role::Server, Config::default());
-        assert!(!may_retry(&server, true, "GET"));
+        let mut started = reused(&get);
+        started.receive(b"H");
+        assert!(!may_retry(started.retry_safety()));
     }
 }
