@@ -407,11 +407,24 @@ async fn pump(
                     request_part(up, progress, |up| up.send_end(&kept))?;
                     progress.request_done = true;
                 }
-                // The client's machine ended the exchange without reading
-                // the rest of its body: the response (an upstream's early
-                // answer) went out saying the connection closes. Nothing
-                // more of the request comes; the response still goes.
-                Some(Ok(Recv::Event(Event::Cycle(_)))) => progress.request_done = true,
+                // The client's machine ended the exchange before the
+                // request's end was read here: the whole response (its end
+                // forwarded by the arm below) was queued first, on a
+                // connection that closes (an HTTP/1.0 client, an upstream's
+                // early answer). Nothing more of the request comes.
+                Some(Ok(Recv::Event(Event::Cycle(_)))) => {
+                    if fwd.body() == BodyLength::Empty {
+                        // Nothing was missing: ending it upstream sends no
+                        // byte and lets that connection end its exchange.
+                        request_part(up, progress, |up| up.send_end(&[]))?;
+                    } else {
+                        // That request stays unfinished upstream, so its
+                        // connection is not reused, and waiting for its
+                        // cycle would wait forever.
+                        response_done = true;
+                    }
+                    progress.request_done = true;
+                }
                 // The client vanished or broke the body mid-request: the
                 // upstream request cannot be completed, nor that connection
                 // reused.
