@@ -394,7 +394,7 @@ async fn pump(
                 None => {}
                 Some(Ok(Recv::Event(Event::Data(data)))) => {
                     progress.body_sent = true;
-                    up.send_data(data).map_err(io::Error::other)?;
+                    request_part(up, progress, |up| up.send_data(data))?;
                 }
                 Some(Ok(Recv::Event(Event::End(trailers)))) => {
                     let kept = shared
@@ -402,7 +402,25 @@ async fn pump(
                         .forward_trailers(head.headers(), &trailers, fwd.body());
                     // Trailers cannot be replayed: as good as body bytes.
                     progress.body_sent |= !kept.is_empty();
-                    up.send_end(&kept).map_err(io::Error::other)?;
+                    request_part(up, progress, |up| up.send_end(&kept))?;
+                    progress.request_done = true;
+                }
+                // The client's machine ended the exchange before the
+                // request's end was read here: the whole response (its end
+                // forwarded by the arm below) was queued first, on a
+                // connection that closes (an HTTP/1.0 client, an upstream's
+                // early answer). Nothing more of the request comes.
+                Some(Ok(Recv::Event(Event::Cycle(_)))) => {
+                    if fwd.body() == BodyLength::Empty {
+                        // Nothing was missing: ending it upstream sends no
+                        // byte and lets that connection end its exchange.
+                        request_part(up, progress, |up| up.send_end(&[]))?;
+                    } else {
+                        // That request stays unfinished upstream, so its
+                        // connection is not reused, and waiting for its
+                        // cycle would wait forever.
+                        response_done = true;
+                    }
                     progress.request_done = true;
                 }
                 // The client vanished or broke the body mid-request: the
@@ -492,5 +510,31 @@ async fn pump(
                 }
             }
         }
+    }
+}
+
+/// Sends the next part of the request upstream, unless the upstream has
+/// already answered it in full and is closing: the machine then ended the
+/// exchange early and refuses the rest with `ConnectionClosed`. That
+/// happens whenever the response (say nginx's last one on a connection,
+/// `Connection: close`) arrives before the client's end of the request has
+/// been read, even for a request without a body. It is no failure: the
+/// proxy stops sending (RFC 9112 §9.5: a client that "sees a response that
+/// indicates the server does not wish to receive the message body and is
+/// closing the connection" should "immediately cease transmitting the
+/// body") and the response still goes to the client; the rest of the
+/// client's body is drained or the client connection closed by its own
+/// machine.
+fn request_part(
+    up: &mut Conn,
+    progress: &mut Progress,
+    send: impl FnOnce(&mut Conn) -> Result<(), SendError>,
+) -> io::Result<()> {
+    match send(up) {
+        Err(SendError::ConnectionClosed) if up.connection().response_started() => {
+            progress.request_done = true;
+            Ok(())
+        }
+        sent => sent.map_err(io::Error::other),
     }
 }

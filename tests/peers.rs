@@ -1138,6 +1138,78 @@ mod proxy_example {
         }
     }
 
+    /// An upstream that answers an upload before reading its body and
+    /// closes (`413`, `Connection: close`): the machine ends that exchange
+    /// early and refuses the rest of the request. The answer still reaches
+    /// the client, and its connection ends with a close, not a reset.
+    #[test]
+    fn proxy_relays_an_early_answer_from_an_upstream_that_closes() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut seen = Vec::new();
+            let mut buf = [0; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(n @ 1..) => seen.extend_from_slice(&buf[..n]),
+                    _ => return,
+                }
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\
+                  Connection: close\r\n\r\n",
+            );
+            // A careful server: half-close, then read until the proxy
+            // closes, so that unread bytes never turn the close into a reset.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            while let Ok(1..) = stream.read(&mut buf) {}
+        });
+        let p = ProxyProc::start(&addr.to_string());
+        let mut client = TcpStream::connect(p.addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // Far more than the proxy's drain budget is announced.
+        client
+            .write_all(b"POST /upload HTTP/1.1\r\nHost: app\r\nContent-Length: 10000000\r\n\r\n")
+            .unwrap();
+        let mut reply = Vec::new();
+        let mut buf = [0; 4096];
+        for _ in 0..64 {
+            // Body bytes keep coming until the answer is there.
+            let _ = client.write_all(&[b'x'; 4096]);
+            client
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .unwrap();
+            match client.read(&mut buf) {
+                Ok(n @ 1..) => {
+                    reply.extend_from_slice(&buf[..n]);
+                    break;
+                }
+                Ok(0) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => panic!("{e} after {:?}", String::from_utf8_lossy(&reply)),
+            }
+        }
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let rest = client.read_to_end(&mut reply);
+        let text = String::from_utf8_lossy(&reply);
+        assert!(rest.is_ok(), "{rest:?} after {text:?}");
+        assert!(
+            text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
+        assert!(text.contains("Via: 1.1 keepalive-proxy\r\n"), "{text}");
+        assert_eq!(p.logged("upstream failed"), Vec::<String>::new());
+    }
+
     #[test]
     fn proxy_command_line_help_and_errors() {
         let out = Command::new(example("proxy"))
