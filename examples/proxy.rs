@@ -450,6 +450,17 @@ async fn pump(
                     Some(Ok(Recv::Event(Event::Informational(h) | Event::Response(h)))) => {
                         match shared.proxy.forward_response(&h, head.version()) {
                             Ok(Some(f)) => {
+                                if !(100..200).contains(&h.status())
+                                    && !progress.request_done
+                                    && !up.connection().persist().is_keep_alive()
+                                {
+                                    // The upstream will close after this
+                                    // answer and read no more of the body:
+                                    // neither will we, and the client is
+                                    // told at the head (RFC 9110 §10.1.1).
+                                    let (client, _) = down.parts_mut();
+                                    client.discard_request_body().map_err(io::Error::other)?;
+                                }
                                 down.send_response(&f.head()).map_err(io::Error::other)?;
                                 progress.answered = true;
                                 if !(100..200).contains(&h.status()) {
