@@ -67,6 +67,7 @@ struct Rules {
     replay_buffered_responses: bool,
     drain_budget: u64,
     advertise_keep_alive: bool,
+    max_interim_responses: u32,
 }
 
 /// The start line of a head.
@@ -237,6 +238,9 @@ pub(crate) struct Exchange {
     request: RequestFacts,
     /// Exchanges begun on this connection (for `max_requests`).
     begun: u32,
+    /// Client only: interim responses received in this exchange (for
+    /// `max_interim_responses`).
+    interim: u32,
     /// The verdict of an exchange that ended, not yet reported.
     cycle: Option<Persist>,
     /// A switch not yet reported.
@@ -273,10 +277,12 @@ impl Exchange {
                 replay_buffered_responses: config.replay_buffered_responses,
                 drain_budget: config.drain_budget,
                 advertise_keep_alive: config.advertise_keep_alive,
+                max_interim_responses: config.max_interim_responses,
             },
             machine: Machine::new(),
             request: RequestFacts::new(),
             begun: 0,
+            interim: 0,
             cycle: None,
             switch: None,
             stale: false,
@@ -347,7 +353,11 @@ impl Exchange {
         })
         .map_err(Refusal::Peer)?;
         if framing.interim {
+            if self.interim >= self.rules.max_interim_responses {
+                return Err(Refusal::Peer(RecvErrorKind::TooManyInterimResponses));
+            }
             self.machine.apply(Half::Theirs, Input::Interim)?;
+            self.interim += 1;
             return Ok(Effects::of(HeadKind::Interim));
         }
         let by_framing = framing_verdict(&framing);
@@ -409,6 +419,7 @@ impl Exchange {
             expect_continue: f.expect_continue,
             sent_continue: false,
         };
+        self.interim = 0;
         // Bytes already buffered (replayed streams) are noted by the glue.
         self.response_started = false;
         self.in_flight = true;
