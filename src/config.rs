@@ -194,11 +194,11 @@ pub struct Config {
     /// RFC 9110 §15.2: a client "MUST be able to parse one or more 1xx
     /// responses received prior to a final response", and sets no bound;
     /// each interim head is bounded by [`max_head_len`](Self::max_head_len)
-    /// but their number was not, so a server could hold a client in one
-    /// exchange without end (93 million in 10 s). A server
-    /// legitimately sends a few: one `100 Continue`, `102 Processing`
-    /// while it works, a `103 Early Hints` or two, and progress reports
-    /// such as the resumable-upload draft's `104`. CPython's `http.client`
+    /// but their number was not: an attack run held a client in one
+    /// exchange with 93 million of them in 10 s. A server legitimately
+    /// sends a few: one `100 Continue`, `102 Processing` while it works, a
+    /// `103 Early Hints` or two, progress reports such as the
+    /// resumable-upload draft's `104`. CPython's `http.client`
     /// (`_MAXINTERIMRESPONSES`) and Ruby's `net/http`
     /// (`MAX_INFORMATIONAL_RESPONSES`) refuse more than 100; Go's
     /// transports refused more than 5 until users sending many `103`/`104`

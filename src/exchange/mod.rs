@@ -7,7 +7,8 @@
 //! the state table, and returns what the glue must do ([`Effects`]). Ends
 //! of messages, ends of input, timeouts and failures come through the
 //! `on_*` methods of `life.rs`; the exchange decides once, here, the early-response
-//! drain, reuse and staleness, `max_requests`, and what ends an exchange.
+//! drain, reuse and staleness, `max_requests`, `max_interim_responses`,
+//! and what ends an exchange.
 //! `conn/` only turns bytes into facts and effects into bytes and events.
 //!
 //! # The order of verdicts
