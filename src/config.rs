@@ -185,6 +185,25 @@ pub struct Config {
     /// Go refuses bodies with too much non-data framing (CVE-2023-39326).
     /// Default 16 KiB, hyper's.
     pub max_chunk_ext_total: usize,
+    /// Client: most interim (1xx other than 101) responses before the
+    /// final response of one exchange; one more is refused with
+    /// [`TooManyInterimResponses`](crate::RecvErrorKind::TooManyInterimResponses).
+    /// The count starts again with each request.
+    ///
+    /// # Background
+    /// RFC 9110 §15.2: a client "MUST be able to parse one or more 1xx
+    /// responses received prior to a final response", and sets no bound;
+    /// each interim head is bounded by [`max_head_len`](Self::max_head_len)
+    /// but their number was not: an attack run held a client in one
+    /// exchange with 93 million of them in 10 s. A server legitimately
+    /// sends a few: one `100 Continue`, `102 Processing` while it works, a
+    /// `103 Early Hints` or two, progress reports such as the
+    /// resumable-upload draft's `104`. CPython's `http.client`
+    /// (`_MAXINTERIMRESPONSES`) and Ruby's `net/http`
+    /// (`MAX_INFORMATIONAL_RESPONSES`) refuse more than 100; Go's
+    /// transports refused more than 5 until users sending many `103`/`104`
+    /// asked for more (golang/go#65035). Default 100.
+    pub max_interim_responses: u32,
     /// Client: accept whitespace between a response field name and its
     /// colon, the name taken without it
     /// ([`Lenience::SpaceBeforeColon`](crate::Lenience::SpaceBeforeColon)).
@@ -266,6 +285,7 @@ impl Default for Config {
             drain_budget: 256 * 1024,
             advertise_keep_alive: false,
             max_chunk_ext_total: 16 * 1024,
+            max_interim_responses: 100,
             allow_space_before_colon_in_responses: false,
             skip_invalid_fields_in_responses: false,
             allow_multiple_spaces_in_request_line: false,

@@ -102,6 +102,10 @@ pub enum RecvErrorKind {
     /// Bytes arrived from a server while no request was outstanding: an
     /// unsolicited response or a stale connection (client role).
     UnsolicitedResponse,
+    /// More interim (1xx) responses in one exchange than
+    /// [`Config::max_interim_responses`](crate::Config::max_interim_responses)
+    /// (client role).
+    TooManyInterimResponses,
     /// A `101 Switching Protocols` answered a request that offered no
     /// `Upgrade` (RFC 9110 §15.2.2) (client role).
     UnexpectedSwitch,
@@ -170,6 +174,7 @@ impl RecvErrorKind {
             BodyTooLarge => "message body too large",
             IncompleteMessage => "connection closed inside a message",
             UnsolicitedResponse => "response bytes with no request outstanding",
+            TooManyInterimResponses => "too many interim 1xx responses in one exchange",
             UnexpectedSwitch => "101 response to a request that offered no upgrade",
             ConnectWithContent => "CONNECT request with content",
             HeadTimeout => "head not complete in time",

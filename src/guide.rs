@@ -26,7 +26,7 @@
 //! | value | server | client |
 //! |---|---|---|
 //! | [`Event::Request`] | route it; answer with [`send_response`](Connection::send_response) now or after reading the body | — |
-//! | [`Event::Informational`] | — | a 1xx: note it; the final response follows (after a `100`, send the body if you waited for it) |
+//! | [`Event::Informational`] | — | a 1xx: note it; the final response follows (after a `100`, send the body if you waited for it); more than [`max_interim_responses`](crate::Config::max_interim_responses) in one exchange is an error |
 //! | [`Event::Response`] | — | the final response head (or a 101) |
 //! | [`Event::Data`] | request body bytes | response body bytes |
 //! | [`Event::End`] | the request ended (trailers attached); finish the response | the response ended |

@@ -136,6 +136,7 @@ fn every_recv_error_kind_ends_a_naive_loop() {
         (BodyTooLarge, Role::Server, |c| c.max_body_len = Some(2), &[Bytes(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde")]),
         (IncompleteMessage, Role::Server, none, &[Bytes(b"GET / HT"), Eof]),
         (UnsolicitedResponse, Role::Client, none, &[]),
+        (TooManyInterimResponses, Role::Client, |c| c.max_interim_responses = 1, &[Bytes(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n")]),
         (UnexpectedSwitch, Role::Client, none, &[Bytes(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")]),
         (ConnectWithContent, Role::Server, none, &[Bytes(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 5\r\n\r\n")]),
         (HeadTimeout, Role::Server, none, &[Bytes(b"GET / HT"), Wait(4)]),

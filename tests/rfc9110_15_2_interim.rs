@@ -80,6 +80,87 @@ fn client_receives_interim_responses() {
     run_client_rows(&Config::default(), rows);
 }
 
+/// `n` interim responses, then a final `200` when `final_response`.
+fn interims(n: usize, final_response: bool) -> Vec<u8> {
+    let mut input = b"HTTP/1.1 103 Early Hints\r\n\r\n".repeat(n);
+    if final_response {
+        input.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    }
+    input
+}
+
+/// The events of `n` interim responses.
+fn infos(n: usize) -> Vec<&'static str> {
+    vec!["info 103"; n]
+}
+
+#[test]
+fn interim_responses_are_bounded_per_exchange() {
+    // §15.2 sets no bound ("one or more 1xx responses"); a server that
+    // sends them without end must not hold the client in one exchange.
+    let mut config = Config::default();
+    config.max_interim_responses = 2;
+    let at_limit = interims(2, true);
+    let over = interims(3, true);
+    let mut two_exchanges = interims(2, true);
+    two_exchanges.extend_from_slice(&interims(2, true));
+    let rows: &[ClientRow] = &[
+        (
+            "exactly at the limit",
+            &["GET"],
+            &at_limit,
+            &[
+                "info 103",
+                "info 103",
+                "resp 200 1.1 fixed(0)",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        ),
+        (
+            "one over the limit",
+            &["GET"],
+            &over,
+            &["info 103", "info 103", "error TooManyInterimResponses -"],
+        ),
+        (
+            "the count starts again with each request",
+            &["GET", "GET"],
+            &two_exchanges,
+            &[
+                "info 103",
+                "info 103",
+                "resp 200 1.1 fixed(0)",
+                "end",
+                "keep-alive",
+                "info 103",
+                "info 103",
+                "resp 200 1.1 fixed(0)",
+                "end",
+                "keep-alive",
+                "closed",
+            ],
+        ),
+    ];
+    run_client_rows(&config, rows);
+}
+
+#[test]
+fn default_interim_limit_is_100() {
+    let at_limit = interims(100, true);
+    let mut accepted = infos(100);
+    accepted.extend(["resp 200 1.1 fixed(0)", "end", "keep-alive", "closed"]);
+    let over = interims(101, false);
+    let mut refused = infos(100);
+    refused.push("error TooManyInterimResponses -");
+    let rows: &[ClientRow] = &[
+        ("100 interim responses", &["GET"], &at_limit, &accepted),
+        ("101 interim responses", &["GET"], &over, &refused),
+    ];
+    run_client_rows(&Config::default(), rows);
+}
+
 /// Sends `POST /up` with `Expect: 100-continue` and a 5-byte length, head
 /// only.
 fn expect_continue_head(pair: &mut Pair) {

@@ -7,7 +7,8 @@
 //! the state table, and returns what the glue must do ([`Effects`]). Ends
 //! of messages, ends of input, timeouts and failures come through the
 //! `on_*` methods of `life.rs`; the exchange decides once, here, the early-response
-//! drain, reuse and staleness, `max_requests`, and what ends an exchange.
+//! drain, reuse and staleness, `max_requests`, `max_interim_responses`,
+//! and what ends an exchange.
 //! `conn/` only turns bytes into facts and effects into bytes and events.
 //!
 //! # The order of verdicts
@@ -67,6 +68,7 @@ struct Rules {
     replay_buffered_responses: bool,
     drain_budget: u64,
     advertise_keep_alive: bool,
+    max_interim_responses: u32,
 }
 
 /// The start line of a head.
@@ -237,6 +239,9 @@ pub(crate) struct Exchange {
     request: RequestFacts,
     /// Exchanges begun on this connection (for `max_requests`).
     begun: u32,
+    /// Client only: interim responses received in this exchange (for
+    /// `max_interim_responses`).
+    interim: u32,
     /// The verdict of an exchange that ended, not yet reported.
     cycle: Option<Persist>,
     /// A switch not yet reported.
@@ -273,10 +278,12 @@ impl Exchange {
                 replay_buffered_responses: config.replay_buffered_responses,
                 drain_budget: config.drain_budget,
                 advertise_keep_alive: config.advertise_keep_alive,
+                max_interim_responses: config.max_interim_responses,
             },
             machine: Machine::new(),
             request: RequestFacts::new(),
             begun: 0,
+            interim: 0,
             cycle: None,
             switch: None,
             stale: false,
@@ -347,7 +354,11 @@ impl Exchange {
         })
         .map_err(Refusal::Peer)?;
         if framing.interim {
+            if self.interim >= self.rules.max_interim_responses {
+                return Err(Refusal::Peer(RecvErrorKind::TooManyInterimResponses));
+            }
             self.machine.apply(Half::Theirs, Input::Interim)?;
+            self.interim += 1;
             return Ok(Effects::of(HeadKind::Interim));
         }
         let by_framing = framing_verdict(&framing);
@@ -409,6 +420,7 @@ impl Exchange {
             expect_continue: f.expect_continue,
             sent_continue: false,
         };
+        self.interim = 0;
         // Bytes already buffered (replayed streams) are noted by the glue.
         self.response_started = false;
         self.in_flight = true;
