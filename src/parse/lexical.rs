@@ -29,11 +29,13 @@ pub(super) fn run_of(s: &[u8], table: &[bool; 256]) -> usize {
 /// An empty line ended by LF alone before the start line: the caller
 /// skips only the empty lines it may (RFC 9112 §2.2), so this one is a
 /// bare LF, not a bad method or version.
+#[inline]
 pub(super) fn empty_line_before_start() -> RecvErrorKind {
     RecvErrorKind::BareLf
 }
 
 /// The error for a CR that ends `line` but is not followed by LF.
+#[inline]
 pub(super) fn cr_error(line: Line, mode: Mode) -> RecvErrorKind {
     match line {
         Line::Start if mode == Mode::Request => RecvErrorKind::InvalidVersion,
@@ -45,6 +47,7 @@ pub(super) fn cr_error(line: Line, mode: Mode) -> RecvErrorKind {
 
 /// The first byte at or after `from` that ends a value or reason phrase
 /// or is not allowed in one, skipping HTAB.
+#[inline]
 pub(super) fn find_stop(d: &[u8], mut from: usize) -> Option<usize> {
     loop {
         let at = from + find_value_stop(&d[from..])?;
@@ -57,6 +60,7 @@ pub(super) fn find_stop(d: &[u8], mut from: usize) -> Option<usize> {
 
 /// Whether `b` may be byte `i` (< 8) of `HTTP-version` (RFC 9112 §2.3:
 /// `HTTP-name "/" DIGIT "." DIGIT`, the name case-sensitive).
+#[inline]
 pub(super) fn version_byte(i: usize, b: u8) -> bool {
     match i {
         5 | 7 => b.is_ascii_digit(),
@@ -73,6 +77,7 @@ pub(super) fn is_version(v: &[u8]) -> bool {
 
 /// The version at the end of a request line. RFC 9110 §2.5: `HTTP/1.x`
 /// with a higher minor is processed as 1.1; another major is 505.
+#[inline]
 pub(super) fn request_version(v: &[u8]) -> Result<Version, RecvErrorKind> {
     if !is_version(v) {
         return Err(RecvErrorKind::InvalidVersion);
