@@ -7,10 +7,10 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::SendError;
-use crate::framing::parse_decimal;
 use crate::headers::{is_field_vchar, is_token, list_elements, trim_ows, Header};
 use crate::message::BodyLength;
 use crate::message::Version;
+use crate::syntax::parse_decimal;
 
 /// Outgoing bytes, in order: framing written by the machine and body
 /// `Bytes` handed in by the caller, kept as separate segments so body data

@@ -3,9 +3,10 @@
 //! Pure functions over one message's facts, plus the reasons a connection
 //! closes. The persistence latch itself lives in `state.rs`.
 
-use crate::framing::{parse_decimal, Framing};
+use crate::framing::Framing;
 use crate::headers::list_elements;
 use crate::message::{BodyLength, Role, Version};
+use crate::syntax::parse_decimal;
 
 /// Whether the connection persists after an exchange, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

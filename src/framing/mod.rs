@@ -10,6 +10,7 @@
 use crate::error::RecvErrorKind;
 use crate::headers::{list_elements, trim_ows, Headers, Known, Values};
 use crate::message::{BodyLength, Method, SwitchKind, Version};
+use crate::syntax::parse_decimal;
 
 /// What [`body_length`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,8 +280,6 @@ fn declares_content(headers: &Headers) -> bool {
             .flat_map(list_elements)
             .any(|v| parse_decimal(v) != Some(0))
 }
-
-pub(crate) use crate::syntax::parse_decimal;
 
 /// A response about to be sent, and the request it answers.
 #[derive(Debug, Clone, Copy)]
