@@ -60,11 +60,19 @@ impl SendBuf {
         self.queue.len() + usize::from(!self.staging.is_empty())
     }
 
+    #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
-        if self.staging.capacity() - self.staging.len() < bytes.len() {
-            self.grow(bytes.len());
-        }
+        self.reserve(bytes.len());
         self.staging.extend_from_slice(bytes);
+    }
+
+    /// Room for `need` more framing bytes: a head checks its capacity
+    /// once, then its pieces are copied without growing.
+    #[inline]
+    pub(crate) fn reserve(&mut self, need: usize) {
+        if self.staging.capacity() - self.staging.len() < need {
+            self.grow(need);
+        }
     }
 
     /// Makes room for `need` more framing bytes without an allocation per
@@ -110,15 +118,6 @@ impl SendBuf {
         self.queued += data.len();
         self.queue.push_back(data);
     }
-
-    /// Position to roll back to if encoding fails half-way.
-    pub(crate) fn mark(&self) -> usize {
-        self.staging.len()
-    }
-
-    pub(crate) fn rollback(&mut self, mark: usize) {
-        self.staging.truncate(mark);
-    }
 }
 
 impl Buf for SendBuf {
@@ -134,6 +133,15 @@ impl Buf for SendBuf {
     }
 
     fn advance(&mut self, mut cnt: usize) {
+        if self.queue.is_empty() {
+            // Only framing waits (every bodiless message): no segments to
+            // walk.
+            self.staging.advance(cnt);
+            if self.staging.is_empty() {
+                let _ = self.staging.try_reclaim(self.staging_cap);
+            }
+            return;
+        }
         while cnt > 0 {
             let Some(front) = self.queue.front_mut() else {
                 self.staging.advance(cnt);
@@ -188,16 +196,18 @@ pub(crate) struct SentFacts {
     pub(crate) upgrade: bool,
     pub(crate) connection_upgrade: bool,
     pub(crate) expect_continue: bool,
+    /// Bytes the field lines take on the wire.
+    pub(crate) wire_len: usize,
 }
 
-/// Writes validated field lines and gathers the framing facts.
-pub(crate) fn write_fields(
-    out: &mut SendBuf,
-    headers: &[Header<'_>],
-) -> Result<SentFacts, SendError> {
+/// Validates field lines and gathers the framing facts, writing nothing:
+/// a head is written only once everything in it was accepted, so a
+/// refusal leaves nothing to roll back.
+pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError> {
     let mut facts = SentFacts::default();
     for h in headers {
         check_field(h)?;
+        facts.wire_len += h.name.len() + h.value.len() + 4;
         if h.is("content-length") {
             let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
             if facts.content_length.is_some() {
@@ -234,10 +244,6 @@ pub(crate) fn write_fields(
             facts.expect_continue |=
                 list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
         }
-        out.put(h.name);
-        out.put(b": ");
-        out.put(h.value);
-        out.put(b"\r\n");
     }
     if facts.content_length.is_some() && facts.transfer_encoding {
         // RFC 9112 §6.2: a sender MUST NOT send Content-Length with
@@ -245,6 +251,16 @@ pub(crate) fn write_fields(
         return Err(SendError::InvalidContentLength);
     }
     Ok(facts)
+}
+
+/// Writes field lines [`field_facts`] accepted.
+pub(crate) fn put_fields(out: &mut SendBuf, headers: &[Header<'_>]) {
+    for h in headers {
+        out.put(h.name);
+        out.put(b": ");
+        out.put(h.value);
+        out.put(b"\r\n");
+    }
 }
 
 /// A field name must be a token; a value must hold no CR, LF, NUL or other
@@ -304,12 +320,8 @@ fn forbidden_trailer(name: &[u8]) -> bool {
         .any(|f| name.eq_ignore_ascii_case(f.as_bytes()))
 }
 
-pub(crate) fn write_request_line(
-    out: &mut SendBuf,
-    method: &str,
-    target: &str,
-    version: Version,
-) -> Result<(), SendError> {
+/// Checks a request line before anything of its head is written.
+pub(crate) fn check_request_line(method: &str, target: &str) -> Result<(), SendError> {
     if !is_token(method.as_bytes()) {
         return Err(SendError::InvalidMethod);
     }
@@ -323,27 +335,64 @@ pub(crate) fn write_request_line(
     {
         return Err(SendError::InvalidTarget);
     }
+    Ok(())
+}
+
+/// Bytes of the request line [`check_request_line`] accepted.
+pub(crate) fn request_line_len(method: &str, target: &str, version: Version) -> usize {
+    method.len() + target.len() + version.as_str().len() + 4
+}
+
+pub(crate) fn put_request_line(out: &mut SendBuf, method: &str, target: &str, version: Version) {
     out.put(method.as_bytes());
     out.put(b" ");
     out.put(target.as_bytes());
     out.put(b" ");
     out.put(version.as_str().as_bytes());
     out.put(b"\r\n");
-    Ok(())
 }
 
-pub(crate) fn write_status_line(
-    out: &mut SendBuf,
-    status: u16,
-    reason: &str,
-) -> Result<(), SendError> {
+/// A validated status line, to be written once the whole head is accepted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StatusLine<'a> {
+    /// A common line with the head's blank line after it: a response with
+    /// no field lines is one copy.
+    Whole(&'static [u8]),
+    /// `HTTP/1.1 NNN ` and a reason phrase.
+    Parts([u8; 13], &'a str),
+}
+
+impl StatusLine<'_> {
+    /// Bytes of the line, its CRLF included (not the blank line).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Whole(line) => line.len() - 2,
+            Self::Parts(start, reason) => start.len() + reason.len() + 2,
+        }
+    }
+
+    /// Writes the line; with `end_head`, the blank line that ends a head
+    /// too.
+    pub(crate) fn put(&self, out: &mut SendBuf, end_head: bool) {
+        match self {
+            Self::Whole(line) if end_head => out.put(line),
+            Self::Whole(line) => out.put(&line[..line.len() - 2]),
+            Self::Parts(start, reason) => {
+                out.put(start);
+                out.put(reason.as_bytes());
+                out.put(if end_head { b"\r\n\r\n" } else { b"\r\n" });
+            }
+        }
+    }
+}
+
+pub(crate) fn status_line(status: u16, reason: &str) -> Result<StatusLine<'_>, SendError> {
     if !(100..=999).contains(&status) {
         return Err(SendError::InvalidStatus);
     }
     if reason.is_empty() {
         if let Some(line) = common_status_line(status) {
-            out.put(line);
-            return Ok(());
+            return Ok(StatusLine::Whole(line));
         }
     }
     let reason = if reason.is_empty() {
@@ -354,33 +403,29 @@ pub(crate) fn write_status_line(
     } else {
         return Err(SendError::InvalidReason);
     };
-    // One write for the fixed-width part: a response head is a handful of
-    // small writes, each with its own capacity check.
-    let mut line = *b"HTTP/1.1 000 ";
-    line[9] += (status / 100) as u8;
-    line[10] += (status / 10 % 10) as u8;
-    line[11] += (status % 10) as u8;
-    out.put(&line);
-    out.put(reason.as_bytes());
-    out.put(b"\r\n");
-    Ok(())
+    let mut start = *b"HTTP/1.1 000 ";
+    start[9] += (status / 100) as u8;
+    start[10] += (status / 10 % 10) as u8;
+    start[11] += (status % 10) as u8;
+    Ok(StatusLine::Parts(start, reason))
 }
 
-/// Whole status lines for the statuses most responses carry, written in
-/// one copy: every response pays for its status line.
+/// Whole status lines for the statuses most responses carry, with the
+/// blank line that ends a head without fields (an empty 204 or 304 is one
+/// copy): every response pays for its status line.
 fn common_status_line(status: u16) -> Option<&'static [u8]> {
     Some(match status {
-        100 => b"HTTP/1.1 100 Continue\r\n",
-        200 => b"HTTP/1.1 200 OK\r\n",
-        201 => b"HTTP/1.1 201 Created\r\n",
-        204 => b"HTTP/1.1 204 No Content\r\n",
-        206 => b"HTTP/1.1 206 Partial Content\r\n",
-        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
-        302 => b"HTTP/1.1 302 Found\r\n",
-        304 => b"HTTP/1.1 304 Not Modified\r\n",
-        400 => b"HTTP/1.1 400 Bad Request\r\n",
-        404 => b"HTTP/1.1 404 Not Found\r\n",
-        500 => b"HTTP/1.1 500 Internal Server Error\r\n",
+        100 => b"HTTP/1.1 100 Continue\r\n\r\n",
+        200 => b"HTTP/1.1 200 OK\r\n\r\n",
+        201 => b"HTTP/1.1 201 Created\r\n\r\n",
+        204 => b"HTTP/1.1 204 No Content\r\n\r\n",
+        206 => b"HTTP/1.1 206 Partial Content\r\n\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n\r\n",
+        302 => b"HTTP/1.1 302 Found\r\n\r\n",
+        304 => b"HTTP/1.1 304 Not Modified\r\n\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n\r\n",
+        500 => b"HTTP/1.1 500 Internal Server Error\r\n\r\n",
         _ => return None,
     })
 }
@@ -491,18 +536,13 @@ impl Encoder {
         match self {
             Self::Fixed { remaining } if *remaining > 0 => return Err(SendError::BodyTooShort),
             Self::Chunked => {
-                let mark = out.mark();
+                if trailers.iter().any(|t| forbidden_trailer(t.name)) {
+                    return Err(SendError::InvalidTrailer);
+                }
+                let sent = field_facts(trailers)?;
+                out.reserve(sent.wire_len + 5);
                 out.put(b"0\r\n");
-                for t in trailers {
-                    if forbidden_trailer(t.name) {
-                        out.rollback(mark);
-                        return Err(SendError::InvalidTrailer);
-                    }
-                }
-                if let Err(e) = write_fields(out, trailers) {
-                    out.rollback(mark);
-                    return Err(e);
-                }
+                put_fields(out, trailers);
                 out.put(b"\r\n");
                 return Ok(());
             }
@@ -531,7 +571,7 @@ mod tests {
     fn common_status_lines_match_the_general_path() {
         for status in 100..=599 {
             if let Some(line) = common_status_line(status) {
-                let expect = format!("HTTP/1.1 {status} {}\r\n", canonical_reason(status));
+                let expect = format!("HTTP/1.1 {status} {}\r\n\r\n", canonical_reason(status));
                 assert_eq!(line, expect.as_bytes());
             }
         }

@@ -4,7 +4,8 @@ use bytes::Bytes;
 
 use super::{caller, Connection};
 use crate::encode::{
-    put_field, write_fields, write_request_line, write_status_line, Encoder, SendBuf, SentFacts,
+    check_request_line, field_facts, put_field, put_fields, put_request_line, request_line_len,
+    status_line, Encoder, SendBuf, SentFacts,
 };
 use crate::error::SendError;
 use crate::exchange::{Effects, Fields, HeadFacts, HeadKind, Start};
@@ -35,17 +36,18 @@ impl Connection {
     /// ```
     pub fn send_request(&mut self, req: &Request<'_>, out: &mut SendBuf) -> Result<(), SendError> {
         self.ex.may_send_request(&self.buf)?;
-        let mark = out.mark();
-        let result = (|| {
-            write_request_line(out, req.method, req.target, req.version)?;
-            let sent = write_fields(out, req.headers)?;
-            let start = Start::Request(Method::of(req.method.as_bytes()));
-            let facts = sent_head(start, req.version, &sent, req.headers, false);
-            let effects = self.ex.on_head(&facts).map_err(caller)?;
-            finish_head(out, &effects, &self.config);
-            Ok((effects, sent.expect_continue))
-        })();
-        let (effects, expect_continue) = result.inspect_err(|_| out.rollback(mark))?;
+        // Everything is checked before a byte is written: a refused head
+        // leaves `out` as it was.
+        check_request_line(req.method, req.target)?;
+        let sent = field_facts(req.headers)?;
+        let start = Start::Request(Method::of(req.method.as_bytes()));
+        let facts = sent_head(start, req.version, &sent, req.headers, false);
+        let effects = self.ex.on_head(&facts).map_err(caller)?;
+        out.reserve(request_line_len(req.method, req.target, req.version) + sent.wire_len + 2);
+        put_request_line(out, req.method, req.target, req.version);
+        put_fields(out, req.headers);
+        finish_head(out, &effects, &self.config);
+        let expect_continue = sent.expect_continue;
         if let HeadKind::Message(length) = effects.kind {
             self.encoder = Encoder::new(length);
             self.sending = Some(length);
@@ -96,23 +98,28 @@ impl Connection {
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
         self.ex.may_send_response()?;
-        let mark = out.mark();
-        let result = (|| {
-            write_status_line(out, resp.status, resp.reason)?;
-            let sent = write_fields(out, resp.headers)?;
-            // A response's own version is always HTTP/1.1 (RFC 9110 §2.5).
-            let facts = sent_head(
-                Start::Response(resp.status),
-                Version::Http11,
-                &sent,
-                resp.headers,
-                self.config.advertise_keep_alive,
-            );
-            let effects = self.ex.on_head(&facts).map_err(caller)?;
+        // Everything is checked before a byte is written: a refused head
+        // leaves `out` as it was.
+        let line = status_line(resp.status, resp.reason)?;
+        let sent = field_facts(resp.headers)?;
+        // A response's own version is always HTTP/1.1 (RFC 9110 §2.5).
+        let facts = sent_head(
+            Start::Response(resp.status),
+            Version::Http11,
+            &sent,
+            resp.headers,
+            self.config.advertise_keep_alive,
+        );
+        let effects = self.ex.on_head(&facts).map_err(caller)?;
+        out.reserve(line.len() + sent.wire_len + 2);
+        if resp.headers.is_empty() && adds_nothing(&effects) {
+            // Status line and blank line: one copy for an empty 204 or 304.
+            line.put(out, true);
+        } else {
+            line.put(out, false);
+            put_fields(out, resp.headers);
             finish_head(out, &effects, &self.config);
-            Ok(effects)
-        })();
-        let effects = result.inspect_err(|_| out.rollback(mark))?;
+        }
         match effects.kind {
             HeadKind::Interim => {}
             HeadKind::Switch(_) => self.timers.disarm_all(),
@@ -244,6 +251,15 @@ fn sent_head<'a>(
             keep_alive_field: look_for_keep_alive && headers.iter().any(|h| h.is("keep-alive")),
         },
     }
+}
+
+/// Whether the rules add no field line to the head.
+#[inline]
+fn adds_nothing(effects: &Effects) -> bool {
+    effects.add_framing.is_none()
+        && !effects.add_close
+        && !effects.add_keep_alive
+        && effects.advertise.is_none()
 }
 
 /// Appends the fields the rules asked for, then the blank line.
