@@ -135,10 +135,13 @@ impl Buf for SendBuf {
     fn advance(&mut self, mut cnt: usize) {
         if self.queue.is_empty() {
             // Only framing waits (every bodiless message): no segments to
-            // walk.
-            self.staging.advance(cnt);
-            if self.staging.is_empty() {
-                let _ = self.staging.try_reclaim(self.staging_cap);
+            // walk. All of it written, the next framing is copied over it,
+            // from where this run began; `grow` goes back to the start of
+            // the allocation when that runs short.
+            if cnt == self.staging.len() {
+                self.staging.clear();
+            } else {
+                self.staging.advance(cnt);
             }
             return;
         }
@@ -203,6 +206,7 @@ pub(crate) struct SentFacts {
 /// Validates field lines and gathers the framing facts, writing nothing:
 /// a head is written only once everything in it was accepted, so a
 /// refusal leaves nothing to roll back.
+#[inline]
 pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError> {
     let mut facts = SentFacts::default();
     for h in headers {
@@ -373,6 +377,7 @@ impl StatusLine<'_> {
 
     /// Writes the line; with `end_head`, the blank line that ends a head
     /// too.
+    #[inline]
     pub(crate) fn put(&self, out: &mut SendBuf, end_head: bool) {
         match self {
             Self::Whole(line) if end_head => out.put(line),
@@ -386,6 +391,7 @@ impl StatusLine<'_> {
     }
 }
 
+#[inline]
 pub(crate) fn status_line(status: u16, reason: &str) -> Result<StatusLine<'_>, SendError> {
     if !(100..=999).contains(&status) {
         return Err(SendError::InvalidStatus);
