@@ -101,7 +101,12 @@ impl Connection {
         // Everything is checked before a byte is written: a refused head
         // leaves `out` as it was.
         let line = status_line(resp.status, resp.reason)?;
-        let sent = field_facts(resp.headers)?;
+        // Many responses carry no field: nothing to check or gather.
+        let sent = if resp.headers.is_empty() {
+            SentFacts::default()
+        } else {
+            field_facts(resp.headers)?
+        };
         // A response's own version is always HTTP/1.1 (RFC 9110 §2.5).
         let facts = sent_head(
             Start::Response(resp.status),
