@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::ScanFacts;
 use crate::error::RecvErrorKind;
-use crate::head::{RequestHead, ResponseHead, STANDARD_METHODS};
+use crate::head::{RequestHead, ResponseHead};
 use crate::headers::{line_is_field, FieldIndex, Headers, Known};
 use crate::message::Version;
 use crate::syntax::{is_ows, valid_authority};
@@ -33,7 +33,7 @@ pub(crate) fn parse_request(
     Ok(head)
 }
 
-/// The index of `method` in [`STANDARD_METHODS`], or `u8::MAX`. A
+/// The index of `method` in [`crate::head::STANDARD_METHODS`], or `u8::MAX`. A
 /// `match` compiles to a length switch and one compare, where a search of
 /// the table compares against each name in turn.
 fn standard_method(method: &[u8]) -> u8 {
@@ -124,6 +124,7 @@ fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::head::STANDARD_METHODS;
 
     #[test]
     fn standard_method_is_the_table_index() {
