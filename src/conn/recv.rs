@@ -116,6 +116,11 @@ impl Connection {
         if let Some(kind) = self.ex.take_failure() {
             return Err(RecvError::new(kind, self.role));
         }
+        // The common cycle polls here between the request's end and the
+        // response: answered without entering the reading machinery.
+        if self.ex.recv_phase() == RecvPhase::Paused {
+            return Ok(Recv::Paused);
+        }
         self.poll_inner().map_err(|kind| {
             let e = self.fail(kind);
             // Reported now: the next call returns `Finished`.
@@ -124,6 +129,9 @@ impl Connection {
         })
     }
 
+    // Out of line: the polls that return at once (cycle, pause) do not pay
+    // for the registers the reading path saves.
+    #[inline(never)]
     fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
         match self.ex.recv_phase() {
             RecvPhase::Head => self.poll_head(),

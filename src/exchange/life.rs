@@ -208,16 +208,26 @@ impl Exchange {
     /// not yet reported.
     #[inline]
     pub(crate) fn take_cycle(&mut self) -> Option<Persist> {
-        self.cycle.take().or_else(|| self.ending.take())
+        // Polled several times per message: read before writing.
+        if self.cycle.is_some() {
+            return self.cycle.take();
+        }
+        if self.ending.is_some() {
+            return self.ending.take();
+        }
+        None
     }
 
     /// The failure, the first time it is asked for; `None` afterwards, so
     /// that `poll_event` returns the error once and then `Finished`.
     #[inline]
     pub(crate) fn take_failure(&mut self) -> Option<RecvErrorKind> {
-        let failure = self.machine.failure().filter(|_| !self.failure_reported);
-        self.failure_reported |= failure.is_some();
-        failure
+        let failure = self.machine.failure()?;
+        if self.failure_reported {
+            return None;
+        }
+        self.failure_reported = true;
+        Some(failure)
     }
 
     /// Server: the application will not read the rest of this request's
