@@ -337,6 +337,27 @@ pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
     }
 }
 
+/// The part of an `http` or `https` URI after the scheme: `//` authority,
+/// then an absolute path and query. RFC 9110 §4.2.1: an empty host "MUST"
+/// be rejected as invalid; §4.2.4: a recipient "SHOULD parse for userinfo
+/// and treat its presence as an error" (it hides the real host from
+/// whoever reads the target naively). The authority must be a valid
+/// `host[:port]` (an IP literal closed by its bracket, RFC 3986 §3.2.2).
+fn valid_http_hier_part(rest: &[u8]) -> bool {
+    let Some(after) = rest.strip_prefix(b"//") else {
+        return false;
+    };
+    let end = after
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(after.len());
+    let (authority, path) = after.split_at(end);
+    !authority.is_empty()
+        && !authority.contains(&b'@')
+        && valid_authority(authority, false)
+        && valid_chars(path, is_path_query_char)
+}
+
 /// Whether `t` is a request-target of a form `method` may use
 /// (RFC 9112 §3.2.1–§3.2.4).
 pub(crate) fn valid_target(method: &[u8], t: &[u8]) -> bool {
@@ -354,12 +375,17 @@ pub(crate) fn valid_target(method: &[u8], t: &[u8]) -> bool {
         // absolute-form: scheme ":" hier-part [ "?" query ] (RFC 3986 §4.3).
         match t.iter().position(|&b| b == b':') {
             Some(c) if c > 0 && t[0].is_ascii_alphabetic() => {
-                t[..c]
+                let (scheme, rest) = (&t[..c], &t[c + 1..]);
+                scheme
                     .iter()
                     .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-                    && valid_chars(&t[c + 1..], |b| {
-                        is_path_query_char(b) || matches!(b, b'[' | b']')
-                    })
+                    && if scheme.eq_ignore_ascii_case(b"http")
+                        || scheme.eq_ignore_ascii_case(b"https")
+                    {
+                        valid_http_hier_part(rest)
+                    } else {
+                        valid_chars(rest, |b| is_path_query_char(b) || matches!(b, b'[' | b']'))
+                    }
             }
             _ => false,
         }
@@ -479,6 +505,14 @@ mod tests {
             ("GET", "/a<b", false),
             ("GET", "http://e.com/x?y", true),
             ("GET", "http://[::1]:80/", true),
+            ("GET", "HTTP://e.com", true),
+            ("GET", "https://e.com:8443/a?b", true),
+            // RFC 9110 §4.2.1 and §4.2.4, RFC 3986 §3.2.2.
+            ("GET", "http:///x", false),
+            ("GET", "http://x@y/", false),
+            ("GET", "http://[::1/", false),
+            ("GET", "http://[::1]/a[b]", false),
+            ("GET", "http:e.com/", false),
             ("GET", "e.com:80", true),
             ("GET", ":80", false),
             ("GET", "1a:b", false),

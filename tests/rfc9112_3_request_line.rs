@@ -55,6 +55,26 @@ fn request_target_forms() {
             ok!("req GET http://example.com/x?y 1.1 empty"),
         ),
         (
+            // RFC 9110 §4.2.4: a recipient "SHOULD parse for userinfo and treat
+            // its presence as an error" (it hides the real host).
+            "absolute-form with userinfo",
+            b"GET http://x@y/ HTTP/1.1\r\nHost: y\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // RFC 9110 §4.2.1: an "http" URI with an empty host "MUST" be
+            // rejected as invalid.
+            "absolute-form with an empty host",
+            b"GET http:///x HTTP/1.1\r\nHost: y\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            // RFC 3986 §3.2.2: an IP literal is closed by "]".
+            "absolute-form with an unterminated IP literal",
+            b"GET http://[::1/ HTTP/1.1\r\nHost: y\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
             // §3.2.2: "the recipient MUST ignore the received Host header field ...
             // and instead use the host information of the request-target" — so a
             // differing Host is no error.
