@@ -111,6 +111,25 @@ fn server_switches() {
             ],
         ),
         (
+            // §9.3.6: "A CONNECT request message does not have content" — one
+            // that declares some is refused: peers would disagree on where the
+            // tunnel begins.
+            "CONNECT with Content-Length",
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 5\r\n\r\nhello",
+            &["error ConnectWithContent 400"],
+        ),
+        (
+            "CONNECT with Transfer-Encoding",
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            &["error ConnectWithContent 400"],
+        ),
+        (
+            // A Content-Length of 0 declares no content: the tunnel opens.
+            "CONNECT with Content-Length: 0",
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 0\r\n\r\n",
+            &["req CONNECT example.com:443 1.1 fixed(0)", "end", "switch connect \"\""],
+        ),
+        (
             // §7.8: "A server MAY ignore a received Upgrade header field" — a
             // plain 200 declines and HTTP/1.1 goes on.
             "upgrade declined by a 200",

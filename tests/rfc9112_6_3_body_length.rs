@@ -151,6 +151,12 @@ fn server_request_body_length() {
             &["error TransferEncodingNotChunked 400"],
         ),
         (
+            // §7: "transfer-coding = token ..." — `x y` is no coding at all.
+            "request transfer coding malformed",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: x y\r\n\r\n",
+            &["error InvalidTransferCoding 400"],
+        ),
+        (
             // §6.3 rule 4, chunked present but not final.
             "request transfer-encoding chunked not final",
             b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
