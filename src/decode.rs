@@ -61,12 +61,15 @@ impl Decoder {
     }
 
     /// Decodes from the front of `buf`. `received` counts body bytes so far
-    /// (for `max_body_len`).
+    /// (for `max_body_len`). `fields` reads a trailer section: the
+    /// connection's head parser, idle while a body is read (one parser per
+    /// connection, none made per message).
     pub(crate) fn decode(
         &mut self,
         buf: &mut BytesMut,
         config: &Config,
         received: &mut u64,
+        fields: &mut HeadScanner,
     ) -> Result<Decoded, RecvErrorKind> {
         match self {
             Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
@@ -97,7 +100,7 @@ impl Decoder {
                 let n = room.min(buf.len() as u64) as usize;
                 Ok(Decoded::Data(take(buf, n, config, received)?))
             }
-            Self::Chunked(c) => c.decode(buf, config, received),
+            Self::Chunked(c) => c.decode(buf, config, received, fields),
         }
     }
 
@@ -187,10 +190,6 @@ pub(crate) struct Chunked {
     response: bool,
     lenient: Leniencies,
     remaining: u64,
-    /// The trailer section's parser, made when a non-empty one starts:
-    /// most chunked bodies end with none, and a parser kept inline would
-    /// make every idle `Connection` larger (its 1 KiB budget).
-    trailers: Option<Box<HeadScanner>>,
 }
 
 impl Chunked {
@@ -199,6 +198,7 @@ impl Chunked {
         buf: &mut BytesMut,
         config: &Config,
         received: &mut u64,
+        fields: &mut HeadScanner,
     ) -> Result<Decoded, RecvErrorKind> {
         loop {
             match self.st {
@@ -217,7 +217,7 @@ impl Chunked {
                     }
                     return Ok(Decoded::Data(take(buf, n as usize, config, received)?));
                 }
-                St::Trailers => return self.trailers(buf, config),
+                St::Trailers => return self.trailers(buf, config, fields),
                 _ => {
                     if self.fast_line(buf) {
                         continue;
@@ -393,7 +393,12 @@ impl Chunked {
 
     /// The trailer section (RFC 9112 §7.1.2): field lines up to a blank
     /// line, bounded by `max_trailers_len`, validated like header fields.
-    fn trailers(&mut self, buf: &mut BytesMut, config: &Config) -> Result<Decoded, RecvErrorKind> {
+    fn trailers(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        fields: &mut HeadScanner,
+    ) -> Result<Decoded, RecvErrorKind> {
         // An empty trailer section is just CRLF.
         match buf.first() {
             None => return Ok(Decoded::NeedData),
@@ -413,17 +418,13 @@ impl Chunked {
             }
             Some(_) => {}
         }
-        let scanned = self
-            .trailers
-            .get_or_insert_with(Box::default)
-            .scan_fields(buf, config)
-            .map_err(|e| match e {
-                RecvErrorKind::TrailersTooLarge | RecvErrorKind::TooManyHeaders => {
-                    RecvErrorKind::TrailersTooLarge
-                }
-                RecvErrorKind::BareLf => RecvErrorKind::BareLf,
-                _ => RecvErrorKind::InvalidTrailer,
-            })?;
+        let scanned = fields.scan_fields(buf, config).map_err(|e| match e {
+            RecvErrorKind::TrailersTooLarge | RecvErrorKind::TooManyHeaders => {
+                RecvErrorKind::TrailersTooLarge
+            }
+            RecvErrorKind::BareLf => RecvErrorKind::BareLf,
+            _ => RecvErrorKind::InvalidTrailer,
+        })?;
         let Some((n, facts)) = scanned else {
             return Ok(Decoded::NeedData);
         };

@@ -7,7 +7,7 @@ use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
 use keepalive::{Event, Recv, Role, SendBuf};
-use testkit::budget::{client_memory, recv_allocs, send_allocs, server_memory};
+use testkit::budget::{client_memory, recv_allocs, send_allocs, server_memory, trailer_allocs};
 use testkit::corpora::{CORPORA, REQ_TINY};
 use testkit::counting::{self, Counting};
 use testkit::drive::{connection, send_reply, socket_read, Reply};
@@ -46,6 +46,17 @@ fn receive_paths_allocate_nothing_per_message() {
             corpus.role
         );
     }
+}
+
+/// A trailer section is read by the connection's own head parser: no
+/// parser is made per message.
+#[test]
+fn trailers_allocate_nothing_per_message() {
+    let stats = trailer_allocs(200, 5);
+    assert!(
+        stats.per_message_beyond_idle() <= PER_MESSAGE,
+        "chunked requests with trailers: {stats:?}"
+    );
 }
 
 #[test]

@@ -298,14 +298,15 @@ impl Connection {
 
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
         loop {
-            let step =
-                match self
-                    .decoder
-                    .decode(&mut self.buf, &self.config, &mut self.body_received)?
-                {
-                    Decoded::NeedData if self.ex.eof() => self.decoder.eof()?,
-                    step => step,
-                };
+            let step = match self.decoder.decode(
+                &mut self.buf,
+                &self.config,
+                &mut self.body_received,
+                &mut self.scanner,
+            )? {
+                Decoded::NeedData if self.ex.eof() => self.decoder.eof()?,
+                step => step,
+            };
             match step {
                 Decoded::NeedData => return Ok(Recv::NeedData),
                 Decoded::Data(d) => {

@@ -73,6 +73,22 @@ pub fn recv_allocs(corpus: &Corpus, rounds: usize) -> AllocStats {
     })
 }
 
+/// Allocations for a server reading `messages` pipelined chunked requests
+/// that each end with a trailer section (answered with a `204`): reading
+/// trailers must cost no allocation per message either.
+pub fn trailer_allocs(messages: usize, rounds: usize) -> AllocStats {
+    let mut conn = connection(Role::Server);
+    let mut out = SendBuf::new();
+    let one: &[u8] = b"POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
+        5\r\nhello\r\n0\r\nX-Checksum: 1234\r\nX-Other: v\r\n\r\n";
+    let stream = one.repeat(messages);
+    measure(rounds, || {
+        let t = crate::drive::server_drain(&mut conn, &mut out, &stream);
+        assert_eq!(t.messages, messages);
+        t
+    })
+}
+
 /// Allocations for a server reading `messages` requests of `corpus` one
 /// byte per `receive` (each answered with a `204`): issue 9 wants none per
 /// message.
