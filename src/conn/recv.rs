@@ -78,6 +78,25 @@ impl Connection {
     }
 
     /// The peer closed its sending side (read returned 0).
+    ///
+    /// Between messages this is a clean end; inside a message whose length
+    /// is known it is an incomplete message.
+    ///
+    /// ```
+    /// use keepalive::{CloseReason, Config, Connection, Event, Persist, Recv, RecvErrorKind, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive_eof();
+    /// assert_eq!(conn.poll_event(), Ok(Recv::Event(Event::Closed)));
+    /// assert_eq!(conn.persist(), Persist::Close(CloseReason::PeerClosed));
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab");
+    /// conn.receive_eof();
+    /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Request(_)))));
+    /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Data(_)))));
+    /// assert_eq!(conn.poll_event().unwrap_err().kind(), RecvErrorKind::IncompleteMessage);
+    /// ```
     pub fn receive_eof(&mut self) {
         self.ex.on_eof(&self.buf);
     }
