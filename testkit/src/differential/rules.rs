@@ -67,9 +67,13 @@ pub fn stricter_rule(
     let head = &bytes[skip..];
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let first = &head[..line_end];
-    let mut parts = first.splitn(3, |&b| b == b' ');
+    let mut parts = first.splitn(2, |&b| b == b' ');
     let method = parts.next().unwrap_or_default();
-    let target = parts.next().unwrap_or_default();
+    // With `allow_multiple_spaces_in_request_line` the target starts after
+    // a run of spaces, not after the first one.
+    let rest = parts.next().unwrap_or_default();
+    let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+    let target = rest.split(|&b| b == b' ').next().unwrap_or_default();
     let target = target.strip_suffix(b"\r").unwrap_or(target);
     let fields = oracle.map_or(&[][..], |h| &h.fields[..]);
     let named = |n: &'static str| {
