@@ -262,6 +262,67 @@ pub struct Config {
     /// relaxes every line end in both directions; this relaxes only this
     /// one, only in responses.
     pub allow_lf_after_chunk_data: bool,
+    /// Client: how many requests may be outstanding (sent, their response
+    /// not yet complete) at once. 1, the default, sends one request per
+    /// exchange, as before pipelining existed; with more,
+    /// [`send_request`](crate::Connection::send_request) may go on before
+    /// earlier responses arrive, each response framed by its own request.
+    ///
+    /// # Background
+    /// RFC 9112 §9.3.2: "A client that supports persistent connections MAY
+    /// pipeline its requests". A server answers them in order; one that
+    /// closes mid-pipeline leaves the later requests unanswered, and
+    /// [`pipeline_report`](crate::Connection::pipeline_report) says which
+    /// may be sent again. Some intermediaries mishandle pipelines, which
+    /// is why browsers never enabled it by default: turn it on for servers
+    /// known to handle it. The machine never pipelines behind a
+    /// non-idempotent request (unless
+    /// [`allow_pipelining_after_non_idempotent`](Self::allow_pipelining_after_non_idempotent)),
+    /// nor behind an upgrade, a CONNECT or a request that expects
+    /// `100 Continue`, nor after a request that closes the connection:
+    /// such a `send_request` fails with
+    /// [`SendError::Pipeline`](crate::SendError::Pipeline). The queue of
+    /// outstanding requests is allocated once, at the first pipelined
+    /// request, never per message.
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf, SendError};
+    ///
+    /// let host = [Header::new("Host", "a")];
+    /// let get = Request::new("GET", "/", &host);
+    /// let mut out = SendBuf::new();
+    ///
+    /// let mut one = Connection::new(Role::Client, Config::default());
+    /// one.send_request(&get, &mut out).unwrap();
+    /// one.send_end(&[], &mut out).unwrap();
+    /// assert_eq!(one.send_request(&get, &mut out), Err(SendError::ExchangeInProgress));
+    ///
+    /// let mut config = Config::default();
+    /// config.max_pipeline = 2;
+    /// let mut two = Connection::new(Role::Client, config);
+    /// for _ in 0..2 {
+    ///     two.send_request(&get, &mut out).unwrap();
+    ///     two.send_end(&[], &mut out).unwrap();
+    /// }
+    /// assert!(matches!(two.send_request(&get, &mut out), Err(SendError::Pipeline(_))));
+    /// ```
+    pub max_pipeline: u32,
+    /// Client: pipeline behind a request whose method is not idempotent
+    /// (POST, PATCH, ... — RFC 9110 §9.2.2), when
+    /// [`max_pipeline`](Self::max_pipeline) allows pipelining at all.
+    ///
+    /// # Background
+    /// RFC 9112 §9.3.2: "A user agent SHOULD NOT pipeline requests after a
+    /// non-idempotent method, until the final response status code for
+    /// that method has been received". If the connection fails after such
+    /// a request, the client cannot know whether the server acted on it,
+    /// and every request behind it is lost with it: none of them may be
+    /// retried automatically before the application decides about the
+    /// non-idempotent one. Off by default: the request behind it waits
+    /// ([`PipelineRefusal::BehindNonIdempotent`](crate::PipelineRefusal::BehindNonIdempotent)).
+    /// Turn it on only for a server and application that tolerate a
+    /// repeated or lost non-idempotent request.
+    pub allow_pipelining_after_non_idempotent: bool,
 }
 
 impl Default for Config {
@@ -291,6 +352,8 @@ impl Default for Config {
             allow_multiple_spaces_in_request_line: false,
             allow_spaces_after_chunk_size: false,
             allow_lf_after_chunk_data: false,
+            max_pipeline: 1,
+            allow_pipelining_after_non_idempotent: false,
         }
     }
 }

@@ -289,6 +289,12 @@ pub enum SendError {
     /// The client has unread bytes from the server, or saw it close, while
     /// no request was outstanding: this connection cannot be reused.
     NotReusable,
+    /// Pipelining ([`Config::max_pipeline`](crate::Config::max_pipeline)
+    /// above 1): this request may not go out before earlier responses
+    /// arrive, for the reason given. Poll until
+    /// [`Event::Cycle`](crate::Event::Cycle) and try again (or, for
+    /// [`PipelineRefusal::Closing`], use a new connection).
+    Pipeline(crate::PipelineRefusal),
 }
 
 impl fmt::Display for SendError {
@@ -319,6 +325,7 @@ impl fmt::Display for SendError {
             BodyTooShort => "fewer body bytes than Content-Length",
             InvalidTrailer => "trailers not allowed here",
             NotReusable => "connection is not reusable",
+            Pipeline(why) => why.description(),
         })
     }
 }

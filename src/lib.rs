@@ -98,7 +98,7 @@ pub use driver::tokio;
 pub use encode::{canonical_reason, SendBuf};
 pub use error::{RecvError, RecvErrorKind, SendError};
 pub use event::{Event, Recv};
-pub use exchange::RetrySafety;
+pub use exchange::{PipelineRefusal, PipelineReport, RetrySafety};
 pub use head::{Request, RequestHead, Response, ResponseHead};
 pub use headers::{Header, Headers, Iter as HeaderIter, Values as HeaderValues};
 pub use lenience::{Lenience, Leniencies};

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use crate::decode::Decoder;
 use crate::encode::Encoder;
 use crate::error::{RecvError, RecvErrorKind};
-use crate::exchange::{is_blank, Exchange, Refusal, RetrySafety};
+use crate::exchange::{is_blank, Exchange, PipelineReport, Refusal, RetrySafety};
 use crate::message::{BodyLength, Role};
 use crate::parse::HeadScanner;
 use crate::persist::{CloseReason, KeepAliveHint, Persist};
@@ -241,13 +241,20 @@ impl Connection {
 
     /// Timers after an exchange ended with `verdict`.
     fn after_cycle(&mut self, verdict: Persist) {
-        self.sending = None;
+        // Client, pipelining: a later request is current now (and may
+        // still be sending its body).
+        let pipelined = self.ex.awaiting_response();
+        if !pipelined {
+            self.sending = None;
+        }
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::ExpectContinue);
         if !verdict.is_keep_alive() {
             self.timers
                 .arm(TimerKind::Linger, self.config.linger_timeout);
+        } else if pipelined {
+            // Its response is awaited: not idle.
         } else if self.role == Role::Server && !is_blank(&self.buf) {
             // A pipelined head has already started.
             self.timers
@@ -409,6 +416,41 @@ impl Connection {
     /// ```
     pub fn retry_safety(&self) -> RetrySafety {
         self.ex.retry_safety()
+    }
+
+    /// Client: which requests sent on this connection were answered,
+    /// which were not, and which of those may be sent again on a new
+    /// connection. Ask it when the connection closes (a last
+    /// [`Event::Cycle`](crate::Event::Cycle)`(Close(_))`,
+    /// [`Recv::Finished`](crate::Recv::Finished)) or fails (an `Err` from
+    /// `poll_event`, a read or write error) while requests are
+    /// outstanding: with [`Config::max_pipeline`] above 1 there may be
+    /// several. The first unanswered request follows the rule of
+    /// [`retry_safety`](Self::retry_safety); see [`PipelineReport`].
+    ///
+    /// ```
+    /// use keepalive::{Config, Connection, Event, Header, Recv, Request, RetrySafety, Role, SendBuf};
+    ///
+    /// let mut config = Config::default();
+    /// config.max_pipeline = 4;
+    /// let mut conn = Connection::new(Role::Client, config);
+    /// let host = [Header::new("Host", "a")];
+    /// let mut out = SendBuf::new();
+    /// for method in ["GET", "GET", "POST"] {
+    ///     conn.send_request(&Request::new(method, "/", &host), &mut out).unwrap();
+    ///     conn.send_end(&[], &mut out).unwrap();
+    /// }
+    /// // The server answers the first request, then closes.
+    /// conn.receive(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    /// while !matches!(conn.poll_event(), Ok(Recv::Event(Event::Cycle(_)))) {}
+    /// let report = conn.pipeline_report();
+    /// assert_eq!((report.sent(), report.answered()), (3, 1));
+    /// assert_eq!(report.unanswered(), 1..3);
+    /// assert_eq!(report.retry_safety(2), RetrySafety::NotIdempotent);
+    /// assert_eq!(report.retryable().collect::<Vec<_>>(), [1]);
+    /// ```
+    pub fn pipeline_report(&self) -> PipelineReport<'_> {
+        self.ex.pipeline_report()
     }
 }
 

@@ -35,6 +35,9 @@ impl Exchange {
             // can be trusted to line up any more.
             return Err(SendError::ConnectionClosed);
         }
+        if self.sending_queued() {
+            return self.may_send_queued_body();
+        }
         match self.machine.ours() {
             HalfState::Body => Ok(()),
             HalfState::Idle => Err(SendError::NoHeadSent),
@@ -53,6 +56,11 @@ impl Exchange {
         remaining: Option<u64>,
         rest: &[u8],
     ) -> Result<Option<Persist>, Refusal> {
+        if self.sending_queued() {
+            // A pipelined request: the current exchange is not its.
+            self.on_queued_end();
+            return Ok(None);
+        }
         self.machine.apply(Half::Ours, Input::End)?;
         if self.machine.failure().is_some() {
             // The error response is out; only lingering remains.
@@ -89,6 +97,10 @@ impl Exchange {
         self.request = RequestFacts::new();
         self.in_flight = false;
         self.discard = false;
+        if verdict.is_keep_alive() && self.promote_queued(rest)? {
+            // The next response is already awaited: `rest` is its start.
+            return Ok(Some(verdict));
+        }
         if verdict.is_keep_alive()
             && self.role == Role::Client
             && !self.rules.replay_buffered_responses
@@ -313,7 +325,8 @@ impl Exchange {
             RetrySafety::NothingOutstanding
         } else if self.response_started {
             RetrySafety::ResponseStarted
-        } else if self.begun <= 1 {
+        } else if self.begun_before_queue() <= 1 {
+            // Pipelined requests behind it do not make the connection reused.
             RetrySafety::FreshConnection
         } else if !self.request.method.is_idempotent() {
             RetrySafety::NotIdempotent

@@ -28,6 +28,8 @@
 //! After the heads: the peer's half-close at the end of its message, then
 //! the early-response drain at the end of ours.
 
+use std::collections::VecDeque;
+
 use crate::error::{RecvErrorKind, SendError};
 use crate::framing::{body_length, request_framing, response_framing, Framing, Message, Outgoing};
 use crate::headers::Headers;
@@ -69,6 +71,9 @@ struct Rules {
     drain_budget: u64,
     advertise_keep_alive: bool,
     max_interim_responses: u32,
+    /// Client: requests outstanding at once (at least 1).
+    max_pipeline: u32,
+    pipeline_after_non_idempotent: bool,
 }
 
 /// The start line of a head.
@@ -261,6 +266,9 @@ pub(crate) struct Exchange {
     failure_reported: bool,
     /// An ending outside any exchange (idle timeout), not yet reported.
     ending: Option<Persist>,
+    /// Client, pipelining: requests sent behind the current exchange,
+    /// oldest first (`pipeline.rs`). Allocated at the first one.
+    queue: VecDeque<Queued>,
 }
 
 /// Whether `bytes` hold nothing but the empty lines allowed between
@@ -279,6 +287,8 @@ impl Exchange {
                 drain_budget: config.drain_budget,
                 advertise_keep_alive: config.advertise_keep_alive,
                 max_interim_responses: config.max_interim_responses,
+                max_pipeline: config.max_pipeline.max(1),
+                pipeline_after_non_idempotent: config.allow_pipelining_after_non_idempotent,
             },
             machine: Machine::new(),
             request: RequestFacts::new(),
@@ -293,6 +303,7 @@ impl Exchange {
             discard: false,
             failure_reported: false,
             ending: None,
+            queue: VecDeque::new(),
         }
     }
 
@@ -384,10 +395,15 @@ impl Exchange {
             return Err(SendError::WrongRole);
         }
         self.check_open()?;
-        if !matches!(self.machine.ours(), HalfState::Idle)
-            || !matches!(self.machine.theirs(), HalfState::Idle)
-            || self.cycle.is_some()
-        {
+        let idle = matches!(self.machine.ours(), HalfState::Idle)
+            && matches!(self.machine.theirs(), HalfState::Idle);
+        if self.rules.max_pipeline > 1 {
+            if !idle {
+                return self.may_pipeline();
+            }
+            // An ended exchange whose verdict is not yet polled does not
+            // hold a pipelining client back.
+        } else if !idle || self.cycle.is_some() {
             return Err(SendError::ExchangeInProgress);
         }
         let leftover = !self.rules.replay_buffered_responses && !is_blank(rest);
@@ -412,6 +428,9 @@ impl Exchange {
         };
         let length = request_framing(f.version, host_count, content_length, chunked)
             .map_err(Refusal::Caller)?;
+        if !matches!(self.machine.ours(), HalfState::Idle) && self.rules.max_pipeline > 1 {
+            return self.queue_request(f, method, length);
+        }
         self.machine.apply(Half::Ours, Input::Head)?;
         self.request = RequestFacts {
             method,
@@ -545,6 +564,10 @@ impl Exchange {
 }
 
 mod life;
+mod pipeline;
+
+use pipeline::Queued;
+pub use pipeline::{PipelineRefusal, PipelineReport};
 
 #[cfg(test)]
 mod tests;
