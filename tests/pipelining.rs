@@ -1,0 +1,672 @@
+//! RFC 9112 §9.3.2, client pipelining: requests sent before earlier
+//! responses arrive, each response framed by its own request (HEAD, 1xx,
+//! 204, 304 mid-pipeline), the refusals (behind a non-idempotent request,
+//! an upgrade, CONNECT, `Expect: 100-continue`, a full pipeline, a
+//! connection that closes), and the report of which requests a closed or
+//! failed connection left unanswered, retried on a new connection. A
+//! property shows that a pipelined run and a one-at-a-time run of the same
+//! exchanges produce the same events.
+
+use bytes::{Buf, Bytes};
+use keepalive::{
+    Config, Connection, Header, PipelineRefusal, Request, RetrySafety, Role, SendBuf, SendError,
+};
+use proptest::prelude::*;
+use testkit::{poll_lines, Pair};
+
+const HOST: [Header<'static>; 1] = [Header::new("Host", "a")];
+
+fn client(depth: u32) -> Connection {
+    let mut config = Config::default();
+    config.max_pipeline = depth;
+    Connection::new(Role::Client, config)
+}
+
+/// Sends a bodiless request with `extra` fields after `Host`.
+fn send(
+    conn: &mut Connection,
+    method: &str,
+    extra: &[Header<'_>],
+    out: &mut SendBuf,
+) -> Result<(), SendError> {
+    let mut fields = HOST.to_vec();
+    fields.extend_from_slice(extra);
+    let target = if method == "CONNECT" { "a:443" } else { "/" };
+    conn.send_request(&Request::new(method, target, &fields), out)?;
+    conn.send_end(&[], out)
+}
+
+fn get(conn: &mut Connection, out: &mut SendBuf) -> Result<(), SendError> {
+    send(conn, "GET", &[], out)
+}
+
+fn refused(why: PipelineRefusal) -> Result<(), SendError> {
+    Err(SendError::Pipeline(why))
+}
+
+#[test]
+fn the_default_sends_one_request_per_exchange_as_before() {
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    assert_eq!(get(&mut conn, &mut out), Err(SendError::ExchangeInProgress));
+    // Behind a POST too: the default names no pipelining reason.
+    let mut conn = Connection::new(Role::Client, Config::default());
+    send(&mut conn, "POST", &[], &mut out).unwrap();
+    assert_eq!(get(&mut conn, &mut out), Err(SendError::ExchangeInProgress));
+}
+
+#[test]
+fn each_response_is_framed_by_its_own_request_mid_pipeline() {
+    let mut conn = client(8);
+    let mut out = SendBuf::new();
+    for method in ["GET", "HEAD", "GET", "GET", "GET", "OPTIONS"] {
+        send(&mut conn, method, &[], &mut out).unwrap();
+    }
+    // The HEAD response announces 5 bytes that never come (RFC 9110
+    // §9.3.2); 204 and 304 have no content whatever their fields say
+    // (RFC 9112 §6.3 rules 1); the 1xx is interim and the 200 after it is
+    // the fifth request's.
+    conn.receive(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi\
+          HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n\
+          HTTP/1.1 204 No Content\r\n\r\n\
+          HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n\
+          HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+          HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n\
+          HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz",
+    );
+    assert_eq!(
+        poll_lines(&mut conn),
+        [
+            "resp 200 1.1 fixed(2)",
+            "data \"hi\"",
+            "end",
+            "keep-alive",
+            "resp 200 1.1 empty",
+            "end",
+            "keep-alive",
+            "resp 204 1.1 empty",
+            "end",
+            "keep-alive",
+            "resp 304 1.1 empty",
+            "end",
+            "keep-alive",
+            "info 103",
+            "resp 200 1.1 chunked",
+            "data \"abc\"",
+            "end",
+            "keep-alive",
+            "resp 200 1.1 fixed(1)",
+            "data \"z\"",
+            "end",
+            "keep-alive",
+            "paused"
+        ]
+    );
+    assert!(conn.is_reusable());
+    let report = conn.pipeline_report();
+    assert_eq!((report.sent(), report.answered()), (6, 6));
+    assert!(report.unanswered().is_empty());
+}
+
+#[test]
+fn a_client_with_requests_outstanding_keeps_reading() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    get(&mut conn, &mut out).unwrap();
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    // One response in, one outstanding: NeedData, not Paused.
+    assert_eq!(
+        poll_lines(&mut conn),
+        ["resp 204 1.1 empty", "end", "keep-alive", "need-data"]
+    );
+    assert!(!conn.is_reusable());
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(
+        poll_lines(&mut conn),
+        ["resp 204 1.1 empty", "end", "keep-alive", "paused"]
+    );
+}
+
+#[test]
+fn responses_fed_one_byte_at_a_time_give_the_same_events() {
+    let stream: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc\
+        HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\
+        HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n";
+    let run = |bytewise: bool| {
+        let mut conn = client(3);
+        let mut out = SendBuf::new();
+        for m in ["GET", "HEAD", "GET"] {
+            send(&mut conn, m, &[], &mut out).unwrap();
+        }
+        let mut lines = Vec::new();
+        if bytewise {
+            for b in stream {
+                conn.receive(&[*b]);
+                lines.extend(poll_lines(&mut conn));
+                lines.pop(); // the stop line
+            }
+        } else {
+            conn.receive(stream);
+            lines = poll_lines(&mut conn);
+            lines.pop();
+        }
+        // Data pieces merged.
+        let mut merged: Vec<String> = Vec::new();
+        for l in lines {
+            match (merged.last_mut(), l.strip_prefix("data \"")) {
+                (Some(prev), Some(rest)) if prev.starts_with("data \"") => {
+                    prev.pop();
+                    prev.push_str(rest);
+                }
+                _ => merged.push(l),
+            }
+        }
+        merged
+    };
+    assert_eq!(run(true), run(false));
+    assert_eq!(run(false).len(), 11);
+}
+
+#[test]
+fn refusals_name_their_reason_and_write_nothing() {
+    let expect = [
+        Header::new("Expect", "100-continue"),
+        Header::new("Content-Length", "1"),
+    ];
+    let upgrade = [
+        Header::new("Upgrade", "websocket"),
+        Header::new("Connection", "upgrade"),
+    ];
+    let close = [Header::new("Connection", "close")];
+    // (first request, its fields, second request, its fields, verdict on the second)
+    type Row<'a> = (
+        &'a str,
+        &'a [Header<'a>],
+        &'a str,
+        &'a [Header<'a>],
+        PipelineRefusal,
+    );
+    let rows: &[Row<'_>] = &[
+        (
+            "POST",
+            &[],
+            "GET",
+            &[],
+            PipelineRefusal::BehindNonIdempotent,
+        ),
+        (
+            "PATCH",
+            &[],
+            "GET",
+            &[],
+            PipelineRefusal::BehindNonIdempotent,
+        ),
+        ("CONNECT", &[], "GET", &[], PipelineRefusal::BehindConnect),
+        ("GET", &upgrade, "GET", &[], PipelineRefusal::BehindUpgrade),
+        ("GET", &close, "GET", &[], PipelineRefusal::Closing),
+        ("GET", &[], "PUT", &expect, PipelineRefusal::ExpectContinue),
+    ];
+    for (i, &(m1, f1, m2, f2, why)) in rows.iter().enumerate() {
+        let mut conn = client(4);
+        let mut out = SendBuf::new();
+        let mut fields = HOST.to_vec();
+        fields.extend_from_slice(f1);
+        let target = if m1 == "CONNECT" { "a:443" } else { "/" };
+        conn.send_request(&Request::new(m1, target, &fields), &mut out)
+            .unwrap();
+        if !f1.iter().any(|h| h.is("expect")) {
+            conn.send_end(&[], &mut out).unwrap();
+        }
+        let before = out.remaining();
+        let mut fields = HOST.to_vec();
+        fields.extend_from_slice(f2);
+        let second = conn.send_request(&Request::new(m2, "/", &fields), &mut out);
+        assert_eq!(second, refused(why), "row {i}");
+        assert_eq!(out.remaining(), before, "row {i}: nothing written");
+        assert_eq!(conn.pipeline_report().sent(), 1, "row {i}");
+    }
+}
+
+#[test]
+fn nothing_follows_a_request_that_expects_100_continue() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    let fields = [
+        HOST[0],
+        Header::new("Expect", "100-continue"),
+        Header::new("Content-Length", "1"),
+    ];
+    conn.send_request(&Request::new("PUT", "/", &fields), &mut out)
+        .unwrap();
+    conn.send_data(Bytes::from_static(b"x"), &mut out).unwrap();
+    conn.send_end(&[], &mut out).unwrap();
+    assert_eq!(
+        get(&mut conn, &mut out),
+        refused(PipelineRefusal::ExpectContinue)
+    );
+}
+
+#[test]
+fn a_full_pipeline_and_an_unfinished_body_are_refused() {
+    let mut conn = client(2);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    let fields = [HOST[0], Header::new("Content-Length", "2")];
+    conn.send_request(&Request::new("PUT", "/", &fields), &mut out)
+        .unwrap();
+    // Bodies cannot interleave.
+    assert_eq!(
+        get(&mut conn, &mut out),
+        refused(PipelineRefusal::RequestNotEnded)
+    );
+    conn.send_data(Bytes::from_static(b"ab"), &mut out).unwrap();
+    conn.send_end(&[], &mut out).unwrap();
+    assert_eq!(
+        conn.send_end(&[], &mut out),
+        Err(SendError::MessageEnded),
+        "the queued request's end is its own"
+    );
+    assert_eq!(get(&mut conn, &mut out), refused(PipelineRefusal::Full));
+    // One response frees one place.
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(
+        poll_lines(&mut conn),
+        ["resp 204 1.1 empty", "end", "keep-alive", "need-data"]
+    );
+    get(&mut conn, &mut out).unwrap();
+}
+
+#[test]
+fn the_newest_request_may_still_send_its_body_while_responses_arrive() {
+    let mut conn = client(2);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    let fields = [HOST[0], Header::new("Transfer-Encoding", "chunked")];
+    conn.send_request(&Request::new("PUT", "/", &fields), &mut out)
+        .unwrap();
+    conn.send_data(Bytes::from_static(b"ab"), &mut out).unwrap();
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(
+        poll_lines(&mut conn),
+        ["resp 204 1.1 empty", "end", "keep-alive", "need-data"]
+    );
+    // The PUT is current now and still chunked.
+    assert!(conn.can_send_trailers());
+    conn.send_data(Bytes::from_static(b"cd"), &mut out).unwrap();
+    conn.send_end(&[Header::new("X-Sum", "1")], &mut out)
+        .unwrap();
+    conn.receive(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        poll_lines(&mut conn),
+        ["resp 201 1.1 fixed(0)", "end", "keep-alive", "paused"]
+    );
+    assert!(conn.is_reusable());
+}
+
+#[test]
+fn allow_pipelining_after_non_idempotent_both_settings() {
+    for allow in [false, true] {
+        let mut config = Config::default();
+        config.max_pipeline = 4;
+        config.allow_pipelining_after_non_idempotent = allow;
+        let mut conn = Connection::new(Role::Client, config);
+        let mut out = SendBuf::new();
+        send(&mut conn, "POST", &[], &mut out).unwrap();
+        let second = get(&mut conn, &mut out);
+        if allow {
+            second.unwrap();
+            // Closed before any answer: the POST is the server's to have
+            // acted on; the GET behind it may go again.
+            conn.receive_eof();
+            assert!(conn.poll_event().is_err());
+            let report = conn.pipeline_report();
+            assert_eq!(report.unanswered(), 0..2);
+            assert_eq!(report.retry_safety(0), RetrySafety::FreshConnection);
+            assert_eq!(report.retry_safety(1), RetrySafety::Retry);
+        } else {
+            assert_eq!(second, refused(PipelineRefusal::BehindNonIdempotent));
+        }
+    }
+}
+
+#[test]
+fn a_close_mid_pipeline_leaves_the_later_requests_unanswered() {
+    // (response that ends the pipeline, its verdict line)
+    let rows: &[(&[u8], &str)] = &[
+        (
+            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+            "close(connection-close/server)",
+        ),
+        (b"HTTP/1.0 204 No Content\r\n\r\n", "close(http10/server)"),
+        (b"HTTP/1.1 200 OK\r\n\r\nall", "close(until-close)"),
+    ];
+    for (i, &(response, verdict)) in rows.iter().enumerate() {
+        let mut conn = client(4);
+        let mut out = SendBuf::new();
+        for m in ["GET", "GET", "DELETE", "POST"] {
+            send(&mut conn, m, &[], &mut out).unwrap();
+        }
+        conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+        conn.receive(response);
+        conn.receive_eof();
+        let lines = poll_lines(&mut conn);
+        assert_eq!(
+            lines.iter().filter(|l| *l == "keep-alive").count(),
+            1,
+            "row {i}"
+        );
+        assert!(lines.contains(&verdict.to_owned()), "row {i}: {lines:?}");
+        assert_eq!(lines.last().unwrap(), "finished", "row {i}");
+        let report = conn.pipeline_report();
+        assert_eq!((report.sent(), report.answered()), (4, 2), "row {i}");
+        assert_eq!(report.unanswered(), 2..4);
+        assert_eq!(report.retry_safety(1), RetrySafety::NothingOutstanding);
+        assert_eq!(report.retry_safety(2), RetrySafety::Retry);
+        assert_eq!(report.retry_safety(3), RetrySafety::NotIdempotent);
+        assert_eq!(report.retryable().collect::<Vec<_>>(), [2]);
+        // Nothing more may be sent on it.
+        assert_eq!(get(&mut conn, &mut out), Err(SendError::ConnectionClosed));
+    }
+}
+
+#[test]
+fn a_failure_inside_a_response_reports_it_started_and_the_rest_retryable() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    for _ in 0..3 {
+        get(&mut conn, &mut out).unwrap();
+    }
+    conn.receive(
+        b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart",
+    );
+    conn.receive_eof();
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines.last().unwrap(), "error IncompleteMessage");
+    let report = conn.pipeline_report();
+    assert_eq!(report.answered(), 1);
+    assert_eq!(report.retry_safety(1), RetrySafety::ResponseStarted);
+    assert_eq!(conn.retry_safety(), RetrySafety::ResponseStarted);
+    assert_eq!(report.retry_safety(2), RetrySafety::Retry);
+    assert_eq!(report.retryable().collect::<Vec<_>>(), [2]);
+}
+
+#[test]
+fn the_first_request_of_a_fresh_connection_stays_fresh_with_others_behind_it() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    for _ in 0..3 {
+        get(&mut conn, &mut out).unwrap();
+    }
+    conn.receive_eof();
+    assert!(conn.poll_event().is_err());
+    assert_eq!(conn.retry_safety(), RetrySafety::FreshConnection);
+    assert_eq!(
+        conn.pipeline_report().retryable().collect::<Vec<_>>(),
+        [1, 2]
+    );
+}
+
+#[test]
+fn a_request_that_closes_applies_its_verdict_only_when_current() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    send(
+        &mut conn,
+        "GET",
+        &[Header::new("Connection", "close")],
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(get(&mut conn, &mut out), refused(PipelineRefusal::Closing));
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(
+        poll_lines(&mut conn),
+        [
+            "resp 204 1.1 empty",
+            "end",
+            // The first exchange is not closed by the second's field.
+            "keep-alive",
+            "resp 204 1.1 empty",
+            "end",
+            "close(connection-close/client)",
+            "finished"
+        ]
+    );
+}
+
+#[test]
+fn max_requests_closes_at_the_nth_request_not_before() {
+    let mut config = Config::default();
+    config.max_pipeline = 4;
+    config.max_requests = Some(2);
+    let mut conn = Connection::new(Role::Client, config);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    get(&mut conn, &mut out).unwrap();
+    let wire = String::from_utf8(drain(&mut out)).unwrap();
+    assert_eq!(wire.matches("Connection: close").count(), 1, "{wire}");
+    assert!(wire.ends_with("Connection: close\r\n\r\n"), "{wire}");
+    assert_eq!(get(&mut conn, &mut out), refused(PipelineRefusal::Closing));
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines[2], "keep-alive");
+    assert_eq!(lines[5], "close(MaxRequests)");
+}
+
+#[test]
+fn an_upgrade_or_connect_may_end_a_pipeline() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    send(&mut conn, "CONNECT", &[], &mut out).unwrap();
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n\r\ntunnel");
+    assert_eq!(
+        poll_lines(&mut conn),
+        [
+            "resp 204 1.1 empty",
+            "end",
+            "keep-alive",
+            "resp 200 1.1 empty",
+            "switch connect \"tunnel\"",
+            "finished"
+        ]
+    );
+    let mut conn = client(4);
+    get(&mut conn, &mut out).unwrap();
+    let upgrade = [
+        Header::new("Upgrade", "websocket"),
+        Header::new("Connection", "upgrade"),
+    ];
+    send(&mut conn, "GET", &upgrade, &mut out).unwrap();
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nws");
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines[3], "resp 101 1.1 empty");
+    assert_eq!(lines[4], "switch upgrade \"ws\"");
+    assert_eq!(conn.pipeline_report().unanswered(), 2..2);
+}
+
+#[test]
+fn bytes_beyond_the_last_outstanding_response_are_still_refused() {
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    get(&mut conn, &mut out).unwrap();
+    get(&mut conn, &mut out).unwrap();
+    // Three responses to two requests: RFC 9112 §6.3, the third is
+    // unsolicited and never taken as a response.
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n".repeat(3).as_slice());
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines.last().unwrap(), "error UnsolicitedResponse");
+    assert_eq!(lines.iter().filter(|l| *l == "keep-alive").count(), 2);
+}
+
+#[test]
+fn a_server_that_closes_after_n_requests_and_a_retry_on_a_new_connection() {
+    // Like nginx's `keepalive_requests 3`: the third response says close,
+    // and the server reads nothing after the third request.
+    let mut client_config = Config::default();
+    client_config.max_pipeline = 8;
+    let mut server_config = Config::default();
+    server_config.max_requests = Some(3);
+    let targets: Vec<String> = (0..5).map(|i| format!("/{i}")).collect();
+    let mut answered: Vec<String> = Vec::new();
+    let mut todo: Vec<usize> = (0..targets.len()).collect();
+    let mut connections = 0;
+    while !todo.is_empty() {
+        connections += 1;
+        assert!(connections <= 2, "one retry round suffices");
+        let mut p = Pair::with_configs(client_config.clone(), server_config.clone());
+        for &i in &todo {
+            p.request_full("GET", &targets[i], &[], b"").unwrap();
+        }
+        p.pump();
+        // The server answers each request with its target as the body,
+        // one at a time as its machine hands them over.
+        loop {
+            let (events, _) = p.server_events();
+            let mut target = None;
+            let mut over = false;
+            for e in events {
+                match e {
+                    keepalive::Event::Request(h) => target = Some(h.target().to_owned()),
+                    keepalive::Event::Cycle(v) => over = !v.is_keep_alive(),
+                    _ => {}
+                }
+            }
+            if over {
+                break;
+            }
+            let Some(t) = target else { break };
+            p.respond_full(200, &[], t.as_bytes()).unwrap();
+        }
+        p.pump();
+        p.server_closes();
+        p.pump();
+        let (events, _) = p.client_events();
+        for e in events {
+            if let keepalive::Event::Data(d) = e {
+                answered.push(String::from_utf8(d.to_vec()).unwrap());
+            }
+        }
+        let report = p.client.pipeline_report();
+        let retry: Vec<usize> = report.retryable().map(|n| todo[n as usize]).collect();
+        assert_eq!(
+            report.unanswered().len(),
+            retry.len(),
+            "every unanswered GET is retryable"
+        );
+        todo = retry;
+    }
+    assert_eq!(connections, 2);
+    assert_eq!(answered, targets, "all answered, in order");
+}
+
+/// One exchange of the property: the request's method and the response.
+#[derive(Debug, Clone)]
+struct Step {
+    method: &'static str,
+    response: Vec<u8>,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let method = prop::sample::select(vec!["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+    let body = prop::collection::vec(b'a'..=b'z', 0..20);
+    (method, 0..6u8, body).prop_map(|(method, shape, body)| {
+        let len = body.len();
+        let text = String::from_utf8(body).unwrap();
+        let response = match shape {
+            0 => format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n{text}"),
+            1 if len == 0 => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_owned(),
+            1 => format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{len:x}\r\n{text}\r\n0\r\n\r\n"),
+            2 => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
+            3 => "HTTP/1.1 304 Not Modified\r\nContent-Length: 4\r\n\r\n".to_owned(),
+            4 => format!("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n{text}"),
+            _ => format!("HTTP/1.1 404 Not Found\r\nContent-Length: {len}\r\n\r\n{text}"),
+        };
+        // A HEAD response carries no body, whatever it announces.
+        let response = if method == "HEAD" && shape != 2 && shape != 3 {
+            response
+                .split_inclusive("\r\n\r\n")
+                .take(if shape == 4 { 2 } else { 1 })
+                .collect()
+        } else {
+            response
+        };
+        Step {
+            method,
+            response: response.into_bytes(),
+        }
+    })
+}
+
+/// Lines with data merged across polls and stop lines dropped.
+fn merge(lines: &mut Vec<String>, more: Vec<String>) {
+    for l in more {
+        if matches!(l.as_str(), "need-data" | "paused") {
+            continue;
+        }
+        match (lines.last_mut(), l.strip_prefix("data \"")) {
+            (Some(prev), Some(rest)) if prev.starts_with("data \"") => {
+                prev.pop();
+                prev.push_str(rest);
+            }
+            _ => lines.push(l),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn pipelined_and_one_at_a_time_runs_give_the_same_events(
+        steps in prop::collection::vec(step(), 1..12),
+        depth in 2u32..6,
+        cut in 1usize..40,
+    ) {
+        // One at a time: each response arrives after its request.
+        let mut one = client(1);
+        let mut one_out = SendBuf::new();
+        let mut one_lines = Vec::new();
+        for s in &steps {
+            send(&mut one, s.method, &[], &mut one_out).unwrap();
+            one.receive(&s.response);
+            merge(&mut one_lines, poll_lines(&mut one));
+        }
+        // Pipelined: up to `depth` requests out, the stream in `cut`-byte
+        // pieces; a request goes out whenever there is room.
+        let mut piped = client(depth);
+        let mut out = SendBuf::new();
+        let mut lines = Vec::new();
+        let stream: Vec<u8> = steps.iter().flat_map(|s| s.response.clone()).collect();
+        let mut fed = 0;
+        let mut next = 0;
+        loop {
+            while next < steps.len() {
+                match send(&mut piped, steps[next].method, &[], &mut out) {
+                    Ok(()) => next += 1,
+                    Err(SendError::Pipeline(PipelineRefusal::Full)) => break,
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            // The server answers only what was sent.
+            let sent_responses: usize = steps[..next].iter().map(|s| s.response.len()).sum();
+            if fed >= sent_responses {
+                break;
+            }
+            let end = (fed + cut).min(sent_responses);
+            piped.receive(&stream[fed..end]);
+            fed = end;
+            merge(&mut lines, poll_lines(&mut piped));
+        }
+        prop_assert_eq!(&lines, &one_lines);
+        prop_assert_eq!(drain(&mut out), drain(&mut one_out));
+        prop_assert!(piped.is_reusable());
+    }
+}
+
+/// Takes everything queued in `out`.
+fn drain(out: &mut SendBuf) -> Vec<u8> {
+    out.copy_to_bytes(out.remaining()).to_vec()
+}
