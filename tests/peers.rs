@@ -551,6 +551,11 @@ struct Nginx {
 
 impl Nginx {
     fn start(nginx: &Path, files: &[(&str, &[u8])]) -> Self {
+        Self::start_with(nginx, files, 5)
+    }
+
+    /// Like `start`, closing each connection after `keepalive_requests`.
+    fn start_with(nginx: &Path, files: &[(&str, &[u8])], keepalive_requests: u32) -> Self {
         let dir = TempDir::new("nginx");
         let www = dir.path().join("www");
         std::fs::create_dir_all(&www).unwrap();
@@ -577,7 +582,7 @@ impl Nginx {
                    fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
                    log_format peers '$connection $connection_requests $request_method $uri $status';\n\
                    access_log {d}/access.log peers;\n\
-                   keepalive_requests 5;\n\
+                   keepalive_requests {keepalive_requests};\n\
                    server {{\n\
                      listen 127.0.0.1:{port};\n\
                      root {d}/www;\n\
@@ -728,6 +733,118 @@ fn std_client_against_nginx() {
 #[test]
 fn tokio_client_against_nginx() {
     client_against_nginx("tokio_client");
+}
+
+// ---------------------------------------------------------------------
+// Pipelining (RFC 9112 §9.3.2): std_client --pipeline 16, 1,000 requests
+
+/// Runs `std_client --pipeline 16` for 1,000 GETs of `path` on `port`, and
+/// checks that every request was answered with `status`, in order, the
+/// connection changing after every `per_connection` requests (the server's
+/// limit); returns its stdout.
+fn pipelined_client(port: u16, path: &str, status: u16, per_connection: usize) -> String {
+    let total = 1000;
+    let out = run(Command::new(example("std_client"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(["--pipeline", "16", "-n", &total.to_string(), path]));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows = client_rows(&stdout);
+    assert_eq!(rows.len(), total, "{stdout}");
+    for (i, row) in rows.iter().enumerate() {
+        let ctx = format!("request {}: {row:?}", i + 1);
+        assert!(!row.contains_key("error"), "{ctx}");
+        // Answered in order: the rows come as the responses end.
+        assert_eq!(row["req"], (i + 1).to_string(), "{ctx}");
+        assert_eq!(row["status"], status.to_string(), "{ctx}");
+        assert_eq!(row["conn"], (i / per_connection + 1).to_string(), "{ctx}");
+        let last = i % per_connection == per_connection - 1 || i == total - 1;
+        if !last {
+            assert_eq!(row["verdict"], "keep-alive", "{ctx}");
+        }
+    }
+    let connections = total.div_ceil(per_connection);
+    assert!(
+        stdout.contains(&format!(
+            "summary requests={total} ok={total} errors=0 connections={connections}"
+        )),
+        "{stdout}"
+    );
+    // Every connection but the last closed with requests outstanding
+    // (16 deep), and each of those went again, once.
+    let retries = stdout
+        .lines()
+        .filter(|l| l.starts_with("retry req="))
+        .count();
+    if connections > 1 {
+        assert!(retries >= connections - 1, "{stdout}");
+        assert!(stdout.contains("reason=unanswered"), "{stdout}");
+    } else {
+        assert_eq!(retries, 0, "{stdout}");
+    }
+    stdout
+}
+
+#[test]
+fn std_client_pipelines_1000_requests_to_std_server_on_one_connection() {
+    // The server's default max_requests is 1000: the last response closes.
+    let server = Server::start("std_server", &[]);
+    let stdout = pipelined_client(server.addr.port(), "/", 200, 1000);
+    assert!(
+        stdout.contains("req=1000 method=GET path=/ status=200"),
+        "{stdout}"
+    );
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn std_client_retries_what_a_closing_std_server_left_unanswered() {
+    let server = Server::start("std_server", &["--max-requests", "7"]);
+    pipelined_client(server.addr.port(), "/", 200, 7);
+    assert_eq!(server.accepted(), 1000_usize.div_ceil(7));
+}
+
+/// nginx's access log after a pipelined run: every request exactly once,
+/// in order, `per_connection` on each connection.
+fn nginx_saw_each_request_once(ngx: &Nginx, per_connection: usize) {
+    let log = ngx.access_log(1000);
+    assert_eq!(log.len(), 1000);
+    let mut connections: Vec<u64> = log.iter().map(|r| r.0).collect();
+    connections.dedup();
+    assert_eq!(connections.len(), 1000_usize.div_ceil(per_connection));
+    for (i, (conn, nth, method, uri, status)) in log.iter().enumerate() {
+        assert_eq!(
+            (*conn, *nth, method.as_str(), uri.as_str(), *status),
+            (
+                connections[i / per_connection],
+                (i % per_connection + 1) as u64,
+                "GET",
+                "/file.txt",
+                200
+            ),
+            "access log row {i}"
+        );
+    }
+}
+
+#[test]
+fn std_client_pipelines_1000_requests_to_nginx_on_one_connection() {
+    let nginx_bin = peer_or_skip!("nginx", "nginx-light");
+    let file = test_bytes(300, 5, true);
+    let ngx = Nginx::start_with(&nginx_bin, &[("file.txt", &file[..])], 1000);
+    let stdout = pipelined_client(ngx.port, "/file.txt", 200, 1000);
+    for row in client_rows(&stdout) {
+        assert_eq!(row["fnv"], format!("{:016x}", fnv(&file)));
+    }
+    nginx_saw_each_request_once(&ngx, 1000);
+}
+
+#[test]
+fn std_client_retries_what_nginx_left_unanswered_at_keepalive_requests() {
+    let nginx_bin = peer_or_skip!("nginx", "nginx-light");
+    let file = test_bytes(300, 6, true);
+    let ngx = Nginx::start_with(&nginx_bin, &[("file.txt", &file[..])], 7);
+    pipelined_client(ngx.port, "/file.txt", 200, 7);
+    nginx_saw_each_request_once(&ngx, 7);
 }
 
 // ---------------------------------------------------------------------

@@ -23,6 +23,10 @@ Options:
   --addr HOST:PORT   server address (default 127.0.0.1:8080)
   -n N               requests to send (default: one round of the paths)
   --close            send Connection: close
+  --pipeline DEPTH   keep up to DEPTH requests outstanding on a connection
+                     (default 1: one at a time); requests a closing server
+                     left unanswered go again on a new connection when the
+                     machine says they may
   -H 'Name: value'   add a header field (repeatable)
   --pause-ms MS      idle this long between requests
   --timeout SECS     give up on a connect or a response that makes no
@@ -42,6 +46,8 @@ pub struct Opts {
     pub n: usize,
     pub config: Config,
     pub driver: Options,
+    /// Requests outstanding at once (`--pipeline`).
+    pub pipeline: u32,
     close: bool,
     quiet: bool,
     pause: u64,
@@ -53,6 +59,7 @@ impl Opts {
     pub fn parse() -> Self {
         let mut addr = "127.0.0.1:8080".to_string();
         let (mut n, mut close, mut quiet, mut pause) = (None, false, false, 0);
+        let mut pipeline = 1;
         let (mut extra, mut specs) = (Vec::new(), Vec::new());
         let (mut config, mut driver) = (Config::default(), Options::default());
         let mut args = Args::new(USAGE);
@@ -61,6 +68,10 @@ impl Opts {
                 "--addr" => addr = args.value(&a),
                 "-n" => n = Some(args.value(&a)),
                 "--close" => close = true,
+                "--pipeline" => {
+                    pipeline = args.value(&a);
+                    config.max_pipeline = pipeline;
+                }
                 "--quiet" => quiet = true,
                 "--pause-ms" => pause = args.value(&a),
                 "--timeout" => {
@@ -95,6 +106,7 @@ impl Opts {
             n,
             config,
             driver,
+            pipeline,
             close,
             quiet,
             pause,
@@ -239,6 +251,12 @@ impl Report {
     /// Notes that request `i` (from 0) goes again on a new connection.
     pub fn retry(&self, i: usize) {
         super::say(format_args!("retry req={} reason=stale-connection", i + 1));
+    }
+
+    /// Notes that request `i` (from 0), pipelined and left unanswered by a
+    /// closing server, goes again on a new connection.
+    pub fn retry_unanswered(&self, i: usize) {
+        super::say(format_args!("retry req={} reason=unanswered", i + 1));
     }
 
     /// Prints the line of request `i` (from 0); false when its connection
