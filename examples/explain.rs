@@ -21,7 +21,7 @@ use std::io::{Read, Write};
 use bytes::{Buf, Bytes};
 use keepalive::{
     BodyLength, Config, Connection, Event, Header, Headers, Lenience, Leniencies, Persist, Recv,
-    RecvErrorKind, Request, Response, Role, SendBuf, SwitchKind, TimerKind, Version,
+    RecvErrorKind, Request, Response, Role, SendBuf, SendError, SwitchKind, TimerKind, Version,
 };
 
 /// One line of the trace, independent of how it is printed.
@@ -86,7 +86,10 @@ fn fields(h: &Headers) -> Vec<(Bytes, Bytes)> {
 
 /// Runs one connection over `input` and returns its trace. In role server
 /// every request is answered `200 OK` with an empty body; in role client
-/// the `requests` are sent one per cycle.
+/// the `requests` are pipelined (RFC 9112 §9.3.2): each goes out as soon
+/// as the machine allows, which is at once unless a request before it
+/// forbids pipelining (a non-idempotent method, CONNECT, an upgrade,
+/// `Expect: 100-continue`), in which case it waits for that response.
 fn run(
     role: Role,
     config: &Config,
@@ -94,24 +97,29 @@ fn run(
     requests: &[String],
     mut idle_after: Option<u64>,
 ) -> Vec<Line> {
-    let mut conn = Connection::new(role, config.clone());
+    let mut config = config.clone();
+    if role == Role::Client {
+        // A recording is an ordinary pipeline: every request may be out
+        // before its response is read.
+        config.max_pipeline = u32::try_from(requests.len()).unwrap_or(u32::MAX).max(1);
+    }
+    let mut conn = Connection::new(role, config);
     let start = std::time::Instant::now();
     conn.handle_timeout(start);
     let mut out = SendBuf::new();
     let mut lines = Vec::new();
-    let mut next_request = requests.iter();
+    let mut next_request = requests.iter().peekable();
     let mut connect = false;
     if role == Role::Client {
-        // The tool's first request goes out before any response arrives.
-        if let Some(m) = next_request.next() {
-            send_request(&mut conn, m, &mut out);
-        }
+        // The tool's requests go out before any response arrives.
+        send_requests(&mut conn, &mut next_request, &mut out, &mut lines);
     }
     // Role server: the client may pipeline, so all bytes arrive at once.
     // Role client: a server answers only what was asked, so each byte
     // arrives once the request it answers has gone out (fed one at a time
-    // below); bytes left over after a response are then exactly the
-    // unsolicited ones RFC 9112 §6.3 forbids treating as a response.
+    // below, only while a response is awaited); bytes left over after the
+    // last response are then exactly the unsolicited ones RFC 9112 §6.3
+    // forbids treating as a response.
     let mut pending = input;
     if role == Role::Server {
         conn.receive(input);
@@ -158,12 +166,10 @@ fn run(
                     if !verdict.is_keep_alive() {
                         return lines;
                     }
-                    // Role client sends its next request as soon as the
-                    // exchange ends with keep-alive.
+                    // Role client sends the requests that waited for this
+                    // response.
                     if role == Role::Client {
-                        if let Some(m) = next_request.next() {
-                            send_request(&mut conn, m, &mut out);
-                        }
+                        send_requests(&mut conn, &mut next_request, &mut out, &mut lines);
                     }
                 }
                 Event::Switched { kind, leftover } => {
@@ -192,8 +198,8 @@ fn run(
                         conn.send_end(&[], &mut out).expect("end");
                     }
                 }
-                Role::Client => match next_request.next() {
-                    Some(m) => send_request(&mut conn, m, &mut out),
+                Role::Client => match next_request.peek() {
+                    Some(_) => send_requests(&mut conn, &mut next_request, &mut out, &mut lines),
                     // Nothing left to ask: any further byte is unsolicited.
                     None if !pending.is_empty() => {
                         conn.receive(pending);
@@ -243,16 +249,36 @@ fn run(
     }
 }
 
-fn send_request(conn: &mut Connection, method: &str, out: &mut SendBuf) {
+/// Sends the next requests while the machine lets them be pipelined, a
+/// `sent` line each.
+fn send_requests<'a>(
+    conn: &mut Connection,
+    next: &mut std::iter::Peekable<impl Iterator<Item = &'a String>>,
+    out: &mut SendBuf,
+    lines: &mut Vec<Line>,
+) {
+    while let Some(m) = next.peek() {
+        match send_request(conn, m, out) {
+            Ok(()) => {
+                next.next();
+                lines.push(Line::Sent(out.copy_to_bytes(out.remaining())));
+            }
+            // It waits for the responses before it.
+            Err(SendError::Pipeline(_)) => return,
+            Err(e) => panic!("request: {e}"),
+        }
+    }
+}
+
+fn send_request(conn: &mut Connection, method: &str, out: &mut SendBuf) -> Result<(), SendError> {
     let target = if method == "CONNECT" {
         "example:443"
     } else {
         "/"
     };
     let host = [Header::new("Host", "example")];
-    conn.send_request(&Request::new(method, target, &host), out)
-        .expect("request");
-    conn.send_end(&[], out).expect("end");
+    conn.send_request(&Request::new(method, target, &host), out)?;
+    conn.send_end(&[], out)
 }
 
 // ---------------------------------------------------------------------
