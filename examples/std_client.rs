@@ -17,12 +17,10 @@
 
 mod common;
 
-use std::collections::VecDeque;
-
-use common::client::{failure, Exchange, Opts, Report, Step};
+use common::client::{failure, Exchange, Opts, Pipeline, Refused, Report, Step};
 use common::die;
 use keepalive::blocking::Conn;
-use keepalive::{Event, Persist, Recv, Request, RetrySafety, SendError};
+use keepalive::{Header, Request};
 
 fn main() {
     let opts = Opts::parse();
@@ -82,101 +80,46 @@ fn exchange(c: &mut Conn, req: &Request<'_>, id: usize) -> Result<Exchange, Stri
 fn pipelined(opts: &Opts) {
     let fields = opts.fields();
     let mut report = Report::new(opts);
-    // Requests (by number) not yet sent; retries go first, in order.
-    let mut pending: VecDeque<usize> = (0..opts.n).collect();
-    while !pending.is_empty() {
+    let mut p = Pipeline::new(opts.n);
+    while !p.is_done() {
         let mut c = Conn::connect(&opts.addr, opts.config.clone(), opts.driver.clone())
             .unwrap_or_else(|e| die(e));
         let id = report.connected();
-        // What went out on this connection, by its number there.
-        let mut sent: Vec<usize> = Vec::new();
-        let mut outstanding: VecDeque<Exchange> = VecDeque::new();
-        let ended = run_connection(
-            opts,
-            &fields,
-            &mut c,
-            id,
-            &mut pending,
-            &mut sent,
-            &mut outstanding,
-            &mut report,
-        );
-        // The connection is over: its report sorts what it left unanswered.
-        let pipeline = c.connection().pipeline_report();
-        let mut retry = Vec::new();
-        for n in pipeline.unanswered() {
-            let i = sent[n as usize];
-            let safety = pipeline.retry_safety(n);
-            // No limit is needed: a connection either answers a request
-            // or fails its first one (fresh, so not retried).
-            if safety == RetrySafety::Retry {
-                report.retry_unanswered(i);
-                retry.push(i);
-            } else {
-                let why = match (&ended, n == pipeline.answered()) {
-                    (Err(e), true) => e.clone(),
-                    _ => format!("Unanswered({safety:?})"),
-                };
-                let (method, path) = opts.request(i);
-                report.record(i, method, path, Err(why));
-            }
-        }
-        for i in retry.into_iter().rev() {
-            pending.push_front(i);
-        }
-        let nothing_outstanding = pipeline.unanswered().is_empty();
+        let ended = run_connection(opts, &fields, &mut c, id, &mut p, &mut report);
+        let sorted = p.after_connection(c.connection(), ended, opts, &mut report);
         let _ = c.close();
-        if let Err(e) = ended {
-            if nothing_outstanding {
-                // Refused before anything was outstanding: nothing to retry.
-                die(std::io::Error::other(e));
-            }
-        }
+        sorted.unwrap_or_else(|e| die(std::io::Error::other(e)));
     }
     report.finish();
 }
 
 /// Sends and reads on one connection until it ends (`Ok`) or fails.
-#[allow(clippy::too_many_arguments)]
 fn run_connection(
     opts: &Opts,
-    fields: &[keepalive::Header<'_>],
+    fields: &[Header<'_>],
     c: &mut Conn,
     id: usize,
-    pending: &mut VecDeque<usize>,
-    sent: &mut Vec<usize>,
-    outstanding: &mut VecDeque<Exchange>,
+    p: &mut Pipeline,
     report: &mut Report,
 ) -> Result<(), String> {
     loop {
-        while let Some(&i) = pending.front() {
+        while let Some(i) = p.next() {
             let (method, path) = opts.request(i);
             match c.send_request(&Request::new(method, path, fields)) {
                 Ok(()) => c.send_end(&[]).map_err(failure)?,
-                // Wait for the responses before this one.
-                Err(SendError::Pipeline(_) | SendError::ExchangeInProgress) => break,
-                Err(SendError::ConnectionClosed) if !outstanding.is_empty() => break,
-                Err(SendError::ConnectionClosed) => return Ok(()),
-                Err(e) => return Err(failure(e)),
+                Err(e) => match p.refused(e)? {
+                    Refused::Wait => break,
+                    Refused::Over => return Ok(()),
+                },
             }
-            pending.pop_front();
-            sent.push(i);
-            outstanding.push_back(Exchange::start(id));
+            p.sent(id);
         }
-        if outstanding.is_empty() {
+        if !p.awaiting() {
             return Ok(());
         }
         let polled = c.next_event().map_err(|e| failure(e.kind()))?;
-        let closing = matches!(polled, Ok(Recv::Event(Event::Cycle(Persist::Close(_)))));
-        let x = outstanding.front_mut().expect("a response is awaited");
-        if let Step::Done = x.on_poll(polled, c.connection())? {
-            let x = outstanding.pop_front().expect("just polled");
-            let i = sent[sent.len() - outstanding.len() - 1];
-            let (method, path) = opts.request(i);
-            report.record(i, method, path, Ok(x));
-            if closing {
-                return Ok(());
-            }
+        if p.on_poll(polled, c.connection(), opts, report)? {
+            return Ok(());
         }
     }
 }

@@ -103,9 +103,15 @@ pub struct Config {
     /// would otherwise smuggle a response for the next request: cache
     /// poisoning). On a live connection a server cannot answer a request
     /// not yet sent, so by default such bytes make the connection not
-    /// reusable. When replaying a *recorded* server stream (a test
-    /// harness, a trace tool), every response is buffered before its
-    /// request is sent; this switch is for that, never for live sockets.
+    /// reusable. When replaying a *recorded* server stream in a test
+    /// harness, every response may be buffered before its request is
+    /// sent; this switch is for that, never for live sockets. A recording
+    /// whose requests may all be pipelined needs it not: with
+    /// [`max_pipeline`](Self::max_pipeline) at their number, send them all
+    /// first and the stream is an ordinary pipeline (the `explain` example
+    /// does so). It remains for requests that may not be pipelined (behind
+    /// a POST, a CONNECT, an upgrade), whose responses a recording still
+    /// holds ahead of them.
     ///
     /// ```
     /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf, SendError};

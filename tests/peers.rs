@@ -738,13 +738,19 @@ fn tokio_client_against_nginx() {
 // ---------------------------------------------------------------------
 // Pipelining (RFC 9112 §9.3.2): std_client --pipeline 16, 1,000 requests
 
-/// Runs `std_client --pipeline 16` for 1,000 GETs of `path` on `port`, and
+/// Runs `client --pipeline 16` for 1,000 GETs of `path` on `port`, and
 /// checks that every request was answered with `status`, in order, the
 /// connection changing after every `per_connection` requests (the server's
 /// limit); returns its stdout.
-fn pipelined_client(port: u16, path: &str, status: u16, per_connection: usize) -> String {
+fn pipelined_client(
+    client: &str,
+    port: u16,
+    path: &str,
+    status: u16,
+    per_connection: usize,
+) -> String {
     let total = 1000;
-    let out = run(Command::new(example("std_client"))
+    let out = run(Command::new(example(client))
         .args(["--addr", &format!("127.0.0.1:{port}")])
         .args(["--pipeline", "16", "-n", &total.to_string(), path]));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -788,7 +794,7 @@ fn pipelined_client(port: u16, path: &str, status: u16, per_connection: usize) -
 fn std_client_pipelines_1000_requests_to_std_server_on_one_connection() {
     // The server's default max_requests is 1000: the last response closes.
     let server = Server::start("std_server", &[]);
-    let stdout = pipelined_client(server.addr.port(), "/", 200, 1000);
+    let stdout = pipelined_client("std_client", server.addr.port(), "/", 200, 1000);
     assert!(
         stdout.contains("req=1000 method=GET path=/ status=200"),
         "{stdout}"
@@ -799,8 +805,16 @@ fn std_client_pipelines_1000_requests_to_std_server_on_one_connection() {
 #[test]
 fn std_client_retries_what_a_closing_std_server_left_unanswered() {
     let server = Server::start("std_server", &["--max-requests", "7"]);
-    pipelined_client(server.addr.port(), "/", 200, 7);
+    pipelined_client("std_client", server.addr.port(), "/", 200, 7);
     assert_eq!(server.accepted(), 1000_usize.div_ceil(7));
+}
+
+#[test]
+fn tokio_client_pipelines_and_retries_against_std_server() {
+    let server = Server::start("tokio_server", &[]);
+    pipelined_client("tokio_client", server.addr.port(), "/", 200, 1000);
+    let server = Server::start("std_server", &["--max-requests", "7"]);
+    pipelined_client("tokio_client", server.addr.port(), "/", 200, 7);
 }
 
 /// nginx's access log after a pipelined run: every request exactly once,
@@ -831,7 +845,7 @@ fn std_client_pipelines_1000_requests_to_nginx_on_one_connection() {
     let nginx_bin = peer_or_skip!("nginx", "nginx-light");
     let file = test_bytes(300, 5, true);
     let ngx = Nginx::start_with(&nginx_bin, &[("file.txt", &file[..])], 1000);
-    let stdout = pipelined_client(ngx.port, "/file.txt", 200, 1000);
+    let stdout = pipelined_client("std_client", ngx.port, "/file.txt", 200, 1000);
     for row in client_rows(&stdout) {
         assert_eq!(row["fnv"], format!("{:016x}", fnv(&file)));
     }
@@ -843,7 +857,7 @@ fn std_client_retries_what_nginx_left_unanswered_at_keepalive_requests() {
     let nginx_bin = peer_or_skip!("nginx", "nginx-light");
     let file = test_bytes(300, 6, true);
     let ngx = Nginx::start_with(&nginx_bin, &[("file.txt", &file[..])], 7);
-    pipelined_client(ngx.port, "/file.txt", 200, 7);
+    pipelined_client("std_client", ngx.port, "/file.txt", 200, 7);
     nginx_saw_each_request_once(&ngx, 7);
 }
 

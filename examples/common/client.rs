@@ -1,10 +1,12 @@
 //! The client examples' command line, per-request lines and summary.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use keepalive::blocking::Options;
 use keepalive::{
     BodyLength, Config, Connection, Event, Header, Persist, Recv, RecvError, RecvErrorKind,
+    RetrySafety, SendError,
 };
 
 use super::{fail, Args};
@@ -310,6 +312,134 @@ impl Report {
         ));
         if self.errors > 0 {
             std::process::exit(1);
+        }
+    }
+}
+
+/// `--pipeline`: the client's bookkeeping around the machine, shared by
+/// both clients. Requests go out in order as the machine allows; their
+/// responses come back in that order; when a connection ends, the
+/// machine's pipeline report says which requests it left unanswered and
+/// which of those go again, first, on the next connection.
+pub struct Pipeline {
+    /// Requests (by number) not yet sent; retries go first, in order.
+    pending: VecDeque<usize>,
+    /// What went out on this connection, by its number there.
+    sent: Vec<usize>,
+    /// The exchanges awaiting their responses, oldest first.
+    outstanding: VecDeque<Exchange>,
+}
+
+/// What a pipelining client does after `send_request` refused.
+pub enum Refused {
+    /// Wait for the responses before (pipelining refused for now).
+    Wait,
+    /// The connection carries nothing more: go on with a new one.
+    Over,
+}
+
+impl Pipeline {
+    pub fn new(n: usize) -> Self {
+        Self {
+            pending: (0..n).collect(),
+            sent: Vec::new(),
+            outstanding: VecDeque::new(),
+        }
+    }
+
+    /// Every request was answered or reported failed.
+    pub fn is_done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The next request to send, if any.
+    pub fn next(&self) -> Option<usize> {
+        self.pending.front().copied()
+    }
+
+    /// Sorts a refused `send_request`.
+    pub fn refused(&self, e: SendError) -> Result<Refused, String> {
+        match e {
+            SendError::Pipeline(_) | SendError::ExchangeInProgress => Ok(Refused::Wait),
+            SendError::ConnectionClosed if !self.outstanding.is_empty() => Ok(Refused::Wait),
+            SendError::ConnectionClosed => Ok(Refused::Over),
+            e => Err(failure(e)),
+        }
+    }
+
+    /// The next request went out on connection number `conn`.
+    pub fn sent(&mut self, conn: usize) {
+        if let Some(i) = self.pending.pop_front() {
+            self.sent.push(i);
+            self.outstanding.push_back(Exchange::start(conn));
+        }
+    }
+
+    /// Whether a response is awaited.
+    pub fn awaiting(&self) -> bool {
+        !self.outstanding.is_empty()
+    }
+
+    /// Takes in a polled event for the oldest outstanding exchange;
+    /// `Ok(true)` when the connection closed after it.
+    pub fn on_poll(
+        &mut self,
+        polled: Result<Recv, RecvError>,
+        conn: &Connection,
+        opts: &Opts,
+        report: &mut Report,
+    ) -> Result<bool, String> {
+        let closing = matches!(polled, Ok(Recv::Event(Event::Cycle(Persist::Close(_)))));
+        let Some(x) = self.outstanding.front_mut() else {
+            return Err(failure(polled));
+        };
+        if let Step::Poll = x.on_poll(polled, conn)? {
+            return Ok(false);
+        }
+        let x = self.outstanding.pop_front().expect("just polled");
+        let i = self.sent[self.sent.len() - self.outstanding.len() - 1];
+        let (method, path) = opts.request(i);
+        report.record(i, method, path, Ok(x));
+        Ok(closing)
+    }
+
+    /// The connection ended (`ended`: how); sorts what it left unanswered.
+    /// `Err` when it failed with nothing outstanding (nothing to retry).
+    pub fn after_connection(
+        &mut self,
+        conn: &Connection,
+        ended: Result<(), String>,
+        opts: &Opts,
+        report: &mut Report,
+    ) -> Result<(), String> {
+        let pipeline = conn.pipeline_report();
+        let mut retry = Vec::new();
+        for n in pipeline.unanswered() {
+            let i = self.sent[n as usize];
+            let safety = pipeline.retry_safety(n);
+            // No limit is needed: a connection either answers a request
+            // or fails its first one (fresh, so not retried).
+            if safety == RetrySafety::Retry {
+                report.retry_unanswered(i);
+                retry.push(i);
+            } else {
+                let why = match (&ended, n == pipeline.answered()) {
+                    (Err(e), true) => e.clone(),
+                    _ => format!("Unanswered({safety:?})"),
+                };
+                let (method, path) = opts.request(i);
+                report.record(i, method, path, Err(why));
+            }
+        }
+        for i in retry.into_iter().rev() {
+            self.pending.push_front(i);
+        }
+        let nothing_outstanding = pipeline.unanswered().is_empty();
+        self.sent.clear();
+        self.outstanding.clear();
+        match ended {
+            Err(e) if nothing_outstanding => Err(e),
+            _ => Ok(()),
         }
     }
 }
