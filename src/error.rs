@@ -246,7 +246,8 @@ pub enum SendError {
     MessageEnded,
     /// A client sent a request while the previous exchange is still going.
     /// Call `poll_event` until it returns [`Event::Cycle`](crate::Event::Cycle)
-    /// (HTTP/1.1 without pipelining: one request at a time).
+    /// (one request at a time unless
+    /// [`Config::max_pipeline`](crate::Config::max_pipeline) allows more).
     ExchangeInProgress,
     /// A switching response (101, 2xx to CONNECT) before the request
     /// ended: the bytes after the request belong to the new protocol, so

@@ -191,6 +191,79 @@
 //! assert!(conn.is_reusable());
 //! ```
 //!
+//! ## Pipelining (client)
+//!
+//! With [`Config::max_pipeline`](crate::Config::max_pipeline) above 1, a
+//! client sends the next request before the previous response arrives
+//! (RFC 9112 §9.3.2): call [`send_request`](Connection::send_request) and
+//! [`send_end`](Connection::send_end) again while they succeed. Each
+//! response is framed by its own request (a HEAD's, a 204's, a 1xx's), and
+//! each exchange still ends with its [`Event::Cycle`]. The loop changes in
+//! three places:
+//!
+//! - **When to send:** after each `Cycle`, send the requests that waited.
+//!   A refusal is [`SendError::Pipeline`] with its reason
+//!   ([`PipelineRefusal`](crate::PipelineRefusal)): the pipeline is full,
+//!   or the request before is one nothing may follow before its response
+//!   (non-idempotent, CONNECT, upgrade, `Expect: 100-continue`), or the
+//!   connection closes after an outstanding request. Nothing was written;
+//!   poll, and try again after the next `Cycle`.
+//! - **When to read:** while requests are outstanding, `poll_event`
+//!   returns [`Recv::NeedData`], never `Paused`: keep reading. `Paused`
+//!   means nothing is outstanding (send a request). Write what is queued
+//!   before every read, or client and server can block on each other's
+//!   full buffers.
+//! - **When it ends:** a response that closes (`Connection: close`,
+//!   HTTP/1.0, a body read until close), the server's close or an error
+//!   leave the later requests unanswered.
+//!   [`pipeline_report`](Connection::pipeline_report) says which they are,
+//!   by their number on the connection, and which may go again on a new
+//!   one (an idempotent request whose response had not started): send
+//!   those there, in order, and report the others as failed.
+//!
+//! ```
+//! use keepalive::{Config, Connection, Event, Header, Recv, Request, Role, SendBuf, SendError};
+//!
+//! let mut config = Config::default();
+//! config.max_pipeline = 8;
+//! let mut conn = Connection::new(Role::Client, config);
+//! let mut out = SendBuf::new();
+//! let host = [Header::new("Host", "example")];
+//! let targets = ["/a", "/b", "/c"];
+//! let mut next = 0;
+//! // The server answers two, then closes (as nginx's `keepalive_requests 2`).
+//! let mut replies: &[&[u8]] = &[
+//!     b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
+//!     b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb",
+//! ];
+//! let mut bodies = Vec::new();
+//! loop {
+//!     while next < targets.len() {
+//!         match conn.send_request(&Request::new("GET", targets[next], &host), &mut out) {
+//!             Ok(()) => conn.send_end(&[], &mut out).unwrap(),
+//!             Err(SendError::Pipeline(_)) => break,
+//!             Err(e) => panic!("{e}"),
+//!         }
+//!         next += 1;
+//!     }
+//!     // ... write `out`, then read:
+//!     match conn.poll_event().unwrap() {
+//!         Recv::Event(Event::Data(d)) => bodies.push(d),
+//!         Recv::Event(Event::Cycle(verdict)) if !verdict.is_keep_alive() => break,
+//!         Recv::Event(_) => {}
+//!         Recv::NeedData => match replies.split_first() {
+//!             Some((bytes, rest)) => { conn.receive(bytes); replies = rest; }
+//!             None => conn.receive_eof(),
+//!         },
+//!         Recv::Paused | Recv::Finished => break,
+//!     }
+//! }
+//! assert_eq!(bodies, ["a", "b"]);
+//! let report = conn.pipeline_report();
+//! assert_eq!(report.unanswered(), 2..3); // "/c": send it on a new connection
+//! assert_eq!(report.retryable().collect::<Vec<_>>(), [2]);
+//! ```
+//!
 //! ## A proxy
 //!
 //! Two machines per exchange: a server machine facing the client and a

@@ -97,7 +97,7 @@ impl Exchange {
         self.request = RequestFacts::new();
         self.in_flight = false;
         self.discard = false;
-        if verdict.is_keep_alive() && self.promote_queued(rest)? {
+        if verdict.is_keep_alive() && !self.queue.is_empty() && self.promote_queued(rest)? {
             // The next response is already awaited: `rest` is its start.
             return Ok(Some(verdict));
         }

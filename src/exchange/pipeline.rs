@@ -195,6 +195,7 @@ impl Exchange {
 
     /// Client: the request being sent is a queued one (its body and end
     /// do not touch the table).
+    #[inline]
     pub(crate) fn sending_queued(&self) -> bool {
         !self.queue.is_empty()
             && !matches!(
@@ -221,6 +222,8 @@ impl Exchange {
     /// Client: after an exchange ended with keep-alive, the oldest queued
     /// request becomes current; `rest` is what is buffered after the
     /// response that ended. `false` when none was queued.
+    // Out of line: only a pipelining client gets here.
+    #[inline(never)]
     pub(crate) fn promote_queued(&mut self, rest: &[u8]) -> Result<bool, Refusal> {
         let Some(next) = self.queue.pop_front() else {
             return Ok(false);
@@ -240,6 +243,7 @@ impl Exchange {
 
     /// Client: whether a request is outstanding (its response awaited)
     /// after a cycle ended.
+    #[inline]
     pub(crate) fn awaiting_response(&self) -> bool {
         self.role == Role::Client
             && matches!(self.machine.ours(), HalfState::Body | HalfState::Done)
