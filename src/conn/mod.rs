@@ -241,24 +241,21 @@ impl Connection {
 
     /// Timers after an exchange ended with `verdict`.
     fn after_cycle(&mut self, verdict: Persist) {
-        // Client, pipelining: a later request is current now (and may
-        // still be sending its body).
-        let pipelined = self.ex.awaiting_response();
-        if !pipelined {
-            self.sending = None;
-        }
+        let sending = self.sending.take();
         self.timers.disarm(TimerKind::HeadRead);
         self.timers.disarm(TimerKind::BodyProgress);
         self.timers.disarm(TimerKind::ExpectContinue);
         if !verdict.is_keep_alive() {
             self.timers
                 .arm(TimerKind::Linger, self.config.linger_timeout);
-        } else if pipelined {
-            // Its response is awaited: not idle.
         } else if self.role == Role::Server && !is_blank(&self.buf) {
             // A pipelined head has already started.
             self.timers
                 .arm(TimerKind::HeadRead, self.config.head_timeout);
+        } else if self.ex.awaiting_response() {
+            // Client, pipelining: a later request is current now (its
+            // response awaited: not idle), maybe still sending its body.
+            self.sending = sending;
         } else {
             self.arm_idle();
         }

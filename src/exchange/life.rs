@@ -35,11 +35,10 @@ impl Exchange {
             // can be trusted to line up any more.
             return Err(SendError::ConnectionClosed);
         }
-        if self.sending_queued() {
-            return self.may_send_queued_body();
-        }
         match self.machine.ours() {
             HalfState::Body => Ok(()),
+            // A pipelined request behind the current one, which has ended.
+            HalfState::Done if self.sending_queued() => self.may_send_queued_body(),
             HalfState::Idle => Err(SendError::NoHeadSent),
             HalfState::Done => Err(SendError::MessageEnded),
             HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error => {
@@ -56,12 +55,14 @@ impl Exchange {
         remaining: Option<u64>,
         rest: &[u8],
     ) -> Result<Option<Persist>, Refusal> {
-        if self.sending_queued() {
-            // A pipelined request: the current exchange is not its.
+        if let Err(refused) = self.machine.apply(Half::Ours, Input::End) {
+            if !self.sending_queued() {
+                return Err(refused.into());
+            }
+            // A pipelined request behind the current one, which has ended.
             self.on_queued_end();
             return Ok(None);
         }
-        self.machine.apply(Half::Ours, Input::End)?;
         if self.machine.failure().is_some() {
             // The error response is out; only lingering remains.
             self.machine
@@ -97,21 +98,28 @@ impl Exchange {
         self.request = RequestFacts::new();
         self.in_flight = false;
         self.discard = false;
-        if verdict.is_keep_alive() && !self.queue.is_empty() && self.promote_queued(rest)? {
-            // The next response is already awaited: `rest` is its start.
-            return Ok(Some(verdict));
+        if verdict.is_keep_alive() && self.role == Role::Client {
+            self.client_kept(rest)?;
         }
-        if verdict.is_keep_alive()
-            && self.role == Role::Client
-            && !self.rules.replay_buffered_responses
-            && !is_blank(rest)
-        {
+        Ok(Some(verdict))
+    }
+
+    /// Client: an exchange ended with keep-alive; `rest` is what is
+    /// buffered after its response.
+    // Out of line: the server's cycle does not carry it.
+    #[inline(never)]
+    fn client_kept(&mut self, rest: &[u8]) -> Result<(), Refusal> {
+        if self.promote_queued(rest)? {
+            // The next response is already awaited: `rest` is its start.
+            return Ok(());
+        }
+        if !self.rules.replay_buffered_responses && !is_blank(rest) {
             // RFC 9112 §6.3: bytes after a complete response, with no
             // request outstanding, MUST NOT be taken as the next response
             // (cache poisoning): the connection is not reusable.
             self.stale = true;
         }
-        Ok(Some(verdict))
+        Ok(())
     }
 
     // ----------------------------------------------------------------

@@ -52,6 +52,18 @@ struct RequestFacts {
 }
 
 impl RequestFacts {
+    /// The facts of a request being sent.
+    #[inline(always)]
+    fn sent(f: &HeadFacts<'_>, method: Method) -> Self {
+        Self {
+            method,
+            version: f.version,
+            upgrade_offered: f.upgrade_offered,
+            expect_continue: f.expect_continue,
+            sent_continue: false,
+        }
+    }
+
     const fn new() -> Self {
         Self {
             method: Method::Unremarkable,
@@ -390,6 +402,7 @@ impl Exchange {
 
     /// Client: whether a request may be sent now, before anything is
     /// written.
+    #[inline]
     pub(crate) fn may_send_request(&self, rest: &[u8]) -> Result<(), SendError> {
         if self.role != Role::Client {
             return Err(SendError::WrongRole);
@@ -397,14 +410,15 @@ impl Exchange {
         self.check_open()?;
         let idle = matches!(self.machine.ours(), HalfState::Idle)
             && matches!(self.machine.theirs(), HalfState::Idle);
-        if self.rules.max_pipeline > 1 {
+        if !idle || self.cycle.is_some() {
+            if self.rules.max_pipeline <= 1 {
+                return Err(SendError::ExchangeInProgress);
+            }
             if !idle {
                 return self.may_pipeline();
             }
             // An ended exchange whose verdict is not yet polled does not
             // hold a pipelining client back.
-        } else if !idle || self.cycle.is_some() {
-            return Err(SendError::ExchangeInProgress);
         }
         let leftover = !self.rules.replay_buffered_responses && !is_blank(rest);
         if self.stale || self.eof || leftover {
@@ -415,7 +429,7 @@ impl Exchange {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn sent_request(&mut self, f: &HeadFacts<'_>, method: Method) -> Result<Effects, Refusal> {
         let Fields::Sent {
             content_length,
@@ -428,17 +442,12 @@ impl Exchange {
         };
         let length = request_framing(f.version, host_count, content_length, chunked)
             .map_err(Refusal::Caller)?;
-        if !matches!(self.machine.ours(), HalfState::Idle) && self.rules.max_pipeline > 1 {
-            return self.queue_request(f, method, length);
+        let request = RequestFacts::sent(f, method);
+        if self.queueing() {
+            return self.queue_request(request, f.connection, length);
         }
         self.machine.apply(Half::Ours, Input::Head)?;
-        self.request = RequestFacts {
-            method,
-            version: f.version,
-            upgrade_offered: f.upgrade_offered,
-            expect_continue: f.expect_continue,
-            sent_continue: false,
-        };
+        self.request = request;
         self.interim = 0;
         // Bytes already buffered (replayed streams) are noted by the glue.
         self.response_started = false;

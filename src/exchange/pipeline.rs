@@ -22,10 +22,10 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
-use super::{Effects, Exchange, HeadFacts, HeadKind, Refusal, RequestFacts, RetrySafety};
+use super::{Effects, Exchange, HeadKind, Refusal, RequestFacts, RetrySafety};
 use crate::error::SendError;
 use crate::message::{BodyLength, Method, Role};
-use crate::persist::{message_verdict, CloseReason};
+use crate::persist::{message_verdict, CloseReason, ConnectionOptions};
 use crate::state::{Half, HalfState, Input};
 
 /// Why a client may not pipeline a request now
@@ -109,6 +109,8 @@ impl Queued {
 impl Exchange {
     /// Client, pipelining: whether another request may follow the
     /// outstanding ones (the checks that need only what was sent before).
+    // Out of line: the common send does not pipeline.
+    #[inline(never)]
     pub(crate) fn may_pipeline(&self) -> Result<(), SendError> {
         let refuse = |why| Err(SendError::Pipeline(why));
         let (newest, ended, closes) = match self.queue.back() {
@@ -143,6 +145,13 @@ impl Exchange {
         Ok(())
     }
 
+    /// Client: whether a request being sent now goes behind an
+    /// outstanding one.
+    #[inline]
+    pub(super) fn queueing(&self) -> bool {
+        !matches!(self.machine.ours(), HalfState::Idle) && self.rules.max_pipeline > 1
+    }
+
     /// Client: requests sent whose responses have not ended.
     pub(crate) fn outstanding(&self) -> u32 {
         let current = self.in_flight
@@ -154,14 +163,15 @@ impl Exchange {
     /// Client: a request head sent while an exchange is outstanding goes
     /// to the queue; the table and the latch learn of it when it becomes
     /// current.
-    pub(crate) fn queue_request(
+    #[inline(never)]
+    pub(super) fn queue_request(
         &mut self,
-        f: &HeadFacts<'_>,
-        method: Method,
+        facts: RequestFacts,
+        connection: ConnectionOptions,
         length: BodyLength,
     ) -> Result<Effects, Refusal> {
         self.may_pipeline().map_err(Refusal::Caller)?;
-        if f.expect_continue {
+        if facts.expect_continue {
             let why = PipelineRefusal::ExpectContinue;
             return Err(Refusal::Caller(SendError::Pipeline(why)));
         }
@@ -172,23 +182,17 @@ impl Exchange {
         }
         // The same order as a request sent on its own: its `Connection`
         // and version first, then `max_requests`.
-        let by_message = message_verdict(Role::Client, f.version, f.connection);
+        let by_message = message_verdict(Role::Client, facts.version, connection);
         self.begun = self.begun.saturating_add(1);
         let last = self.rules.max_requests.is_some_and(|max| self.begun >= max);
         let closes = by_message.or(last.then_some(CloseReason::MaxRequests));
         self.queue.push_back(Queued {
-            facts: RequestFacts {
-                method,
-                version: f.version,
-                upgrade_offered: f.upgrade_offered,
-                expect_continue: f.expect_continue,
-                sent_continue: false,
-            },
+            facts,
             ended: false,
             closes,
         });
         Ok(Effects {
-            add_close: last && !f.connection.close,
+            add_close: last && !connection.close,
             ..Effects::of(HeadKind::Message(length))
         })
     }
@@ -222,8 +226,6 @@ impl Exchange {
     /// Client: after an exchange ended with keep-alive, the oldest queued
     /// request becomes current; `rest` is what is buffered after the
     /// response that ended. `false` when none was queued.
-    // Out of line: only a pipelining client gets here.
-    #[inline(never)]
     pub(crate) fn promote_queued(&mut self, rest: &[u8]) -> Result<bool, Refusal> {
         let Some(next) = self.queue.pop_front() else {
             return Ok(false);
