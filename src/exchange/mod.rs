@@ -28,8 +28,6 @@
 //! After the heads: the peer's half-close at the end of its message, then
 //! the early-response drain at the end of ours.
 
-use std::collections::VecDeque;
-
 use crate::error::{RecvErrorKind, SendError};
 use crate::framing::{body_length, request_framing, response_framing, Framing, Message, Outgoing};
 use crate::headers::Headers;
@@ -280,7 +278,7 @@ pub(crate) struct Exchange {
     ending: Option<Persist>,
     /// Client, pipelining: requests sent behind the current exchange,
     /// oldest first (`pipeline.rs`). Allocated at the first one.
-    queue: VecDeque<Queued>,
+    queue: Queue,
 }
 
 /// Whether `bytes` hold nothing but the empty lines allowed between
@@ -315,7 +313,7 @@ impl Exchange {
             discard: false,
             failure_reported: false,
             ending: None,
-            queue: VecDeque::new(),
+            queue: Queue::default(),
         }
     }
 
@@ -575,7 +573,7 @@ impl Exchange {
 mod life;
 mod pipeline;
 
-use pipeline::Queued;
+use pipeline::Queue;
 pub use pipeline::{PipelineRefusal, PipelineReport};
 
 #[cfg(test)]

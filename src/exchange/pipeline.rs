@@ -85,6 +85,45 @@ impl PipelineRefusal {
     }
 }
 
+/// The requests sent behind the current exchange, oldest first: boxed, so
+/// that a connection that never pipelines pays one pointer for it, and
+/// allocated once, at the first pipelined request, for `max_pipeline - 1`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Queue(Option<Box<VecDeque<Queued>>>);
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |q| q.len())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn back(&self) -> Option<&Queued> {
+        self.0.as_ref()?.back()
+    }
+
+    fn back_mut(&mut self) -> Option<&mut Queued> {
+        self.0.as_mut()?.back_mut()
+    }
+
+    fn get(&self, i: usize) -> Option<&Queued> {
+        self.0.as_ref()?.get(i)
+    }
+
+    fn pop_front(&mut self) -> Option<Queued> {
+        self.0.as_mut()?.pop_front()
+    }
+
+    /// Appends, allocating room for `room` requests the first time.
+    fn push_back(&mut self, q: Queued, room: usize) {
+        self.0
+            .get_or_insert_with(|| Box::new(VecDeque::with_capacity(room)))
+            .push_back(q);
+    }
+}
+
 /// A request sent behind the current exchange.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Queued {
@@ -175,22 +214,22 @@ impl Exchange {
             let why = PipelineRefusal::ExpectContinue;
             return Err(Refusal::Caller(SendError::Pipeline(why)));
         }
-        if self.queue.capacity() == 0 {
-            // Once per connection: the current request is not queued.
-            let room = self.rules.max_pipeline.saturating_sub(1) as usize;
-            self.queue.reserve_exact(room);
-        }
+        // The current request is not queued.
+        let room = self.rules.max_pipeline.saturating_sub(1) as usize;
         // The same order as a request sent on its own: its `Connection`
         // and version first, then `max_requests`.
         let by_message = message_verdict(Role::Client, facts.version, connection);
         self.begun = self.begun.saturating_add(1);
         let last = self.rules.max_requests.is_some_and(|max| self.begun >= max);
         let closes = by_message.or(last.then_some(CloseReason::MaxRequests));
-        self.queue.push_back(Queued {
-            facts,
-            ended: false,
-            closes,
-        });
+        self.queue.push_back(
+            Queued {
+                facts,
+                ended: false,
+                closes,
+            },
+            room,
+        );
         Ok(Effects {
             add_close: last && !connection.close,
             ..Effects::of(HeadKind::Message(length))
@@ -305,7 +344,7 @@ pub struct PipelineReport<'a> {
     sent: u32,
     answered: u32,
     current: RetrySafety,
-    queue: &'a VecDeque<Queued>,
+    queue: &'a Queue,
 }
 
 impl PipelineReport<'_> {
@@ -334,7 +373,10 @@ impl PipelineReport<'_> {
         }
         let queued_from = self.sent - self.queue.len() as u32;
         match n.checked_sub(queued_from) {
-            Some(i) => self.queue[i as usize].safety(),
+            Some(i) => self
+                .queue
+                .get(i as usize)
+                .map_or(self.current, Queued::safety),
             None => self.current,
         }
     }
