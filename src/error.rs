@@ -294,7 +294,7 @@ pub enum SendError {
     /// above 1): this request may not go out before earlier responses
     /// arrive, for the reason given. Poll until
     /// [`Event::Cycle`](crate::Event::Cycle) and try again (or, for
-    /// [`PipelineRefusal::Closing`], use a new connection).
+    /// [`PipelineRefusal::Closing`](crate::PipelineRefusal::Closing), use a new connection).
     Pipeline(crate::PipelineRefusal),
 }
 
