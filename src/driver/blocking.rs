@@ -153,7 +153,13 @@ impl Conn {
         self.s.peer
     }
 
-    /// Queues a request head ([`Connection::send_request`]).
+    /// Queues a request head ([`Connection::send_request`]). With
+    /// [`Config::max_pipeline`] above 1, queue the next requests while this
+    /// succeeds: [`next_event`](Self::next_event) writes them all before it
+    /// reads, and the responses come back in order, each ending with its
+    /// [`Event::Cycle`](crate::Event::Cycle). If the connection then closes
+    /// or fails, [`Connection::pipeline_report`] says which requests to
+    /// send again on a new one (`std_client --pipeline` does so).
     pub fn send_request(&mut self, req: &Request<'_>) -> Result<(), SendError> {
         self.s.send_request(req)
     }
@@ -318,7 +324,9 @@ impl Conn {
     /// be sent again on a new one (RFC 9112 §9.3.1): the machine's
     /// [`Connection::retry_safety`] says [`RetrySafety::Retry`] (it went out
     /// on a reused connection, no byte of its response arrived, and its
-    /// method is idempotent), or nothing of it was sent at all.
+    /// method is idempotent), or nothing of it was sent at all. With
+    /// pipelined requests behind it, ask [`Connection::pipeline_report`]
+    /// about each of them.
     ///
     /// [`RetrySafety::Retry`]: crate::RetrySafety::Retry
     pub fn may_retry(&self) -> bool {
