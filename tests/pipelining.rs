@@ -366,6 +366,11 @@ fn a_close_mid_pipeline_leaves_the_later_requests_unanswered() {
         assert_eq!(report.retry_safety(1), RetrySafety::NothingOutstanding);
         assert_eq!(report.retry_safety(2), RetrySafety::Retry);
         assert_eq!(report.retry_safety(3), RetrySafety::NotIdempotent);
+        assert_eq!(
+            report.retry_safety(4),
+            RetrySafety::NothingOutstanding,
+            "never sent"
+        );
         assert_eq!(report.retryable().collect::<Vec<_>>(), [2]);
         // Nothing more may be sent on it.
         assert_eq!(get(&mut conn, &mut out), Err(SendError::ConnectionClosed));
@@ -669,4 +674,110 @@ proptest! {
 /// Takes everything queued in `out`.
 fn drain(out: &mut SendBuf) -> Vec<u8> {
     out.copy_to_bytes(out.remaining()).to_vec()
+}
+
+/// How the server answers one request in the agreement property.
+#[derive(Debug, Clone)]
+struct Answer {
+    status: u16,
+    close: bool,
+    body: usize,
+}
+
+fn answer() -> impl Strategy<Value = Answer> {
+    let status = prop::sample::select(vec![200u16, 204, 304, 404, 500]);
+    (status, prop::bool::weighted(0.15), 0..40usize).prop_map(|(status, close, body)| Answer {
+        status,
+        close,
+        body,
+    })
+}
+
+proptest! {
+    /// A pipelining client machine and a server machine, joined by the
+    /// `Pair` pipes, agree on every exchange: the same number of
+    /// exchanges, the same verdict for each, the bodies in order; and the
+    /// requests the client reports unanswered are exactly those the server
+    /// never answered.
+    #[test]
+    fn a_pipelining_client_and_a_server_agree_on_every_exchange(
+        methods in prop::collection::vec(prop::sample::select(vec!["GET", "HEAD", "PUT", "DELETE", "POST"]), 1..12),
+        answers in prop::collection::vec(answer(), 12),
+        depth in 2u32..6,
+    ) {
+        let mut client_config = Config::default();
+        client_config.max_pipeline = depth;
+        let mut p = Pair::with_configs(client_config, Config::default());
+        let (mut next, mut answered) = (0, 0);
+        let mut server_verdicts = Vec::new();
+        let mut client_lines = Vec::new();
+        for _ in 0..200 {
+            while next < methods.len() {
+                match p.request_full(methods[next], "/", &[], b"") {
+                    Ok(()) => next += 1,
+                    Err(SendError::Pipeline(_)) => break,
+                    Err(e) => {
+                        prop_assert_eq!(e, SendError::ConnectionClosed);
+                        break;
+                    }
+                }
+            }
+            p.pump();
+            let (events, stop) = p.server_events();
+            for e in events {
+                if let keepalive::Event::Cycle(v) = e {
+                    server_verdicts.push(v);
+                }
+            }
+            if stop == testkit::Stop::Paused {
+                let a = &answers[answered];
+                answered += 1;
+                let n = a.body.to_string();
+                let mut fields = vec![];
+                if !matches!(a.status, 204 | 304) {
+                    fields.push(("Content-Length", n.as_str()));
+                }
+                if a.close {
+                    fields.push(("Connection", "close"));
+                }
+                p.respond(a.status, &fields).unwrap();
+                if !matches!(a.status, 204 | 304) && methods[answered - 1] != "HEAD" && a.body > 0 {
+                    p.server_data(&vec![b'x'; a.body]).unwrap();
+                }
+                p.server_end().unwrap();
+            }
+            p.pump();
+            let lines = poll_lines(&mut p.client);
+            let client_done = lines.last().is_some_and(|l| l == "finished");
+            client_lines.extend(lines.into_iter().filter(|l| l == "keep-alive" || l.starts_with("close(")));
+            if client_done || (next == methods.len() && answered == next && stop != testkit::Stop::Paused) {
+                break;
+            }
+        }
+        // The server's last verdict may still be unpolled.
+        let (events, _) = p.server_events();
+        for e in events {
+            if let keepalive::Event::Cycle(v) = e {
+                server_verdicts.push(v);
+            }
+        }
+        let server_lines: Vec<String> = server_verdicts.iter().map(|v| testkit::persist_line(*v)).collect();
+        // The peers name the same reason from their two sides: compare
+        // keep-alive against close, exchange by exchange.
+        let kept = |l: &Vec<String>| l.iter().map(|l| l == "keep-alive").collect::<Vec<_>>();
+        prop_assert_eq!(kept(&client_lines), kept(&server_lines));
+        prop_assert_eq!(client_lines.len(), answered);
+        let report = p.client.pipeline_report();
+        prop_assert_eq!(report.answered() as usize, answered);
+        prop_assert_eq!(report.sent() as usize, next);
+        // Every unanswered request but a POST may go again.
+        for n in report.unanswered() {
+            let want = if methods[n as usize] == "POST" {
+                RetrySafety::NotIdempotent
+            } else {
+                RetrySafety::Retry
+            };
+            prop_assert_eq!(report.retry_safety(n), want);
+        }
+    }
 }
