@@ -253,3 +253,54 @@ fn retry_safety_needs_reuse_no_response_and_idempotence() {
     );
     assert_eq!(ex.retry_safety(), RetrySafety::NotIdempotent);
 }
+
+/// When several reasons forbid pipelining, the one named is the one that
+/// lasts longest: closing, then what the newest request is, then its
+/// unfinished body, then a full pipeline.
+#[test]
+fn pipeline_refusals_name_the_most_lasting_reason() {
+    let pipelining = |depth| {
+        let mut config = Config::default();
+        config.max_pipeline = depth;
+        Exchange::new(Role::Client, &config)
+    };
+    let refused = |why| Err(SendError::Pipeline(why));
+    let get = Start::Request(Method::Get);
+    let post = Start::Request(Method::Unremarkable);
+    // Depth 1: the error of old, whatever the request.
+    let mut ex = pipelining(1);
+    send(&mut ex, post, Version::Http11, true);
+    assert_eq!(ex.may_send_request(b""), Err(SendError::ExchangeInProgress));
+    // A POST that closes, body not ended, pipeline full: closing.
+    let mut ex = pipelining(2);
+    send(&mut ex, get, Version::Http11, false);
+    ex.on_sent_end(None, b"").unwrap();
+    send(&mut ex, post, Version::Http11, true);
+    assert_eq!(ex.may_send_request(b""), refused(PipelineRefusal::Closing));
+    // A POST, body not ended, full: the POST.
+    let mut ex = pipelining(2);
+    send(&mut ex, get, Version::Http11, false);
+    ex.on_sent_end(None, b"").unwrap();
+    send(&mut ex, post, Version::Http11, false);
+    assert_eq!(
+        ex.may_send_request(b""),
+        refused(PipelineRefusal::BehindNonIdempotent)
+    );
+    // A GET, body not ended, full: its body.
+    let mut ex = pipelining(2);
+    send(&mut ex, get, Version::Http11, false);
+    ex.on_sent_end(None, b"").unwrap();
+    send(&mut ex, get, Version::Http11, false);
+    assert_eq!(
+        ex.may_send_request(b""),
+        refused(PipelineRefusal::RequestNotEnded)
+    );
+    ex.on_sent_end(None, b"").unwrap();
+    assert_eq!(ex.may_send_request(b""), refused(PipelineRefusal::Full));
+    assert_eq!(ex.outstanding(), 2);
+    // HTTP/1.0 without keep-alive closes after it.
+    let mut ex = pipelining(4);
+    send(&mut ex, get, Version::Http10, false);
+    ex.on_sent_end(None, b"").unwrap();
+    assert_eq!(ex.may_send_request(b""), refused(PipelineRefusal::Closing));
+}
