@@ -260,8 +260,10 @@ fn retry_safety_needs_reuse_no_response_and_idempotence() {
 #[test]
 fn pipeline_refusals_name_the_most_lasting_reason() {
     let pipelining = |depth| {
-        let mut config = Config::default();
-        config.max_pipeline = depth;
+        let config = Config {
+            max_pipeline: depth,
+            ..Config::default()
+        };
         Exchange::new(Role::Client, &config)
     };
     let refused = |why| Err(SendError::Pipeline(why));
