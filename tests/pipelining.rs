@@ -781,3 +781,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_pipelining_client_need_not_poll_the_verdict_before_sending() {
+    for depth in [1, 2] {
+        let mut conn = client(depth);
+        let mut out = SendBuf::new();
+        get(&mut conn, &mut out).unwrap();
+        conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+        // Polled up to the response's end, not its verdict.
+        for want in ["resp 204 1.1 empty", "end"] {
+            let Ok(keepalive::Recv::Event(e)) = conn.poll_event() else {
+                panic!("an event")
+            };
+            assert_eq!(testkit::Out::from_event(e).line(), want);
+        }
+        // The exchange is over; its verdict is not polled yet.
+        let second = get(&mut conn, &mut out);
+        if depth == 1 {
+            assert_eq!(second, Err(SendError::ExchangeInProgress));
+            continue;
+        }
+        second.unwrap();
+        conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!(
+            poll_lines(&mut conn),
+            [
+                "keep-alive",
+                "resp 204 1.1 empty",
+                "end",
+                "keep-alive",
+                "paused"
+            ]
+        );
+    }
+}

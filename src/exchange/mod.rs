@@ -25,6 +25,10 @@
 //!
 //! A response received applies framing before its `Connection` field, as
 //! the server that sent it did, so both sides record the same first reason.
+//! A request a client pipelines behind an outstanding one (`pipeline.rs`)
+//! keeps its reasons (`Connection`/version, then `max_requests`) aside
+//! until the exchanges before it end: they reach the latch when it becomes
+//! the current exchange, not when it is sent.
 //! After the heads: the peer's half-close at the end of its message, then
 //! the early-response drain at the end of ours.
 

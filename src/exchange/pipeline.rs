@@ -351,7 +351,7 @@ pub struct PipelineReport<'a> {
 }
 
 impl PipelineReport<'_> {
-    /// Requests sent on this connection.
+    /// Requests sent on this connection (0 for a server).
     pub fn sent(&self) -> u32 {
         self.sent
     }
