@@ -219,17 +219,26 @@ impl Side {
 /// machines' event contracts ([`Watch`]), that a refused command writes
 /// nothing, and at the end that client and server agree on every
 /// exchange's keep-alive verdict (unless a side's verdict is `PeerClosed`:
-/// a half-close is only visible to the side that received it).
+/// a half-close is only visible to the side that received it). Runs
+/// twice: with the default configuration, then with a client that
+/// pipelines up to four requests (`Config::max_pipeline`).
 pub fn run_pair_ops(ops: &[Op]) {
     let config = Config::default();
-    let mut pair = Pair::with_configs(config.clone(), config.clone());
+    run_pair_ops_with(ops, &config, &config);
+    let mut pipelining = Config::default();
+    pipelining.max_pipeline = 4;
+    run_pair_ops_with(ops, &pipelining, &config);
+}
+
+fn run_pair_ops_with(ops: &[Op], client_config: &Config, config: &Config) {
+    let mut pair = Pair::with_configs(client_config.clone(), config.clone());
     let mut client = Side {
-        watch: Watch::new(Role::Client, &config),
+        watch: Watch::new(Role::Client, client_config),
         eof: false,
         method: None,
     };
     let mut server = Side {
-        watch: Watch::new(Role::Server, &config),
+        watch: Watch::new(Role::Server, config),
         eof: false,
         method: None,
     };

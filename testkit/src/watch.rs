@@ -3,6 +3,8 @@
 //! Every check panics with a message naming the broken contract; a panic
 //! is what libFuzzer reports as a crash.
 
+use std::collections::VecDeque;
+
 use keepalive::{Config, Connection, Event, Persist, Recv, RecvError, Role};
 
 /// Watches one connection's `poll_event` results and the commands sent on
@@ -11,6 +13,10 @@ use keepalive::{Config, Connection, Event, Persist, Recv, RecvError, Role};
 /// - no event after an error (every later poll repeats the error);
 /// - `Data` and `End` only inside a message whose head was delivered;
 /// - one final head per exchange, and only the role's kind of head;
+/// - a pipelining client (`Config::max_pipeline` above 1) sends a request
+///   behind an outstanding one only once that one's body ended, never more
+///   than `max_pipeline` outstanding, and each later exchange is its own
+///   (its request's method frames its response);
 /// - `Cycle(KeepAlive)` only when both halves of the exchange are done,
 ///   `Cycle(Close)` only when the response is done (the request may be cut
 ///   short only because the connection closes);
@@ -42,6 +48,10 @@ pub struct Watch {
     switching: bool,
     /// The method of the request of this exchange (client role).
     method: Option<String>,
+    /// Client, pipelining: requests sent behind this exchange's, oldest
+    /// first, with whether each ended.
+    pipelined: VecDeque<(String, bool)>,
+    max_pipeline: usize,
     eof: bool,
     /// Keep-alive verdicts, one per exchange, in order.
     pub verdicts: Vec<Persist>,
@@ -63,6 +73,8 @@ impl Watch {
             sent_done: false,
             switching: false,
             method: None,
+            pipelined: VecDeque::new(),
+            max_pipeline: config.max_pipeline.max(1) as usize,
             eof: false,
             verdicts: Vec::new(),
         }
@@ -101,6 +113,17 @@ impl Watch {
 
     /// Records a successful `send_request`.
     pub fn sent_request(&mut self, method: &str) {
+        if self.sent_head && self.max_pipeline > 1 {
+            let newest_done = self.pipelined.back().map_or(self.sent_done, |q| q.1);
+            assert!(newest_done, "a request pipelined behind an unfinished body");
+            let outstanding = usize::from(!self.recv_done) + self.pipelined.len();
+            assert!(
+                outstanding < self.max_pipeline,
+                "more than max_pipeline requests outstanding"
+            );
+            self.pipelined.push_back((method.to_owned(), false));
+            return;
+        }
         assert!(
             !self.sent_head,
             "a second request head was accepted in one exchange"
@@ -126,6 +149,11 @@ impl Watch {
 
     /// Records a successful `send_end`.
     pub fn sent_end(&mut self) {
+        if let Some(newest) = self.pipelined.back_mut() {
+            assert!(!newest.1, "send_end accepted twice for a pipelined request");
+            newest.1 = true;
+            return;
+        }
         assert!(self.sent_head, "send_end accepted before a head");
         assert!(!self.sent_done, "send_end accepted twice in one exchange");
         self.sent_done = true;
@@ -276,6 +304,14 @@ impl Watch {
                 self.sent_done = false;
                 self.in_message = false;
                 self.method = None;
+                if p.is_keep_alive() {
+                    // The oldest pipelined request's exchange begins.
+                    if let Some((method, done)) = self.pipelined.pop_front() {
+                        self.sent_head = true;
+                        self.sent_done = done;
+                        self.method = Some(method);
+                    }
+                }
             }
             Event::Switched { .. } => {
                 assert!(self.switching, "Switched without a switching head");
