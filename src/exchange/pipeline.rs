@@ -293,8 +293,8 @@ impl Exchange {
             && matches!(self.machine.ours(), HalfState::Body | HalfState::Done)
     }
 
-    /// Client: requests sent before the current exchange's, for the
-    /// fresh-connection rule of [`RetrySafety`].
+    /// Client: requests sent up to the current exchange's (it included),
+    /// for the fresh-connection rule of [`RetrySafety`].
     pub(crate) fn begun_before_queue(&self) -> u32 {
         self.begun.saturating_sub(self.queue.len() as u32)
     }
