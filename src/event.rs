@@ -59,7 +59,8 @@ pub enum Recv {
     NeedData,
     /// Waiting for this side to send: a server must finish its response
     /// before the next pipelined request is read; a client must send a
-    /// request. Bytes already received stay buffered. Do not read more
+    /// request (a client with requests outstanding gets
+    /// [`Recv::NeedData`] instead: it keeps reading). Bytes already received stay buffered. Do not read more
     /// from the socket while paused: the machine cannot process it yet, and
     /// reading only when [`Recv::NeedData`] asks keeps the receive buffer
     /// bounded by the configured limits plus one read.
