@@ -30,7 +30,7 @@ Options:
                      left unanswered go again on a new connection when the
                      machine says they may
   -H 'Name: value'   add a header field (repeatable)
-  --pause-ms MS      idle this long between requests
+  --pause-ms MS      idle this long between requests (not with --pipeline)
   --timeout SECS     give up on a connect or a response that makes no
                      progress for SECS (default 60)
   --quiet            print only the summary and errors
