@@ -288,8 +288,9 @@ pub struct Config {
     /// `100 Continue`, nor after a request that closes the connection:
     /// such a `send_request` fails with
     /// [`SendError::Pipeline`](crate::SendError::Pipeline). The queue of
-    /// outstanding requests is allocated once, at the first pipelined
-    /// request, never per message.
+    /// outstanding requests is allocated at the first pipelined request
+    /// (room for at most 64; it grows only if more are queued), never per
+    /// message, so a large value is a limit, not a reservation.
     ///
     /// ```
     /// use keepalive::{Config, Connection, Header, Request, Role, SendBuf, SendError};

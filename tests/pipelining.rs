@@ -816,3 +816,19 @@ fn a_pipelining_client_need_not_poll_the_verdict_before_sending() {
         );
     }
 }
+
+#[test]
+fn a_huge_max_pipeline_allocates_only_what_is_queued() {
+    // `max_pipeline` bounds the requests outstanding; it is not a size to
+    // reserve up front: `u32::MAX` (or `--pipeline 4000000000`) must not
+    // ask the allocator for gigabytes at the first pipelined request.
+    let mut conn = client(u32::MAX);
+    let mut out = SendBuf::new();
+    for _ in 0..100 {
+        get(&mut conn, &mut out).unwrap();
+    }
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n".repeat(100).as_slice());
+    let lines = poll_lines(&mut conn);
+    assert_eq!(lines.iter().filter(|l| *l == "keep-alive").count(), 100);
+    assert_eq!(lines.last().unwrap(), "paused");
+}

@@ -87,12 +87,19 @@ impl PipelineRefusal {
 
 /// The requests sent behind the current exchange, oldest first: boxed, so
 /// that a connection that never pipelines pays one pointer for it, and
-/// allocated once, at the first pipelined request, for `max_pipeline - 1`.
+/// allocated at the first pipelined request, for `max_pipeline - 1` up to
+/// [`QUEUE_RESERVE`] (it grows, by doubling, only if more are queued, and
+/// keeps its capacity: never an allocation per message).
 // The box is the point: a `VecDeque` inline would cost every connection
 // its 32 bytes; boxed, one that never pipelines pays 8.
 #[allow(clippy::box_collection)]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Queue(Option<Box<VecDeque<Queued>>>);
+
+/// The most requests the queue reserves room for at once. `max_pipeline`
+/// is a limit, not a size: a large one (`u32::MAX` means "no limit") must
+/// not reserve gigabytes at the first pipelined request.
+const QUEUE_RESERVE: usize = 64;
 
 impl Queue {
     fn len(&self) -> usize {
@@ -119,8 +126,10 @@ impl Queue {
         self.0.as_mut()?.pop_front()
     }
 
-    /// Appends, allocating room for `room` requests the first time.
+    /// Appends, allocating room for `room` requests (at most
+    /// [`QUEUE_RESERVE`]) the first time.
     fn push_back(&mut self, q: Queued, room: usize) {
+        let room = room.min(QUEUE_RESERVE);
         self.0
             .get_or_insert_with(|| Box::new(VecDeque::with_capacity(room)))
             .push_back(q);
