@@ -832,3 +832,31 @@ fn a_huge_max_pipeline_allocates_only_what_is_queued() {
     assert_eq!(lines.iter().filter(|l| *l == "keep-alive").count(), 100);
     assert_eq!(lines.last().unwrap(), "paused");
 }
+
+#[test]
+fn retry_safety_names_the_first_unanswered_request_after_a_close_mid_pipeline() {
+    // `Connection::retry_safety` is the rule of the first unanswered
+    // request (the report's doc says so, and the drivers' `may_retry`
+    // reads it): after a response that closes, that is the first request
+    // behind it, not "nothing outstanding", which a driver takes as "retry".
+    for (second, want) in [
+        ("POST", RetrySafety::NotIdempotent),
+        ("GET", RetrySafety::Retry),
+    ] {
+        let mut config = Config::default();
+        config.max_pipeline = 4;
+        config.allow_pipelining_after_non_idempotent = true;
+        let mut conn = Connection::new(Role::Client, config);
+        let mut out = SendBuf::new();
+        for method in ["GET", second, "GET"] {
+            send(&mut conn, method, &[], &mut out).unwrap();
+        }
+        conn.receive(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        let lines = poll_lines(&mut conn);
+        assert_eq!(lines.last().unwrap(), "finished");
+        let report = conn.pipeline_report();
+        assert_eq!(report.unanswered(), 1..3);
+        assert_eq!(report.retry_safety(1), want, "{second}");
+        assert_eq!(conn.retry_safety(), want, "{second}");
+    }
+}

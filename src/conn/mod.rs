@@ -390,7 +390,9 @@ impl Connection {
     /// Client: whether the outstanding request may be sent again on a new
     /// connection after this one failed, and why. Ask it when a read or
     /// write fails or `poll_event` returns an error before the response
-    /// ended.
+    /// ended. With pipelined requests it is the first unanswered one (also
+    /// after a response that closed the connection ahead of them): the same
+    /// as [`pipeline_report`](Self::pipeline_report)`.retry_safety(answered)`.
     ///
     /// ```
     /// use keepalive::{Connection, Config, Role, Request, Header, SendBuf, RetrySafety, Recv, Event};

@@ -326,11 +326,15 @@ impl Exchange {
             && !self.machine.is_close()
     }
 
-    /// Client: whether the outstanding request may be sent again on a new
-    /// connection.
+    /// Client: whether the outstanding request (the first unanswered one)
+    /// may be sent again on a new connection.
     pub(crate) fn retry_safety(&self) -> RetrySafety {
-        if self.role != Role::Client || !self.in_flight {
+        if self.role != Role::Client {
             RetrySafety::NothingOutstanding
+        } else if !self.in_flight {
+            // An exchange that closed may leave pipelined requests behind
+            // it: the first of them is the outstanding one.
+            self.first_queued_safety()
         } else if self.response_started {
             RetrySafety::ResponseStarted
         } else if self.begun_before_queue() <= 1 {

@@ -302,6 +302,14 @@ impl Exchange {
             && matches!(self.machine.ours(), HalfState::Body | HalfState::Done)
     }
 
+    /// Client, no exchange in flight: the retry rule of the oldest queued
+    /// request, which a closed exchange left unanswered.
+    pub(crate) fn first_queued_safety(&self) -> RetrySafety {
+        self.queue
+            .get(0)
+            .map_or(RetrySafety::NothingOutstanding, Queued::safety)
+    }
+
     /// Client: requests sent up to the current exchange's (it included),
     /// for the fresh-connection rule of [`RetrySafety`].
     pub(crate) fn begun_before_queue(&self) -> u32 {
