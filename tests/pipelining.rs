@@ -860,3 +860,154 @@ fn retry_safety_names_the_first_unanswered_request_after_a_close_mid_pipeline() 
         assert_eq!(conn.retry_safety(), want, "{second}");
     }
 }
+
+/// A response of the ending property: any of [`step`]'s, or one that
+/// closes the connection (`Connection: close`, HTTP/1.0, a body read until
+/// close), or an HTTP/1.0 one kept alive.
+fn any_step() -> impl Strategy<Value = Step> {
+    let method = prop::sample::select(vec!["GET", "HEAD", "PUT", "DELETE", "POST"]);
+    let body = prop::collection::vec(b'a'..=b'z', 0..12);
+    let closing = (method, 0..4u8, body).prop_map(|(method, shape, body)| {
+        let len = body.len();
+        let text = String::from_utf8(body).unwrap();
+        let (head, text) = match shape {
+            0 => (
+                format!("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len}\r\n\r\n"),
+                text,
+            ),
+            1 => (
+                format!("HTTP/1.0 200 OK\r\nContent-Length: {len}\r\n\r\n"),
+                text,
+            ),
+            2 => (
+                format!(
+                    "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: {len}\r\n\r\n"
+                ),
+                text,
+            ),
+            _ => ("HTTP/1.1 200 OK\r\n\r\n".to_owned(), text),
+        };
+        let response = if method == "HEAD" { head } else { head + &text };
+        Step {
+            method,
+            response: response.into_bytes(),
+        }
+    });
+    prop_oneof![3 => step(), 1 => closing]
+}
+
+/// Lines with data merged, stop lines dropped (`finished` too: a closed
+/// connection says it at every poll).
+fn merge_all(lines: &mut Vec<String>, more: Vec<String>) {
+    let more = more.into_iter().filter(|l| l != "finished").collect();
+    merge(lines, more);
+}
+
+proptest! {
+    /// Any response sequence (closing ones, HTTP/1.0, until close, 1xx),
+    /// cut short or not, then the server's close or not, at any depth:
+    /// the pipelined run gives the one-at-a-time run's events; its report
+    /// adds up (answered = exchanges ended, answered + unanswered = sent);
+    /// no unanswered request is retryable if it is not idempotent or its
+    /// response started; `retry_safety()` is the first unanswered one's;
+    /// and the request both runs left unanswered gets the same rule.
+    #[test]
+    fn any_responses_at_any_depth_give_the_one_at_a_time_events_and_a_report_that_adds_up(
+        steps in prop::collection::vec(any_step(), 1..10),
+        depth in 1u32..6,
+        cut in 1usize..40,
+        truncate in prop::option::of(0usize..60),
+        eof in any::<bool>(),
+        allow in any::<bool>(),
+    ) {
+        let config = |depth| {
+            let mut config = Config::default();
+            config.max_pipeline = depth;
+            config.allow_pipelining_after_non_idempotent = allow;
+            config
+        };
+        // One at a time; `stream` is every byte the server sent, `ends`
+        // where each response ends in it.
+        let mut one = Connection::new(Role::Client, config(1));
+        let mut one_out = SendBuf::new();
+        let mut one_lines = Vec::new();
+        let (mut stream, mut ends) = (Vec::new(), Vec::new());
+        let mut eof = eof;
+        let mut started = false;
+        for (i, s) in steps.iter().enumerate() {
+            if send(&mut one, s.method, &[], &mut one_out).is_err() {
+                // Closed, or a body read until close: the server closes.
+                eof = true;
+                break;
+            }
+            let mut response = &s.response[..];
+            if let (true, Some(t)) = (i + 1 == steps.len(), truncate) {
+                if t < response.len() {
+                    response = &response[..t];
+                    started = t > 0;
+                    eof = true;
+                }
+            }
+            one.receive(response);
+            stream.extend_from_slice(response);
+            ends.push(stream.len());
+            merge_all(&mut one_lines, poll_lines(&mut one));
+        }
+        if eof {
+            one.receive_eof();
+            merge_all(&mut one_lines, poll_lines(&mut one));
+        }
+
+        let mut piped = Connection::new(Role::Client, config(depth));
+        let mut out = SendBuf::new();
+        let mut lines = Vec::new();
+        let (mut fed, mut next) = (0, 0);
+        loop {
+            while next < steps.len() && send(&mut piped, steps[next].method, &[], &mut out).is_ok() {
+                next += 1;
+            }
+            // The server answers only what was sent.
+            let answerable = ends.get(next.min(ends.len()).wrapping_sub(1)).copied().unwrap_or(0);
+            let answerable = if next == 0 { 0 } else { answerable };
+            if fed >= answerable {
+                break;
+            }
+            let end = (fed + cut).min(answerable);
+            piped.receive(&stream[fed..end]);
+            fed = end;
+            merge_all(&mut lines, poll_lines(&mut piped));
+        }
+        prop_assert_eq!(fed, stream.len(), "every response was asked for");
+        if eof {
+            piped.receive_eof();
+            merge_all(&mut lines, poll_lines(&mut piped));
+        }
+        prop_assert_eq!(&lines, &one_lines);
+
+        let report = piped.pipeline_report();
+        let ended = lines.iter().filter(|l| *l == "keep-alive" || l.starts_with("close(")).count();
+        prop_assert_eq!(report.sent() as usize, next);
+        prop_assert_eq!(report.answered() as usize, ended);
+        prop_assert_eq!(report.answered() + report.unanswered().len() as u32, report.sent());
+        for n in report.unanswered() {
+            let safety = report.retry_safety(n);
+            let method = steps[n as usize].method;
+            if method == "POST" {
+                prop_assert_ne!(safety, RetrySafety::Retry, "request {}", n);
+            }
+            if started && n == report.answered() {
+                prop_assert_eq!(safety, RetrySafety::ResponseStarted, "request {}", n);
+            }
+            if n > report.answered() {
+                // Nothing of its response was parsed: only the method decides.
+                let want = if method == "POST" { RetrySafety::NotIdempotent } else { RetrySafety::Retry };
+                prop_assert_eq!(safety, want, "request {}", n);
+            }
+        }
+        prop_assert_eq!(piped.retry_safety(), report.retry_safety(report.answered()));
+        let one_report = one.pipeline_report();
+        if one_report.unanswered().contains(&report.answered()) {
+            prop_assert_eq!(one.retry_safety(), report.retry_safety(report.answered()));
+        }
+    }
+}
