@@ -66,6 +66,7 @@
 //! | [`SwitchBeforeRequestEnd`](SendError::SwitchBeforeRequestEnd) | read the request to `Event::End` before a 101 or a 2xx to CONNECT |
 //! | [`ConnectionClosed`](SendError::ConnectionClosed) | the connection is closing: open another |
 //! | [`NotReusable`](SendError::NotReusable) | a client connection got bytes or EOF while idle: drop it, use another |
+//! | [`Pipeline`](SendError::Pipeline) | a pipelining client waits: the [`PipelineRefusal`](crate::PipelineRefusal) says for what (the next `Event::Cycle`, `send_end`, or a new connection) |
 //! | `Invalid*` (method, target, host, status, reason, field name or value, `Content-Length`, `Transfer-Encoding`) | fix the message: the error names the part |
 //! | [`BodyNotAllowed`](SendError::BodyNotAllowed) | HEAD, 1xx, 204 and 304 responses, and requests without framing fields, have no body |
 //! | [`BodyTooLong`](SendError::BodyTooLong) / [`BodyTooShort`](SendError::BodyTooShort) | send exactly the `Content-Length` you declared |
@@ -207,7 +208,9 @@
 //!   or the request before is one nothing may follow before its response
 //!   (non-idempotent, CONNECT, upgrade, `Expect: 100-continue`), or the
 //!   connection closes after an outstanding request. Nothing was written;
-//!   poll, and try again after the next `Cycle`.
+//!   poll, and try again after the next `Cycle` (after a closing one,
+//!   `send_request` says [`SendError::ConnectionClosed`]: send the rest on
+//!   a new connection).
 //! - **When to read:** while requests are outstanding, `poll_event`
 //!   returns [`Recv::NeedData`], never `Paused`: keep reading. `Paused`
 //!   means nothing is outstanding (send a request). Write what is queued

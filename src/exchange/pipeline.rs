@@ -29,10 +29,12 @@ use crate::persist::{message_verdict, CloseReason, ConnectionOptions};
 use crate::state::{Half, HalfState, Input};
 
 /// Why a client may not pipeline a request now
-/// ([`SendError::Pipeline`]). Each but [`Full`](Self::Full) and
-/// [`RequestNotEnded`](Self::RequestNotEnded) lasts until the responses
-/// before the request arrive; then the request goes out as the next
-/// exchange.
+/// ([`SendError::Pipeline`]). [`Full`](Self::Full) lasts until the next
+/// [`Event::Cycle`](crate::Event::Cycle), [`RequestNotEnded`](Self::RequestNotEnded)
+/// until [`send_end`](crate::Connection::send_end), and
+/// [`Closing`](Self::Closing) for good (use a new connection); each of the
+/// others lasts until the responses before the request arrive, and then the
+/// request goes out as the next exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PipelineRefusal {
