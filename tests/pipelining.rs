@@ -1011,3 +1011,141 @@ proptest! {
         }
     }
 }
+
+/// A request of the streaming property: bodies for PUT, sent in pieces.
+#[derive(Debug, Clone)]
+struct Upload {
+    method: &'static str,
+    body: Vec<u8>,
+    chunked: bool,
+    pieces: usize,
+}
+
+impl Upload {
+    fn head(&self, conn: &mut Connection, out: &mut SendBuf) -> Result<(), SendError> {
+        let n = self.body.len().to_string();
+        let mut fields = HOST.to_vec();
+        if self.method == "PUT" {
+            fields.push(if self.chunked {
+                Header::new("Transfer-Encoding", "chunked")
+            } else {
+                Header::new("Content-Length", &n)
+            });
+        }
+        conn.send_request(&Request::new(self.method, "/", &fields), out)
+    }
+
+    /// The body's `k`-th piece, if any is left.
+    fn piece(&self, k: usize) -> Option<Bytes> {
+        let per = self.body.len().div_ceil(self.pieces).max(1);
+        let start = k * per;
+        (start < self.body.len())
+            .then(|| Bytes::copy_from_slice(&self.body[start..(start + per).min(self.body.len())]))
+    }
+
+    /// Its response: the body names the request, a HEAD's has none.
+    fn response(&self, i: usize) -> Vec<u8> {
+        let body = format!("r{i}");
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        if self.method == "HEAD" {
+            head.into_bytes()
+        } else {
+            (head + &body).into_bytes()
+        }
+    }
+}
+
+fn upload() -> impl Strategy<Value = Upload> {
+    let method = prop::sample::select(vec!["GET", "PUT", "DELETE", "HEAD"]);
+    let body = prop::collection::vec(b'a'..=b'z', 0..10);
+    (method, body, any::<bool>(), 1usize..4).prop_map(|(method, body, chunked, pieces)| Upload {
+        method,
+        body: if method == "PUT" { body } else { Vec::new() },
+        chunked,
+        pieces,
+    })
+}
+
+proptest! {
+    /// The newest request streams its body while earlier responses
+    /// arrive (and its own response may arrive before its body ends): in
+    /// any interleaving of sends and receives, the events and the wire are
+    /// those of the one-at-a-time run.
+    #[test]
+    fn the_newest_body_streams_while_responses_arrive_in_any_interleaving(
+        uploads in prop::collection::vec(upload(), 1..8),
+        depth in 2u32..5,
+        cut in 1usize..30,
+        turns in prop::collection::vec(any::<bool>(), 1..64),
+    ) {
+        let mut one = client(1);
+        let mut one_out = SendBuf::new();
+        let mut one_lines = Vec::new();
+        let (mut stream, mut ends) = (Vec::new(), Vec::new());
+        for (i, u) in uploads.iter().enumerate() {
+            u.head(&mut one, &mut one_out).unwrap();
+            let mut k = 0;
+            while let Some(piece) = u.piece(k) {
+                one.send_data(piece, &mut one_out).unwrap();
+                k += 1;
+            }
+            one.send_end(&[], &mut one_out).unwrap();
+            let response = u.response(i);
+            one.receive(&response);
+            stream.extend_from_slice(&response);
+            ends.push(stream.len());
+            merge_all(&mut one_lines, poll_lines(&mut one));
+        }
+
+        let mut piped = client(depth);
+        let mut out = SendBuf::new();
+        let mut lines = Vec::new();
+        // `next`: the request being sent; `piece`: its next body piece,
+        // `None` before its head.
+        let (mut next, mut piece, mut fed) = (0, None::<usize>, 0);
+        for turn in 0.. {
+            prop_assert!(turn < 10_000, "stuck at request {}, byte {}", next, fed);
+            if next == uploads.len() && fed == stream.len() {
+                break;
+            }
+            // The turns repeat, inverted every other round, so that both
+            // sides always get to move.
+            let send = turns[turn % turns.len()] ^ (turn / turns.len() % 2 == 1);
+            if send && next < uploads.len() {
+                let u = &uploads[next];
+                match piece {
+                    None => match u.head(&mut piped, &mut out) {
+                        Ok(()) => piece = Some(0),
+                        Err(SendError::Pipeline(_)) => {}
+                        Err(e) => panic!("{e:?}"),
+                    },
+                    Some(k) => match u.piece(k) {
+                        Some(data) => {
+                            piped.send_data(data, &mut out).unwrap();
+                            piece = Some(k + 1);
+                        }
+                        None => {
+                            piped.send_end(&[], &mut out).unwrap();
+                            (next, piece) = (next + 1, None);
+                        }
+                    },
+                }
+            } else if !send {
+                // The server answers what was asked, maybe before the
+                // request's body ended.
+                let asked = next + usize::from(piece.is_some());
+                let answerable = if asked == 0 { 0 } else { ends[asked - 1] };
+                if fed < answerable {
+                    let end = (fed + cut).min(answerable);
+                    piped.receive(&stream[fed..end]);
+                    fed = end;
+                    merge_all(&mut lines, poll_lines(&mut piped));
+                }
+            }
+        }
+        merge_all(&mut lines, poll_lines(&mut piped));
+        prop_assert_eq!(&lines, &one_lines);
+        prop_assert_eq!(drain(&mut out), drain(&mut one_out));
+        prop_assert!(piped.is_reusable());
+    }
+}
