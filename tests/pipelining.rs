@@ -1149,3 +1149,40 @@ proptest! {
         prop_assert!(piped.is_reusable());
     }
 }
+
+#[test]
+fn the_idle_timer_never_runs_while_a_pipelined_response_is_awaited() {
+    use keepalive::TimerKind;
+    use std::time::{Duration, Instant};
+    let mut conn = client(4);
+    let mut out = SendBuf::new();
+    let start = Instant::now();
+    conn.handle_timeout(start);
+    for _ in 0..3 {
+        get(&mut conn, &mut out).unwrap();
+    }
+    assert_eq!(
+        conn.poll_timeout(),
+        None,
+        "requests outstanding: no idle timer"
+    );
+    // The first response hints a 1 s idle timeout; two are still awaited.
+    conn.receive(b"HTTP/1.1 204 No Content\r\nKeep-Alive: timeout=1\r\n\r\n");
+    assert_eq!(poll_lines(&mut conn).last().unwrap(), "need-data");
+    assert_eq!(conn.poll_timeout(), None);
+    let later = start + Duration::from_secs(1000);
+    assert!(conn.handle_timeout(later).is_empty());
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(poll_lines(&mut conn).last().unwrap(), "need-data");
+    assert!(conn
+        .handle_timeout(later + Duration::from_secs(1000))
+        .is_empty());
+    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(poll_lines(&mut conn).last().unwrap(), "paused");
+    // Nothing outstanding: idle now, for the server's shorter hint.
+    let now = later + Duration::from_secs(1000);
+    assert_eq!(conn.poll_timeout(), Some(now + Duration::from_secs(1)));
+    assert!(conn
+        .handle_timeout(now + Duration::from_secs(1))
+        .contains(TimerKind::Idle));
+}
