@@ -270,7 +270,7 @@ pub struct Config {
     pub allow_lf_after_chunk_data: bool,
     /// Client: how many requests may be outstanding (sent, their response
     /// not yet complete) at once. 1, the default, sends one request per
-    /// exchange, as before pipelining existed; with more,
+    /// exchange, as before pipelining existed (0 counts as 1); with more,
     /// [`send_request`](crate::Connection::send_request) may go on before
     /// earlier responses arrive, each response framed by its own request.
     ///
