@@ -1186,3 +1186,89 @@ fn the_idle_timer_never_runs_while_a_pipelined_response_is_awaited() {
         .handle_timeout(now + Duration::from_secs(1))
         .contains(TimerKind::Idle));
 }
+
+/// A server on 127.0.0.1 that answers each request, as its head arrives,
+/// with its target as the body.
+fn echo_target_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..end]).into_owned();
+                got.drain(..end + 4);
+                let target = head.split(' ').nth(1).unwrap_or("?").to_owned();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{target}",
+                    target.len()
+                );
+                if sock.write_all(reply.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn the_drivers_get_refuses_to_run_behind_an_outstanding_request() {
+    // `get` reads "the" response of its request: behind a pipelined
+    // request it would read that one's response as its own (here "/a" as
+    // the answer to "/b"). It refuses, as at depth 1.
+    let mut config = Config::default();
+    config.max_pipeline = 4;
+    let addr = echo_target_server();
+    let mut c =
+        keepalive::blocking::Conn::connect(addr, config.clone(), Default::default()).unwrap();
+    c.send_request(&Request::new("GET", "/a", &HOST)).unwrap();
+    c.send_end(&[]).unwrap();
+    let got = c.get("/b", &HOST).map(|(_, body)| body);
+    let err = got.expect_err("get behind an outstanding request");
+    assert_eq!(
+        err.get_ref()
+            .and_then(|e| e.downcast_ref::<SendError>())
+            .copied(),
+        Some(SendError::ExchangeInProgress)
+    );
+    // Nothing was sent for "/b": "/a" is still answered, as itself.
+    let mut bodies = Vec::new();
+    loop {
+        match c.next_event().unwrap().unwrap() {
+            keepalive::Recv::Event(keepalive::Event::Data(d)) => bodies.extend_from_slice(&d),
+            keepalive::Recv::Event(keepalive::Event::Cycle(_)) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(bodies, b"/a");
+    let (_, body) = c.get("/b", &HOST).unwrap();
+    assert_eq!(body, b"/b");
+
+    let addr = echo_target_server();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = keepalive::tokio::Conn::connect(addr, config, Default::default())
+            .await
+            .unwrap();
+        c.send_request(&Request::new("GET", "/a", &HOST)).unwrap();
+        c.send_end(&[]).unwrap();
+        let err = c.get("/b", &HOST).await.expect_err("tokio get behind /a");
+        assert_eq!(
+            err.get_ref()
+                .and_then(|e| e.downcast_ref::<SendError>())
+                .copied(),
+            Some(SendError::ExchangeInProgress)
+        );
+    });
+}

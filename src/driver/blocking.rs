@@ -341,12 +341,15 @@ impl Conn {
 
     /// Client: sends a bodiless request and reads the whole response (head
     /// and body, interim responses skipped). For tests and simple tools;
-    /// a streaming client uses [`next_event`](Self::next_event).
+    /// a streaming client uses [`next_event`](Self::next_event). Refused
+    /// with [`SendError::ExchangeInProgress`] while pipelined requests are
+    /// outstanding: the next response would be theirs, not this one's.
     pub fn get(
         &mut self,
         target: &str,
         headers: &[Header<'_>],
     ) -> io::Result<(ResponseHead, Vec<u8>)> {
+        self.s.may_get().map_err(io::Error::other)?;
         self.send_request(&Request::new("GET", target, headers))
             .map_err(io::Error::other)?;
         self.send_end(&[]).map_err(io::Error::other)?;

@@ -160,6 +160,16 @@ impl Session {
         Ok(())
     }
 
+    /// Client: `get` takes the next response as its own, so it runs only
+    /// with no request outstanding (a pipelined one's response comes first).
+    pub(crate) fn may_get(&self) -> Result<(), SendError> {
+        if self.conn.pipeline_report().unanswered().is_empty() {
+            Ok(())
+        } else {
+            Err(SendError::ExchangeInProgress)
+        }
+    }
+
     pub(crate) fn may_retry(&self) -> bool {
         may_retry(self.conn.retry_safety())
     }
