@@ -1272,3 +1272,23 @@ fn the_drivers_get_refuses_to_run_behind_an_outstanding_request() {
         );
     });
 }
+
+#[test]
+fn the_drivers_get_runs_after_an_exchange_whose_verdict_was_not_polled() {
+    // A pipelining client may send once a response ended, before polling
+    // its verdict; `get` then reads that verdict first. It belongs to the
+    // exchange before, not to `get`'s, which has no head yet.
+    let mut config = Config::default();
+    config.max_pipeline = 2;
+    let addr = echo_target_server();
+    let mut c = keepalive::blocking::Conn::connect(addr, config, Default::default()).unwrap();
+    c.send_request(&Request::new("GET", "/a", &HOST)).unwrap();
+    c.send_end(&[]).unwrap();
+    // Read "/a" to its end, not to its verdict.
+    while !matches!(
+        c.next_event().unwrap().unwrap(),
+        keepalive::Recv::Event(keepalive::Event::End(_))
+    ) {}
+    let (head, body) = c.get("/b", &HOST).unwrap();
+    assert_eq!((head.status(), &body[..]), (200, &b"/b"[..]));
+}
