@@ -1069,8 +1069,10 @@ fn upload() -> impl Strategy<Value = Upload> {
 proptest! {
     /// The newest request streams its body while earlier responses
     /// arrive (and its own response may arrive before its body ends): in
-    /// any interleaving of sends and receives, the events and the wire are
-    /// those of the one-at-a-time run.
+    /// any interleaving of sends, receives (through `receive` or
+    /// `recv_buf`) and polls, the events and the wire are those of the
+    /// one-at-a-time run: no response to a request sent is ever taken for
+    /// bytes that came before it.
     #[test]
     fn the_newest_body_streams_while_responses_arrive_in_any_interleaving(
         uploads in prop::collection::vec(upload(), 1..8),
@@ -1137,10 +1139,19 @@ proptest! {
                 let answerable = if asked == 0 { 0 } else { ends[asked - 1] };
                 if fed < answerable {
                     let end = (fed + cut).min(answerable);
-                    piped.receive(&stream[fed..end]);
+                    // Read into `recv_buf` or handed to `receive`, polled
+                    // at once or after the next sends.
+                    if turn % 2 == 0 {
+                        piped.recv_buf().extend_from_slice(&stream[fed..end]);
+                    } else {
+                        piped.receive(&stream[fed..end]);
+                    }
                     fed = end;
-                    merge_all(&mut lines, poll_lines(&mut piped));
+                    if turn % 3 == 0 {
+                        continue;
+                    }
                 }
+                merge_all(&mut lines, poll_lines(&mut piped));
             }
         }
         merge_all(&mut lines, poll_lines(&mut piped));
@@ -1291,4 +1302,63 @@ fn the_drivers_get_runs_after_an_exchange_whose_verdict_was_not_polled() {
     ) {}
     let (head, body) = c.get("/b", &HOST).unwrap();
     assert_eq!((head.status(), &body[..]), (200, &b"/b"[..]));
+}
+
+#[test]
+fn bytes_that_arrived_before_a_pipelined_request_are_never_its_response() {
+    // RFC 9112 §6.3: data after the final response to the last request
+    // sent MUST NOT be processed as a separate response (cache poisoning;
+    // a desynchronized server or a smuggled request leaves one). Sending
+    // another request before polling those bytes must not turn them into
+    // its response: the server could not have answered a request it had
+    // not received. Through `receive` and through `recv_buf` alike.
+    let extra: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nevil!!";
+    for via_recv_buf in [false, true] {
+        let mut conn = client(2);
+        let mut out = SendBuf::new();
+        get(&mut conn, &mut out).unwrap();
+        let bytes = [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..],
+            extra,
+        ]
+        .concat();
+        if via_recv_buf {
+            conn.recv_buf().extend_from_slice(&bytes);
+        } else {
+            conn.receive(&bytes);
+        }
+        // The application reads the head, then sends its next request.
+        let Ok(keepalive::Recv::Event(keepalive::Event::Response(_))) = conn.poll_event() else {
+            panic!("the first response's head")
+        };
+        get(&mut conn, &mut out).unwrap();
+        let lines = poll_lines(&mut conn);
+        assert!(
+            !lines.iter().any(|l| l.contains("evil")),
+            "recv_buf {via_recv_buf}: {lines:?}"
+        );
+        assert_eq!(
+            lines.last().unwrap(),
+            "error UnsolicitedResponse",
+            "{lines:?}"
+        );
+        // The request is reported unanswered, not answered by those bytes.
+        assert_eq!(conn.pipeline_report().unanswered(), 1..2);
+        // The same bytes arriving after the request went out are its response.
+        let mut conn = client(2);
+        get(&mut conn, &mut out).unwrap();
+        conn.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        let Ok(keepalive::Recv::Event(keepalive::Event::Response(_))) = conn.poll_event() else {
+            panic!("the first response's head")
+        };
+        get(&mut conn, &mut out).unwrap();
+        if via_recv_buf {
+            conn.recv_buf().extend_from_slice(extra);
+        } else {
+            conn.receive(extra);
+        }
+        let lines = poll_lines(&mut conn);
+        assert!(lines.contains(&"data \"evil!!\"".to_owned()), "{lines:?}");
+        assert_eq!(lines.last().unwrap(), "paused");
+    }
 }

@@ -44,6 +44,7 @@ impl Connection {
         if !self.ex.accepts_bytes() {
             return;
         }
+        self.ex.sync_appends(self.buf.len());
         self.ex.note_received(bytes);
         if bytes.len() > self.buf.capacity() - self.buf.len() {
             // Grow once to what the last head needed instead of doubling
@@ -74,6 +75,9 @@ impl Connection {
     /// assert!(matches!(conn.poll_event(), Ok(Recv::Event(Event::Request(_)))));
     /// ```
     pub fn recv_buf(&mut self) -> &mut BytesMut {
+        // A client counts what is appended (pipelining: bytes that came
+        // before a request are never its response).
+        self.ex.lend(self.buf.len());
         &mut self.buf
     }
 
@@ -152,6 +156,7 @@ impl Connection {
     // for the registers the reading path saves.
     #[inline(never)]
     fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
+        self.ex.sync_appends(self.buf.len());
         match self.ex.recv_phase() {
             RecvPhase::Head => self.poll_head(),
             RecvPhase::Body => self.poll_body(),

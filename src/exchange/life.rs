@@ -39,6 +39,9 @@ impl Exchange {
             HalfState::Body => Ok(()),
             // A pipelined request behind the current one, which has ended.
             HalfState::Done if self.sending_queued() => self.may_send_queued_body(),
+            // A pipelined request kept out of the exchange: bytes that came
+            // before it answered no request (`promote_queued`).
+            HalfState::Idle if self.stale => Err(SendError::ConnectionClosed),
             HalfState::Idle => Err(SendError::NoHeadSent),
             HalfState::Done => Err(SendError::MessageEnded),
             HalfState::MustClose | HalfState::Closed | HalfState::Switched | HalfState::Error => {
@@ -142,6 +145,7 @@ impl Exchange {
         if self.role != Role::Client || bytes.is_empty() {
             return;
         }
+        self.received = self.received.wrapping_add(bytes.len() as u64);
         if matches!(self.machine.ours(), HalfState::Idle) && !self.rules.replay_buffered_responses {
             if !is_blank(bytes) {
                 // Nothing was asked: a server talking now is answering

@@ -283,6 +283,14 @@ pub(crate) struct Exchange {
     /// Client, pipelining: requests sent behind the current exchange,
     /// oldest first (`pipeline.rs`). Allocated at the first one.
     queue: Queue,
+    /// Client: bytes appended to the receive buffer so far, so that bytes
+    /// that arrived before a pipelined request went out are never taken
+    /// as its response (`pipeline.rs`).
+    received: u64,
+    /// Client: the receive buffer's length when `recv_buf` lent it out
+    /// (`usize::MAX`: not lent); what the caller appended is counted at
+    /// the next [`sync_appends`](Self::sync_appends).
+    lent: usize,
 }
 
 /// Whether `bytes` hold nothing but the empty lines allowed between
@@ -318,6 +326,8 @@ impl Exchange {
             failure_reported: false,
             ending: None,
             queue: Queue::default(),
+            received: 0,
+            lent: usize::MAX,
         }
     }
 
@@ -405,10 +415,12 @@ impl Exchange {
     /// Client: whether a request may be sent now, before anything is
     /// written.
     #[inline]
-    pub(crate) fn may_send_request(&self, rest: &[u8]) -> Result<(), SendError> {
+    pub(crate) fn may_send_request(&mut self, rest: &[u8]) -> Result<(), SendError> {
         if self.role != Role::Client {
             return Err(SendError::WrongRole);
         }
+        // What arrived so far arrived before this request.
+        self.sync_appends(rest.len());
         self.check_open()?;
         let idle = matches!(self.machine.ours(), HalfState::Idle)
             && matches!(self.machine.theirs(), HalfState::Idle);

@@ -14,7 +14,12 @@
 //! request becomes current: the table replays its head (and its end, if
 //! it ended) on our half, its reason to close reaches the latch then (not
 //! when it was sent, which would have closed the exchanges before it), and
-//! bytes already buffered are the start of its response, not stale ones.
+//! bytes already buffered are the start of its response, not stale ones,
+//! if they arrived after it was sent. Bytes that arrived before (counted
+//! by [`Exchange::received`], `recv_buf` appends included) answer no
+//! request: RFC 9112 §6.3 forbids taking them as a response (cache
+//! poisoning by a desynchronized server), so the request stays queued and
+//! the next poll reports them as unsolicited.
 //! When an exchange ends with close (or the connection fails), the queued
 //! requests stay unanswered, and [`PipelineReport`] says which of them may
 //! be sent again on a new connection.
@@ -22,7 +27,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
-use super::{Effects, Exchange, HeadKind, Refusal, RequestFacts, RetrySafety};
+use super::{is_blank, Effects, Exchange, HeadKind, Refusal, RequestFacts, RetrySafety};
 use crate::error::SendError;
 use crate::message::{BodyLength, Method, Role};
 use crate::persist::{message_verdict, CloseReason, ConnectionOptions};
@@ -146,6 +151,9 @@ pub(crate) struct Queued {
     ended: bool,
     /// The reason to close it carries, applied when it becomes current.
     closes: Option<CloseReason>,
+    /// [`Exchange::received`] when it was sent: bytes buffered before
+    /// then cannot be its response.
+    received_at_send: u64,
 }
 
 impl Queued {
@@ -241,6 +249,7 @@ impl Exchange {
                 facts,
                 ended: false,
                 closes,
+                received_at_send: self.received,
             },
             room,
         );
@@ -280,6 +289,18 @@ impl Exchange {
     /// request becomes current; `rest` is what is buffered after the
     /// response that ended. `false` when none was queued.
     pub(crate) fn promote_queued(&mut self, rest: &[u8]) -> Result<bool, Refusal> {
+        let Some(front) = self.queue.get(0) else {
+            return Ok(false);
+        };
+        if !self.arrived_after(front, rest) {
+            // The server answered a request it had not received (a
+            // desynchronized server, a smuggled request): RFC 9112 §6.3,
+            // such data MUST NOT be taken as a response (cache
+            // poisoning). The request stays unanswered; the next poll
+            // reports the bytes as unsolicited.
+            self.stale = true;
+            return Ok(false);
+        }
         let Some(next) = self.queue.pop_front() else {
             return Ok(false);
         };
@@ -294,6 +315,43 @@ impl Exchange {
         self.response_started = !rest.is_empty();
         self.machine.latch().close_if(next.closes);
         Ok(true)
+    }
+
+    /// Client: whether `rest`, buffered after the last response, came
+    /// after request `q` went out (but for empty lines): only then can it
+    /// be the start of its response.
+    #[inline(never)]
+    fn arrived_after(&self, q: &Queued, rest: &[u8]) -> bool {
+        let since = self.received.wrapping_sub(q.received_at_send);
+        let before = rest
+            .len()
+            .saturating_sub(usize::try_from(since).unwrap_or(usize::MAX));
+        is_blank(&rest[..before])
+    }
+
+    /// Client: `recv_buf` lent the receive buffer out at length `len`.
+    pub(crate) fn lend(&mut self, len: usize) {
+        if self.role == Role::Client && self.lent == usize::MAX {
+            self.lent = len;
+        }
+    }
+
+    /// Client: counts what was appended through a lent receive buffer,
+    /// now `len` long (before anything is read from it or added to it).
+    #[inline]
+    pub(crate) fn sync_appends(&mut self, len: usize) {
+        if self.lent != usize::MAX {
+            self.count_lent_appends(len);
+        }
+    }
+
+    // Out of line: only a client reading through `recv_buf` comes here.
+    #[cold]
+    #[inline(never)]
+    fn count_lent_appends(&mut self, len: usize) {
+        let appended = len.saturating_sub(self.lent) as u64;
+        self.received = self.received.wrapping_add(appended);
+        self.lent = usize::MAX;
     }
 
     /// Client: whether a request is outstanding (its response awaited)
