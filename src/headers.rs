@@ -71,7 +71,7 @@ pub struct Headers {
 /// Where a head's fields are, recorded by the parser as it reads them:
 /// enough to iterate the lines again and to answer the lookups every
 /// message needs (framing, persistence, `Host`) without a scan.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FieldIndex {
     /// Offset of the first field line in the head.
     pub(crate) start: u32,

@@ -20,12 +20,15 @@ pub(crate) const MAX_METHOD_LEN: usize = 32;
 
 /// What the parser found in a complete head: the start line and the index
 /// of the fields, as offsets into the head's bytes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ScanFacts {
     /// A field line starts with whitespace (obs-fold, allowed here).
     pub(crate) obs_fold: bool,
     /// Request: the method. Response: the reason phrase ((0, 0) if empty).
     first: (u32, u32),
+    /// Request: the method's index in [`crate::head::STANDARD_METHODS`],
+    /// or `u8::MAX`.
+    method: u8,
     /// Request: the target.
     target: (u32, u32),
     status: u16,
@@ -40,6 +43,7 @@ impl Default for ScanFacts {
         Self {
             obs_fold: false,
             first: (0, 0),
+            method: u8::MAX,
             target: (0, 0),
             status: 0,
             version: Version::Http11,
@@ -164,6 +168,11 @@ impl HeadScanner {
         // wraps and no slice taken from one can panic.
         let limit = limit.min(MAX_OFFSET);
         let d = &buf[..buf.len().min(limit)];
+        if self.pos == 0 {
+            if let Some(found) = fast::head(d, config, mode) {
+                return Ok(Some(found));
+            }
+        }
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
                 let facts = self.facts;
@@ -216,6 +225,7 @@ impl HeadScanner {
                         None => {}
                         Some(b' ') if i > 0 => {
                             self.facts.first = (0, i as u32);
+                            self.facts.method = standard_method(&d[..i]);
                             i += 1;
                             self.mark = i;
                             self.st = St::Target;
@@ -582,7 +592,29 @@ impl HeadScanner {
     }
 }
 
+/// The index of `method` in [`crate::head::STANDARD_METHODS`], or
+/// `u8::MAX`. A `match` compiles to a length switch and one compare, where
+/// a search of the table compares against each name in turn.
+fn standard_method(method: &[u8]) -> u8 {
+    match method {
+        b"GET" => 0,
+        b"HEAD" => 1,
+        b"POST" => 2,
+        b"PUT" => 3,
+        b"DELETE" => 4,
+        b"CONNECT" => CONNECT,
+        b"OPTIONS" => 6,
+        b"TRACE" => 7,
+        b"PATCH" => 8,
+        _ => u8::MAX,
+    }
+}
+
+/// `CONNECT`'s index in [`crate::head::STANDARD_METHODS`].
+const CONNECT: u8 = 5;
+
 mod build;
+mod fast;
 mod lexical;
 pub(crate) use build::{parse_request, parse_response};
 use lexical::{

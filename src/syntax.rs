@@ -207,7 +207,7 @@ const fn is_target_char(b: u8) -> bool {
 }
 
 /// `pchar / "/" / "?"` (RFC 3986 §3.3, §3.4), without `%HH`.
-static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
+pub(crate) static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
 /// `unreserved / sub-delims` (RFC 3986 §3.2.2 reg-name), without `%HH`.
 static REG_NAME_CHARS: [bool; 256] = byte_table(Class::RegName);
 /// [`is_target_char`] as a table.

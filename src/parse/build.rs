@@ -23,32 +23,17 @@ pub(crate) fn parse_request(
     } else {
         raw
     };
-    let (m0, m1) = facts.first;
-    let method = &raw[m0 as usize..m1 as usize];
-    let name = standard_method(method);
     let headers = Headers::from_index(raw, facts.fields);
     check_host(&headers, facts.version)?;
-    let mut head = RequestHead::new(headers, facts.first, name, facts.target, facts.version);
+    let mut head = RequestHead::new(
+        headers,
+        facts.first,
+        facts.method,
+        facts.target,
+        facts.version,
+    );
     head.lenient = facts.lenient;
     Ok(head)
-}
-
-/// The index of `method` in [`crate::head::STANDARD_METHODS`], or `u8::MAX`. A
-/// `match` compiles to a length switch and one compare, where a search of
-/// the table compares against each name in turn.
-fn standard_method(method: &[u8]) -> u8 {
-    match method {
-        b"GET" => 0,
-        b"HEAD" => 1,
-        b"POST" => 2,
-        b"PUT" => 3,
-        b"DELETE" => 4,
-        b"CONNECT" => 5,
-        b"OPTIONS" => 6,
-        b"TRACE" => 7,
-        b"PATCH" => 8,
-        _ => u8::MAX,
-    }
 }
 
 /// Builds a complete response head from what [`HeadScanner::scan`] found.
@@ -118,21 +103,5 @@ fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> 
         (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
         (Some(h), None) if valid_authority(h, false) => Ok(()),
         (Some(_), None) => Err(RecvErrorKind::InvalidHost),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::head::STANDARD_METHODS;
-
-    #[test]
-    fn standard_method_is_the_table_index() {
-        for (i, m) in STANDARD_METHODS.iter().enumerate() {
-            assert_eq!(usize::from(standard_method(m.as_bytes())), i, "{m}");
-        }
-        for other in [&b"get"[..], b"GETS", b"", b"PROPFIND", b"PATC"] {
-            assert_eq!(standard_method(other), u8::MAX);
-        }
     }
 }

@@ -1,0 +1,160 @@
+//! The fast path of the head parser. Most heads arrive whole and keep to
+//! the common shapes: CRLF line ends, a known version, an origin-form
+//! target, no obs-fold, nothing a leniency would have to bend. Such a head
+//! is read here in one pass over runs of bytes (word compares for the
+//! method and version, table runs for names and targets, word-at-a-time
+//! searches for values) instead of one state step per byte.
+//!
+//! It never decides that a head is invalid. At the first byte it does not
+//! expect (an error, a rarer form, the end of the buffer) it gives up, and
+//! the resumable parser reads the head from its start: errors, leniencies
+//! and split heads are the resumable parser's alone, and a head costs at
+//! most two reads. On every head the fast path accepts it must find what
+//! the resumable parser finds, byte for byte (`tests.rs` runs both).
+
+use super::lexical::{find_stop, run_of};
+use super::{standard_method, Mode, ScanFacts, CONNECT, MAX_METHOD_LEN};
+use crate::message::Version;
+use crate::syntax::{is_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR};
+use crate::Config;
+
+/// Reads a whole head (or trailer section) at the start of `d`; `None`:
+/// leave it to the resumable parser.
+#[inline]
+pub(super) fn head(d: &[u8], config: &Config, mode: Mode) -> Option<(usize, ScanFacts)> {
+    let mut facts = ScanFacts::default();
+    let start = match mode {
+        Mode::Request => request_line(d, config, &mut facts)?,
+        Mode::Response => status_line(d, &mut facts)?,
+        Mode::Fields => 0,
+    };
+    facts.fields.start = start as u32;
+    let end = fields(d, start, config, &mut facts)?;
+    Some((end, facts))
+}
+
+/// The eight bytes of `d` at `at`, if there are eight.
+#[inline]
+fn word8(d: &[u8], at: usize) -> Option<u64> {
+    let w: [u8; 8] = d.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
+/// `method SP target SP HTTP/1.x CRLF` (RFC 9112 §3); returns where the
+/// field lines start.
+#[inline]
+fn request_line(d: &[u8], config: &Config, facts: &mut ScanFacts) -> Option<usize> {
+    let head4: [u8; 4] = d.get(..4)?.try_into().ok()?;
+    // The method, its length and its index in `STANDARD_METHODS`.
+    let (m, id) = if head4 == *b"GET " {
+        (3, 0)
+    } else {
+        let m = run_of(d, &TCHAR);
+        if m == 0 || m > MAX_METHOD_LEN || d.get(m) != Some(&b' ') {
+            return None;
+        }
+        (m, standard_method(&d[..m]))
+    };
+    let t0 = m + 1;
+    // Origin-form without escapes, the common target, is valid as soon as
+    // its bytes are (and CONNECT takes none); anything else is checked as
+    // the resumable parser checks it.
+    let mut t1 = match d.get(t0) {
+        Some(b'/') if id != CONNECT => t0 + run_of(&d[t0..], &PATH_QUERY_CHARS),
+        _ => t0,
+    };
+    if t1 == t0 || d.get(t1) != Some(&b' ') {
+        t1 = t0 + run_of(&d[t0..], &TARGET_CHARS);
+        if t1 == t0 || d.get(t1) != Some(&b' ') || !valid_target(&d[..m], &d[t0..t1]) {
+            return None;
+        }
+    }
+    if t1 - t0 > config.max_target_len {
+        return None;
+    }
+    let v = t1 + 1;
+    let version = match word8(d, v)? {
+        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
+        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
+        _ => return None,
+    };
+    if d.get(v + 8..v + 10)? != b"\r\n" {
+        return None;
+    }
+    facts.first = (0, m as u32);
+    facts.method = id;
+    facts.target = (t0 as u32, t1 as u32);
+    facts.version = version;
+    Some(v + 10)
+}
+
+/// `HTTP/1.x SP 3DIGIT SP reason CRLF` (RFC 9112 §4); returns where the
+/// field lines start.
+#[inline]
+fn status_line(d: &[u8], facts: &mut ScanFacts) -> Option<usize> {
+    facts.version = match word8(d, 0)? {
+        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
+        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
+        _ => return None,
+    };
+    let [b' ', a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', after] = *d.get(8..13)? else {
+        return None;
+    };
+    facts.status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    let end = match after {
+        b' ' => {
+            let stop = find_stop(d, 13)?;
+            if stop > 13 {
+                facts.first = (13, stop as u32);
+            }
+            stop
+        }
+        _ => 12,
+    };
+    crlf_at(d, end)
+}
+
+/// Where the line whose end is at `at` is followed, if it ends in CRLF.
+#[inline]
+fn crlf_at(d: &[u8], at: usize) -> Option<usize> {
+    (d.get(at..at + 2)? == b"\r\n").then_some(at + 2)
+}
+
+/// The field lines from `i` and the blank line after them; returns where
+/// the head ends.
+#[inline]
+fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Option<usize> {
+    let index = &mut facts.fields;
+    loop {
+        if *d.get(i)? == b'\r' {
+            return crlf_at(d, i);
+        }
+        if index.len as usize >= config.max_headers {
+            return None;
+        }
+        // A line starting with whitespace (obs-fold) or any other
+        // non-token byte leaves an empty name here.
+        let colon = i + run_of(&d[i..], &TCHAR);
+        if colon == i || d.get(colon) != Some(&b':') {
+            return None;
+        }
+        let mut v = colon + 1;
+        while d.get(v).is_some_and(|&b| is_ows(b)) {
+            v += 1;
+        }
+        let stop = find_stop(d, v)?;
+        let next = crlf_at(d, stop)?;
+        let mut end = stop;
+        while end > v && is_ows(d[end - 1]) {
+            end -= 1;
+        }
+        index.len += 1;
+        if let Some(slot) = index.add_name(&d[i..colon]) {
+            // An empty value is noted where it would start, as the
+            // resumable parser notes it.
+            let at = if end > v { v } else { colon + 1 };
+            index.set_value(slot, at as u32, (end - v) as u32);
+        }
+        i = next;
+    }
+}
