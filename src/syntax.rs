@@ -305,11 +305,16 @@ fn valid_ipv4(s: &[u8]) -> bool {
 }
 
 /// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+#[inline]
 pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
-    if !port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]) {
-        // The common `Host: name`, with no port, escape or literal.
-        return true;
-    }
+    // The common `Host: name`, with no port, escape or literal, is settled
+    // here without a call.
+    (!port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]))
+        || valid_authority_in_full(s, port_required)
+}
+
+/// [`valid_authority`] for every form.
+fn valid_authority_in_full(s: &[u8], port_required: bool) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix(b"[") {
         let Some(close) = rest.iter().position(|&b| b == b']') else {
             return false;
