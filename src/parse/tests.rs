@@ -486,3 +486,18 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn runs_end_at_the_first_byte_outside_the_class() {
+    for len in 0..30 {
+        for at in 0..=len {
+            for stop in [b' ', b':', 0x80, 0] {
+                let mut s = vec![b'a'; len];
+                if at < len {
+                    s[at] = stop;
+                }
+                assert_eq!(run_of(&s, &TCHAR), at, "len {len} at {at}");
+            }
+        }
+    }
+}
