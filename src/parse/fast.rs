@@ -15,7 +15,7 @@
 use super::lexical::{find_stop, run_of};
 use super::{standard_method, Mode, ScanFacts, CONNECT, MAX_METHOD_LEN};
 use crate::message::Version;
-use crate::syntax::{is_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR};
+use crate::syntax::{trim_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR};
 use crate::Config;
 
 /// Reads a whole head (or trailer section) at the start of `d`; `None`:
@@ -125,11 +125,12 @@ fn crlf_at(d: &[u8], at: usize) -> Option<usize> {
 #[inline]
 fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Option<usize> {
     let index = &mut facts.fields;
+    let max_headers = config.max_headers;
     loop {
         if *d.get(i)? == b'\r' {
             return crlf_at(d, i);
         }
-        if index.len as usize >= config.max_headers {
+        if index.len as usize >= max_headers {
             return None;
         }
         // A line starting with whitespace (obs-fold) or any other
@@ -138,22 +139,21 @@ fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Opt
         if colon == i || d.get(colon) != Some(&b':') {
             return None;
         }
-        let mut v = colon + 1;
-        while d.get(v).is_some_and(|&b| is_ows(b)) {
-            v += 1;
-        }
-        let stop = find_stop(d, v)?;
+        // OWS is allowed anywhere in the value, so it is trimmed only
+        // where the value is noted: on the first line of a known field.
+        let stop = find_stop(d, colon + 1)?;
         let next = crlf_at(d, stop)?;
-        let mut end = stop;
-        while end > v && is_ows(d[end - 1]) {
-            end -= 1;
-        }
         index.len += 1;
         if let Some(slot) = index.add_name(&d[i..colon]) {
+            let value = trim_ows(&d[colon + 1..stop]);
             // An empty value is noted where it would start, as the
             // resumable parser notes it.
-            let at = if end > v { v } else { colon + 1 };
-            index.set_value(slot, at as u32, (end - v) as u32);
+            let at = if value.is_empty() {
+                colon + 1
+            } else {
+                value.as_ptr() as usize - d.as_ptr() as usize
+            };
+            index.set_value(slot, at as u32, value.len() as u32);
         }
         i = next;
     }
