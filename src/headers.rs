@@ -31,6 +31,7 @@ impl<'a> Header<'a> {
     }
 
     /// Whether the name equals `name`, ignoring ASCII case.
+    #[inline]
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
@@ -337,6 +338,33 @@ impl Headers {
         }
     }
 
+    /// The value of a field the machine itself needs that may appear on
+    /// one line only, answered from the index.
+    #[inline]
+    pub(crate) fn known_once(&self, field: Known) -> Once<'_> {
+        let i = field as usize;
+        if self.index.repeated & (1 << i) != 0 {
+            return Once::Repeated;
+        }
+        match self.index.known[i] {
+            (ABSENT, _) => Once::Absent,
+            (UNINDEXED, _) => self.known_once_by_scan(field),
+            (at, len) => {
+                let (at, len) = (usize::from(at), usize::from(len));
+                self.raw.get(at..at + len).map_or(Once::Absent, Once::One)
+            }
+        }
+    }
+
+    /// [`known_once`](Self::known_once) for a value the index could not
+    /// hold (past 64 KiB into the head).
+    #[cold]
+    #[inline(never)]
+    fn known_once_by_scan(&self, field: Known) -> Once<'_> {
+        let mut values = Values::Scan(self.iter(), KNOWN[field as usize]);
+        values.next().map_or(Once::Absent, Once::One)
+    }
+
     /// The comma-list elements of a field the machine itself needs.
     pub(crate) fn known_list(&self, field: Known) -> impl Iterator<Item = &[u8]> {
         self.known(field).flat_map(list_elements)
@@ -407,6 +435,15 @@ impl<'a> IntoIterator for &'a Headers {
 fn name_class(name: &[u8]) -> u64 {
     let first = u64::from(name.first().map_or(0, |b| b | 0x20));
     1 << ((name.len() as u64).wrapping_mul(7).wrapping_add(first) % 64)
+}
+
+/// What [`Headers::known_once`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Once<'a> {
+    Absent,
+    One(&'a [u8]),
+    /// On more than one line.
+    Repeated,
 }
 
 /// The values of the fields with one name, from [`Headers::get_all`].

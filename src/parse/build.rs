@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use super::ScanFacts;
 use crate::error::RecvErrorKind;
 use crate::head::{RequestHead, ResponseHead};
-use crate::headers::{line_is_field, FieldIndex, Headers, Known};
+use crate::headers::{line_is_field, FieldIndex, Headers, Known, Once};
 use crate::message::Version;
 use crate::syntax::{is_ows, valid_authority};
 use crate::Config;
@@ -95,13 +95,16 @@ fn unfold(raw: &[u8], fields: &FieldIndex) -> Bytes {
     copy.freeze()
 }
 
+/// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status
+/// code to any HTTP/1.1 request message that lacks a Host header field and
+/// to any request message that contains more than one Host header field
+/// line or a Host header field with an invalid field value."
 fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
-    let mut hosts = headers.known(Known::Host);
-    match (hosts.next(), hosts.next()) {
-        (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
-        (Some(h), None) if valid_authority(h, false) => Ok(()),
-        (Some(_), None) => Err(RecvErrorKind::InvalidHost),
+    match headers.known_once(Known::Host) {
+        Once::Absent if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
+        Once::Absent => Ok(()),
+        Once::Repeated => Err(RecvErrorKind::DuplicateHost),
+        Once::One(h) if valid_authority(h, false) => Ok(()),
+        Once::One(_) => Err(RecvErrorKind::InvalidHost),
     }
 }

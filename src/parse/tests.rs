@@ -501,3 +501,39 @@ fn runs_end_at_the_first_byte_outside_the_class() {
         }
     }
 }
+
+/// The Host rules (RFC 9112 §3.2) read the index, and scan the fields for
+/// a Host the index could not hold (past 64 KiB into the head).
+#[test]
+fn host_rules_near_and_past_the_index_limit() {
+    use RecvErrorKind::*;
+    let config = Config {
+        max_head_len: 1 << 20,
+        ..Config::default()
+    };
+    let pad = format!("X-Pad: {}\r\n", "p".repeat(70_000));
+    for far in [false, true] {
+        let pad = if far { pad.as_str() } else { "" };
+        for (fields, version, want) in [
+            ("Host: a.example:80\r\n", "HTTP/1.1", Ok(())),
+            ("Host: a/b\r\n", "HTTP/1.1", Err(InvalidHost)),
+            (
+                "Host: a\r\nX: 1\r\nhost: a\r\n",
+                "HTTP/1.1",
+                Err(DuplicateHost),
+            ),
+            ("", "HTTP/1.1", Err(MissingHost)),
+            ("", "HTTP/1.0", Ok(())),
+        ] {
+            let head = format!("GET / {version}\r\n{pad}{fields}\r\n");
+            let raw = Bytes::from(head.into_bytes());
+            let (n, facts) = HeadScanner::default()
+                .scan(&raw, &config, true)
+                .unwrap()
+                .unwrap();
+            assert_eq!(n, raw.len());
+            let got = parse_request(raw, facts, &config).map(|_| ());
+            assert_eq!(got, want, "{fields:?} far {far}");
+        }
+    }
+}
