@@ -537,3 +537,32 @@ fn host_rules_near_and_past_the_index_limit() {
         }
     }
 }
+
+/// The method kind read from the parser's table index is the one the
+/// method's bytes name, on the fast path and the resumable one.
+#[test]
+fn method_kind_follows_the_method_bytes() {
+    use crate::head::STANDARD_METHODS;
+    use crate::message::Method;
+    let others = ["get", "PROPFIND", "GETS", "M"];
+    for m in STANDARD_METHODS.iter().chain(&others) {
+        let target = match *m {
+            "CONNECT" => "e.com:443",
+            _ => "/",
+        };
+        for sep in [" ", "  "] {
+            let config = Config {
+                allow_multiple_spaces_in_request_line: true,
+                ..Config::default()
+            };
+            let raw = Bytes::from(format!("{m}{sep}{target} HTTP/1.1\r\nHost: x\r\n\r\n"));
+            let (_, facts) = HeadScanner::default()
+                .scan(&raw, &config, true)
+                .unwrap()
+                .unwrap();
+            let head = parse_request(raw, facts, &config).unwrap();
+            assert_eq!(head.method_kind(), Method::of(m.as_bytes()), "{m}");
+            assert_eq!(head.method(), *m);
+        }
+    }
+}
