@@ -114,6 +114,18 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
+    if s.len() <= 19 {
+        // Nineteen digits stay below 10^19 < 2^64: no overflow to check.
+        let mut n = 0u64;
+        for &b in s {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(digit);
+        }
+        return Some(n);
+    }
     s.iter().try_fold(0u64, |acc, &b| {
         if !b.is_ascii_digit() {
             return None;
@@ -465,6 +477,11 @@ mod tests {
             ("007", Some(7)),
             ("18446744073709551615", Some(u64::MAX)),
             ("18446744073709551616", None),
+            ("9999999999999999999", Some(9_999_999_999_999_999_999)),
+            ("00000000000000000000000042", Some(42)),
+            ("1234567890123456789/", None),
+            ("/", None),
+            (":", None),
             ("", None),
             ("+1", None),
             ("1 ", None),
