@@ -106,7 +106,7 @@ impl FieldIndex {
     /// Notes a field name; returns the [`Known`] slot whose value the
     /// caller records with [`set_value`](Self::set_value), if this is the
     /// first line of a known field.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_name(&mut self, name: &[u8]) -> Option<u8> {
         self.names |= name_class(name);
         let i = known_index(name)?;
