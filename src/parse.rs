@@ -138,12 +138,16 @@ impl HeadScanner {
     /// Reads `buf` (which starts at the head) up to the blank line ending
     /// the head. `Ok(Some((n, facts)))`: the head is `buf[..n]`.
     /// `Ok(None)`: valid so far, need more.
+    #[inline]
     pub(crate) fn scan(&mut self, buf: &[u8], config: &Config, is_request: bool) -> Scanned {
         let mode = if is_request {
             Mode::Request
         } else {
             Mode::Response
         };
+        if let Some(found) = self.fast(buf, config, mode, config.max_head_len) {
+            return Ok(Some(found));
+        }
         self.run(buf, config, mode, config.max_head_len)
             .map_err(|over| over.unwrap_or(RecvErrorKind::HeadTooLarge))
     }
@@ -151,8 +155,29 @@ impl HeadScanner {
     /// Reads a trailer section (field lines up to a blank line) from `buf`,
     /// bounded by `config.max_trailers_len`.
     pub(crate) fn scan_fields(&mut self, buf: &[u8], config: &Config) -> Scanned {
-        self.run(buf, config, Mode::Fields, config.max_trailers_len)
+        let limit = config.max_trailers_len;
+        if let Some(found) = self.fast(buf, config, Mode::Fields, limit) {
+            return Ok(Some(found));
+        }
+        self.run(buf, config, Mode::Fields, limit)
             .map_err(|over| over.unwrap_or(RecvErrorKind::TrailersTooLarge))
+    }
+
+    /// The fast path, tried once per head, when nothing of it has been
+    /// read yet: a whole, plain head within `limit` is read in one pass.
+    #[inline]
+    fn fast(
+        &self,
+        buf: &[u8],
+        config: &Config,
+        mode: Mode,
+        limit: usize,
+    ) -> Option<(usize, ScanFacts)> {
+        if self.pos != 0 {
+            return None;
+        }
+        let d = &buf[..buf.len().min(limit.min(MAX_OFFSET))];
+        fast::head(d, config, mode)
     }
 
     /// `Err(None)`: the head is longer than `limit`.
@@ -168,11 +193,6 @@ impl HeadScanner {
         // wraps and no slice taken from one can panic.
         let limit = limit.min(MAX_OFFSET);
         let d = &buf[..buf.len().min(limit)];
-        if self.pos == 0 {
-            if let Some(found) = fast::head(d, config, mode) {
-                return Ok(Some(found));
-            }
-        }
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
                 let facts = self.facts;

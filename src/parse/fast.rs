@@ -20,7 +20,7 @@ use crate::Config;
 
 /// Reads a whole head (or trailer section) at the start of `d`; `None`:
 /// leave it to the resumable parser.
-#[inline]
+#[inline(never)]
 pub(super) fn head(d: &[u8], config: &Config, mode: Mode) -> Option<(usize, ScanFacts)> {
     let mut facts = ScanFacts::default();
     let start = match mode {
