@@ -170,18 +170,18 @@ pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
 /// control (HTAB included, so the caller looks at it) or DEL. Bytes ≥ 0x80
 /// (obs-text) are plain.
 pub(crate) fn find_value_stop(s: &[u8]) -> Option<usize> {
-    const SPACE: u64 = u64::from_ne_bytes([0x20; 8]);
-    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LIMIT: u64 = u64::from_ne_bytes([0x21; 8]);
     let mut i = 0;
     while i + 8 <= s.len() {
         let x = word(s, i);
-        // Below 0x20 (high bit clear and borrows), or equal to 0x7f. A
-        // borrow can flag a later byte falsely, never an earlier one, so
-        // the lowest flag is exact.
-        let low = x.wrapping_sub(SPACE) & !x & HIGH;
-        let d = x ^ DEL;
-        let del = d.wrapping_sub(ONES) & !d & HIGH;
-        let found = low | del;
+        // Each byte below 0x80, plus one: 0x01..=0x20 for a control, 0x80
+        // for DEL, 0x21..=0x7f otherwise (no carry leaves a byte). With the
+        // high bit set first, subtracting 0x21 borrows from no neighbour and
+        // leaves the high bit clear exactly for a control or DEL; bytes
+        // with the high bit (obs-text) are plain. Every byte is exact.
+        let bumped = ((x & LOW7) + ONES) | HIGH;
+        let found = !(bumped - LIMIT) & !x & HIGH;
         if found != 0 {
             return Some(i + (found.trailing_zeros() / 8) as usize);
         }
@@ -511,6 +511,24 @@ mod tests {
                         let ctl = v.iter().position(|&b| b < 0x20 || b == 0x7f);
                         assert_eq!(find_value_stop(&v), ctl, "len {len} at {at}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn value_stop_is_exact_for_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                for fill in [b'a', 0x80, 0xff, 0x21, 0x7e, b' '] {
+                    let mut v = [fill; 8];
+                    v[lane] = b;
+                    let want = v.iter().position(|&c| c < 0x20 || c == 0x7f);
+                    assert_eq!(
+                        find_value_stop(&v),
+                        want,
+                        "{b:#x} in lane {lane}, fill {fill:#x}"
+                    );
                 }
             }
         }
