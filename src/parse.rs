@@ -4,6 +4,13 @@
 //! (`Host`, framing, `Connection`...) on the way. A head fed one byte at a
 //! time is read once in total, and refused at the first byte that makes it
 //! invalid, not when it ends.
+//!
+//! A head that is already whole when first looked at, and plain (CRLF
+//! line ends, no obs-fold, nothing a leniency must bend), is read first by
+//! the fast path in `fast.rs`, in one pass over runs of bytes. The fast
+//! path decides no error: at the first byte it does not expect it gives up
+//! and this parser reads the head from its start, so every rule and every
+//! error kind is this parser's alone.
 
 use crate::error::RecvErrorKind;
 use crate::headers::FieldIndex;
