@@ -120,6 +120,15 @@ impl FieldIndex {
         }
     }
 
+    /// The [`Known`] slot that the last field line noted, named `name`,
+    /// claimed: the one [`add_name`](Self::add_name) returned for it.
+    pub(crate) fn last_line_slot(&self, name: &[u8]) -> Option<u8> {
+        // It claimed the slot if no line before it had the name, that is,
+        // if the name is not (yet) repeated.
+        let i = known_index(name)?;
+        (self.repeated & (1 << i) == 0).then_some(i as u8)
+    }
+
     /// Records the (trimmed) value of the first line of a known field.
     pub(crate) fn set_value(&mut self, slot: u8, at: u32, len: u32) {
         self.known[usize::from(slot)] = match (u16::try_from(at), u16::try_from(len)) {

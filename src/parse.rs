@@ -174,7 +174,7 @@ impl HeadScanner {
     /// read yet: a whole, plain head within `limit` is read in one pass.
     #[inline]
     fn fast(
-        &self,
+        &mut self,
         buf: &[u8],
         config: &Config,
         mode: Mode,
@@ -184,7 +184,24 @@ impl HeadScanner {
             return None;
         }
         let d = &buf[..buf.len().min(limit.min(MAX_OFFSET))];
-        fast::head(d, config, mode)
+        fast::head(self, d, config, mode)
+    }
+
+    /// Takes over from the fast path, which read every line before the
+    /// field line at `at` (giving `facts`) and stopped there: the state is
+    /// the one this parser reaches at that line's start. `slot` and
+    /// `value` are the previous line's known slot and trimmed value, which
+    /// a fold would continue.
+    fn resume_at(&mut self, at: usize, facts: ScanFacts, slot: Option<u8>, value: (u32, u32)) {
+        *self = Self {
+            pos: at as u32,
+            st: St::LineStart,
+            slot,
+            vstart: value.0,
+            vend: value.1,
+            facts,
+            ..Self::default()
+        };
     }
 
     /// `Err(None)`: the head is longer than `limit`.

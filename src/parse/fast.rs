@@ -7,21 +7,31 @@
 //!
 //! It never decides that a head is invalid. At the first byte it does not
 //! expect (an error, a rarer form, the end of the buffer) it gives up, and
-//! the resumable parser reads the head from its start: errors, leniencies
-//! and split heads are the resumable parser's alone, and a head costs at
-//! most two reads. On every head the fast path accepts it must find what
-//! the resumable parser finds, byte for byte (`tests.rs` runs both).
+//! the resumable parser takes over: from the start of the field line where
+//! the fast path stopped, in the state it would have reached there itself
+//! (every line before was read exactly as it reads them), or from the
+//! head's start if the fast path stopped in the start line. Errors,
+//! leniencies and the rest of split heads are the resumable parser's alone,
+//! and no byte is read more than twice. On every head (and every line) the
+//! fast path accepts it must find what the resumable parser finds, byte for
+//! byte (`tests.rs` runs both, whole and split).
 
 use super::lexical::{find_stop, run_of};
-use super::{standard_method, Mode, ScanFacts, CONNECT, MAX_METHOD_LEN};
+use super::{standard_method, HeadScanner, Mode, ScanFacts, CONNECT, MAX_METHOD_LEN, NONE};
 use crate::message::Version;
 use crate::syntax::{trim_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR};
 use crate::Config;
 
-/// Reads a whole head (or trailer section) at the start of `d`; `None`:
-/// leave it to the resumable parser.
+/// Reads a whole head (or trailer section) at the start of `d`. `None`:
+/// leave it to the resumable parser `s`, which it hands the field lines it
+/// read (see [`HeadScanner::resume_at`]).
 #[inline(never)]
-pub(super) fn head(d: &[u8], config: &Config, mode: Mode) -> Option<(usize, ScanFacts)> {
+pub(super) fn head(
+    s: &mut HeadScanner,
+    d: &[u8],
+    config: &Config,
+    mode: Mode,
+) -> Option<(usize, ScanFacts)> {
     let mut facts = ScanFacts::default();
     let start = match mode {
         Mode::Request => request_line(d, config, &mut facts)?,
@@ -29,8 +39,58 @@ pub(super) fn head(d: &[u8], config: &Config, mode: Mode) -> Option<(usize, Scan
         Mode::Fields => 0,
     };
     facts.fields.start = start as u32;
-    let end = fields(d, start, config, &mut facts)?;
-    Some((end, facts))
+    match fields(d, start, config, &mut facts) {
+        Ok(end) => Some((end, facts)),
+        Err(at) => {
+            hand_over(s, d, at, &facts);
+            None
+        }
+    }
+}
+
+/// Hands the head to the resumable parser `s` at the field line `at`
+/// (see [`HeadScanner::resume_at`]). Out of line: the loop over whole
+/// heads does not pay for it.
+#[cold]
+#[inline(never)]
+fn hand_over(s: &mut HeadScanner, d: &[u8], at: usize, facts: &ScanFacts) {
+    if at == 0 {
+        // Nothing read: the resumable parser starts from scratch anyway.
+        return;
+    }
+    let start = facts.fields.start as usize;
+    let (slot, value) = if at > start {
+        // The field line before `at` ends with CRLF at `at - 2`.
+        let line = d[start..at - 2]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(start, |lf| start + lf + 1);
+        noted_value(d, line, facts)
+    } else {
+        (None, (NONE, 0))
+    };
+    s.resume_at(at, *facts, slot, value);
+}
+
+/// What the resumable parser keeps of the last field line read, starting
+/// at `line`, so that a fold can continue it: the [`Known`] slot that line
+/// claimed and its trimmed value (`(NONE, _)` if empty). Looked up again
+/// here, on the rare path, so the loop over lines need not carry it.
+///
+/// [`Known`]: crate::headers::Known
+#[cold]
+fn noted_value(d: &[u8], line: usize, facts: &ScanFacts) -> (Option<u8>, (u32, u32)) {
+    let colon = line + run_of(&d[line..], &TCHAR);
+    let Some(slot) = facts.fields.last_line_slot(&d[line..colon]) else {
+        return (None, (NONE, 0));
+    };
+    let end = find_stop(d, colon + 1).unwrap_or(colon + 1);
+    let value = trim_ows(&d[colon + 1..end]);
+    if value.is_empty() {
+        return (Some(slot), (NONE, 0));
+    }
+    let at = value.as_ptr() as usize - d.as_ptr() as usize;
+    (Some(slot), (at as u32, (at + value.len()) as u32))
 }
 
 /// The eight bytes of `d` at `at`, if there are eight.
@@ -121,31 +181,40 @@ fn crlf_at(d: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The field lines from `i` and the blank line after them; returns where
-/// the head ends.
+/// the head ends, or where the fast path stopped: the start of the line it
+/// could not read.
 #[inline]
-fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Option<usize> {
+fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Result<usize, usize> {
     let index = &mut facts.fields;
     let max_headers = config.max_headers;
     loop {
-        if *d.get(i)? == b'\r' {
-            return crlf_at(d, i);
+        // Nothing below changes the index until the line is known good.
+        let Some(&first) = d.get(i) else {
+            return Err(i);
+        };
+        if first == b'\r' {
+            return crlf_at(d, i).ok_or(i);
         }
         if index.len as usize >= max_headers {
-            return None;
+            return Err(i);
         }
         // A line starting with whitespace (obs-fold) or any other
         // non-token byte leaves an empty name here.
         let colon = i + run_of(&d[i..], &TCHAR);
         if colon == i || d.get(colon) != Some(&b':') {
-            return None;
+            return Err(i);
         }
         // OWS is allowed anywhere in the value, so it is trimmed only
         // where the value is noted: on the first line of a known field.
-        let stop = find_stop(d, colon + 1)?;
-        let next = crlf_at(d, stop)?;
+        let Some(end) = find_stop(d, colon + 1) else {
+            return Err(i);
+        };
+        let Some(next) = crlf_at(d, end) else {
+            return Err(i);
+        };
         index.len += 1;
         if let Some(slot) = index.add_name(&d[i..colon]) {
-            let value = trim_ows(&d[colon + 1..stop]);
+            let value = trim_ows(&d[colon + 1..end]);
             // An empty value is noted where it would start, as the
             // resumable parser notes it.
             let at = if value.is_empty() {

@@ -281,10 +281,18 @@ fn resumable(
     s.step(d, config, mode).map(|o| o.map(|n| (n, s.facts)))
 }
 
+/// What a scan of `d` gives, in `mode`, from the state `s` is in.
+fn scan_in(s: &mut HeadScanner, d: &[u8], config: &Config, mode: Mode) -> Scanned {
+    match mode {
+        Mode::Fields => s.scan_fields(d, config),
+        _ => s.scan(d, config, mode == Mode::Request),
+    }
+}
+
 /// Checks that the fast path, where it reads `d`, finds exactly what the
 /// resumable parser finds; returns whether it read it.
 fn fast_agrees(d: &[u8], config: &Config, mode: Mode) -> bool {
-    let Some(fast) = fast::head(d, config, mode) else {
+    let Some(fast) = fast::head(&mut HeadScanner::default(), d, config, mode) else {
         return false;
     };
     assert_eq!(
@@ -479,12 +487,20 @@ proptest::proptest! {
             fast_agrees(&head, &config, mode);
             // Whatever the fast path made of it, a scan gives the verdict
             // of the resumable parser.
+            let whole = resumable(&head, &config, mode);
             let mut s = HeadScanner::default();
-            let scanned = match mode {
-                Mode::Fields => s.scan_fields(&head, &config),
-                _ => s.scan(&head, &config, mode == Mode::Request),
-            };
-            proptest::prop_assert_eq!(scanned, resumable(&head, &config, mode));
+            proptest::prop_assert_eq!(scan_in(&mut s, &head, &config, mode), whole);
+            // Split anywhere: where the fast path stops in the first piece,
+            // the resumable parser goes on from there to the same facts.
+            for k in 0..head.len() {
+                let mut s = HeadScanner::default();
+                let first = scan_in(&mut s, &head[..k], &config, mode);
+                if first == Ok(None) {
+                    proptest::prop_assert_eq!(scan_in(&mut s, &head, &config, mode), whole, "split at {}", k);
+                } else {
+                    proptest::prop_assert_eq!(first, resumable(&head[..k], &config, mode), "first piece {}", k);
+                }
+            }
         }
     }
 }
@@ -565,6 +581,82 @@ fn method_kind_follows_the_method_bytes() {
             let head = parse_request(raw, facts, &config).unwrap();
             assert_eq!(head.method_kind(), Method::of(m.as_bytes()), "{m}");
             assert_eq!(head.method(), *m);
+        }
+    }
+}
+
+/// Where the fast path stops inside the field section, the resumable
+/// parser goes on from the start of that line (not from the head's start)
+/// and ends with the facts it would have found alone: after a fold, a
+/// bare LF, a skipped or refused line, or the end of the buffer.
+#[test]
+fn fast_path_hands_over_at_the_line_it_cannot_read() {
+    let lenient = Config {
+        allow_bare_lf: true,
+        allow_obs_fold_in_requests: true,
+        allow_space_before_colon_in_responses: true,
+        skip_invalid_fields_in_responses: true,
+        ..Config::default()
+    };
+    let plain = "Host: x\r\nConnection: a,\r\nX: 1\r\n";
+    let rows: &[(Mode, &str, &str)] = &[
+        (
+            Mode::Response,
+            "HTTP/1.1 200 OK\r\n",
+            "  close \r\nY: 2\r\n\r\n",
+        ),
+        (Mode::Request, "GET / HTTP/1.1\r\n", "\tclose\r\n\r\n"),
+        (Mode::Request, "GET / HTTP/1.1\r\n", "Y: 2\n\n"),
+        (Mode::Response, "HTTP/1.1 200 OK\r\n", "Y : 2\r\n\r\n"),
+        (
+            Mode::Response,
+            "HTTP/1.1 200 OK\r\n",
+            "(: 2\r\n  folded\r\nY: 3\r\n\r\n",
+        ),
+        (Mode::Request, "GET / HTTP/1.1\r\n", "Y: \x01\r\n\r\n"),
+        (Mode::Request, "GET / HTTP/1.1\r\n", "Host: again\r\n\r\n"),
+        (Mode::Fields, "", "Y: 2\r\n\r\n"),
+    ];
+    for (mode, start, rest) in rows {
+        let head = format!("{start}{plain}{rest}");
+        let head = head.as_bytes();
+        let at = start.len() + plain.len();
+        for config in [&lenient, &Config::default()] {
+            let mut s = HeadScanner::default();
+            let whole = scan_in(&mut s, head, config, *mode);
+            assert_eq!(whole, resumable(head, config, *mode), "{rest:?}");
+            // The buffer ends inside the line after the plain ones.
+            let mut s = HeadScanner::default();
+            let first = scan_in(&mut s, &head[..at + 1], config, *mode);
+            assert_eq!(first, resumable(&head[..at + 1], config, *mode), "{rest:?}");
+            if first == Ok(None) {
+                assert!(
+                    s.pos as usize > at,
+                    "{rest:?}: read on from the line, not again"
+                );
+                assert_eq!(
+                    scan_in(&mut s, head, config, *mode),
+                    whole,
+                    "{rest:?} split"
+                );
+            }
+            // The fast path alone stops at that line and hands it over.
+            let mut s = HeadScanner::default();
+            assert_eq!(
+                s.fast(&head[..at + 1], config, *mode, usize::MAX),
+                None,
+                "{rest:?}"
+            );
+            assert_eq!(s.pos as usize, at, "{rest:?}: handed over at the line");
+            // Handed over right at that line, the same.
+            let mut s = HeadScanner::default();
+            assert_eq!(scan_in(&mut s, &head[..at], config, *mode), Ok(None));
+            assert_eq!(s.pos as usize, at, "{rest:?}: resumes at the line");
+            assert_eq!(
+                scan_in(&mut s, head, config, *mode),
+                whole,
+                "{rest:?} at the line"
+            );
         }
     }
 }
