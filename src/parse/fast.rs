@@ -19,7 +19,9 @@
 use super::lexical::{find_stop, run_of};
 use super::{standard_method, HeadScanner, Mode, ScanFacts, CONNECT, MAX_METHOD_LEN, NONE};
 use crate::message::Version;
-use crate::syntax::{trim_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR};
+use crate::syntax::{
+    is_field_vchar, trim_ows, valid_target, PATH_QUERY_CHARS, TARGET_CHARS, TCHAR,
+};
 use crate::Config;
 
 /// Reads a whole head (or trailer section) at the start of `d`. `None`:
@@ -163,7 +165,9 @@ fn status_line(d: &[u8], facts: &mut ScanFacts) -> Option<usize> {
     facts.status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
     let end = match after {
         b' ' => {
-            let stop = find_stop(d, 13)?;
+            // Reason phrases are short ("OK"): a byte loop ends sooner than
+            // a word search.
+            let stop = 13 + d[13..].iter().position(|&b| !is_field_vchar(b))?;
             if stop > 13 {
                 facts.first = (13, stop as u32);
             }
