@@ -183,8 +183,7 @@ impl HeadScanner {
         if self.pos != 0 {
             return None;
         }
-        let d = &buf[..buf.len().min(limit.min(MAX_OFFSET))];
-        fast::head(self, d, config, mode)
+        fast::head(self, within(buf, limit), config, mode)
     }
 
     /// Takes over from the fast path, which read every line before the
@@ -212,18 +211,14 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Result<Option<(usize, ScanFacts)>, Option<RecvErrorKind>> {
-        // Offsets into a head are `u32` (`NONE` is `u32::MAX`): a limit
-        // configured past 4 GiB is read as just under it, so no offset
-        // wraps and no slice taken from one can panic.
-        let limit = limit.min(MAX_OFFSET);
-        let d = &buf[..buf.len().min(limit)];
+        let d = within(buf, limit);
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
                 let facts = self.facts;
                 *self = Self::default();
                 Ok(Some((n, facts)))
             }
-            None if buf.len() >= limit => Err(None),
+            None if buf.len() >= limit.min(MAX_OFFSET) => Err(None),
             None => Ok(None),
         }
     }
@@ -634,6 +629,15 @@ impl HeadScanner {
         self.st = St::LineStart;
         false
     }
+}
+
+/// The part of `buf` a head bounded by `limit` may take. Offsets into a
+/// head are `u32` (`NONE` is `u32::MAX`): a limit configured past 4 GiB is
+/// read as just under it, so no offset wraps and no slice taken from one
+/// can panic.
+#[inline]
+fn within(buf: &[u8], limit: usize) -> &[u8] {
+    &buf[..buf.len().min(limit.min(MAX_OFFSET))]
 }
 
 /// The index of `method` in [`crate::head::STANDARD_METHODS`], or

@@ -87,12 +87,35 @@ fn noted_value(d: &[u8], line: usize, facts: &ScanFacts) -> (Option<u8>, (u32, u
         return (None, (NONE, 0));
     };
     let end = find_stop(d, colon + 1).unwrap_or(colon + 1);
+    match value_at(d, colon, end) {
+        (_, 0) => (Some(slot), (NONE, 0)),
+        (at, len) => (Some(slot), (at as u32, (at + len) as u32)),
+    }
+}
+
+/// Where the value of the field line whose colon is at `colon` and whose
+/// end is at `end` is, without OWS: its offset and length. An empty value
+/// is noted where it would start, as the resumable parser notes it.
+#[inline]
+fn value_at(d: &[u8], colon: usize, end: usize) -> (usize, usize) {
     let value = trim_ows(&d[colon + 1..end]);
     if value.is_empty() {
-        return (Some(slot), (NONE, 0));
+        (colon + 1, 0)
+    } else {
+        (value.as_ptr() as usize - d.as_ptr() as usize, value.len())
     }
-    let at = value.as_ptr() as usize - d.as_ptr() as usize;
-    (Some(slot), (at as u32, (at + value.len()) as u32))
+}
+
+/// The version a start line names, if it is `HTTP/1.1` or `HTTP/1.0`.
+#[inline]
+fn version(word: u64) -> Option<Version> {
+    if word == u64::from_le_bytes(*b"HTTP/1.1") {
+        Some(Version::Http11)
+    } else if word == u64::from_le_bytes(*b"HTTP/1.0") {
+        Some(Version::Http10)
+    } else {
+        None
+    }
 }
 
 /// The eight bytes of `d` at `at`, if there are eight.
@@ -135,11 +158,7 @@ fn request_line(d: &[u8], config: &Config, facts: &mut ScanFacts) -> Option<usiz
         return None;
     }
     let v = t1 + 1;
-    let version = match word8(d, v)? {
-        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
-        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
-        _ => return None,
-    };
+    let version = version(word8(d, v)?)?;
     if d.get(v + 8..v + 10)? != b"\r\n" {
         return None;
     }
@@ -154,11 +173,7 @@ fn request_line(d: &[u8], config: &Config, facts: &mut ScanFacts) -> Option<usiz
 /// field lines start.
 #[inline]
 fn status_line(d: &[u8], facts: &mut ScanFacts) -> Option<usize> {
-    facts.version = match word8(d, 0)? {
-        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
-        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
-        _ => return None,
-    };
+    facts.version = version(word8(d, 0)?)?;
     let [b' ', a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', after] = *d.get(8..13)? else {
         return None;
     };
@@ -218,15 +233,8 @@ fn fields(d: &[u8], mut i: usize, config: &Config, facts: &mut ScanFacts) -> Res
         };
         index.len += 1;
         if let Some(slot) = index.add_name(&d[i..colon]) {
-            let value = trim_ows(&d[colon + 1..end]);
-            // An empty value is noted where it would start, as the
-            // resumable parser notes it.
-            let at = if value.is_empty() {
-                colon + 1
-            } else {
-                value.as_ptr() as usize - d.as_ptr() as usize
-            };
-            index.set_value(slot, at as u32, value.len() as u32);
+            let (at, len) = value_at(d, colon, end);
+            index.set_value(slot, at as u32, len as u32);
         }
         i = next;
     }
