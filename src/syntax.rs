@@ -114,6 +114,18 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
+    if s.len() <= 19 {
+        // Nineteen digits stay below 10^19 < 2^64: no overflow to check.
+        let mut n = 0u64;
+        for &b in s {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(digit);
+        }
+        return Some(n);
+    }
     s.iter().try_fold(0u64, |acc, &b| {
         if !b.is_ascii_digit() {
             return None;
@@ -158,18 +170,18 @@ pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
 /// control (HTAB included, so the caller looks at it) or DEL. Bytes ≥ 0x80
 /// (obs-text) are plain.
 pub(crate) fn find_value_stop(s: &[u8]) -> Option<usize> {
-    const SPACE: u64 = u64::from_ne_bytes([0x20; 8]);
-    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LIMIT: u64 = u64::from_ne_bytes([0x21; 8]);
     let mut i = 0;
     while i + 8 <= s.len() {
         let x = word(s, i);
-        // Below 0x20 (high bit clear and borrows), or equal to 0x7f. A
-        // borrow can flag a later byte falsely, never an earlier one, so
-        // the lowest flag is exact.
-        let low = x.wrapping_sub(SPACE) & !x & HIGH;
-        let d = x ^ DEL;
-        let del = d.wrapping_sub(ONES) & !d & HIGH;
-        let found = low | del;
+        // Each byte below 0x80, plus one: 0x01..=0x20 for a control, 0x80
+        // for DEL, 0x21..=0x7f otherwise (no carry leaves a byte). With the
+        // high bit set first, subtracting 0x21 borrows from no neighbour and
+        // leaves the high bit clear exactly for a control or DEL; bytes
+        // with the high bit (obs-text) are plain. Every byte is exact.
+        let bumped = ((x & LOW7) + ONES) | HIGH;
+        let found = !(bumped - LIMIT) & !x & HIGH;
         if found != 0 {
             return Some(i + (found.trailing_zeros() / 8) as usize);
         }
@@ -207,7 +219,7 @@ const fn is_target_char(b: u8) -> bool {
 }
 
 /// `pchar / "/" / "?"` (RFC 3986 §3.3, §3.4), without `%HH`.
-static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
+pub(crate) static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
 /// `unreserved / sub-delims` (RFC 3986 §3.2.2 reg-name), without `%HH`.
 static REG_NAME_CHARS: [bool; 256] = byte_table(Class::RegName);
 /// [`is_target_char`] as a table.
@@ -305,11 +317,16 @@ fn valid_ipv4(s: &[u8]) -> bool {
 }
 
 /// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+#[inline]
 pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
-    if !port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]) {
-        // The common `Host: name`, with no port, escape or literal.
-        return true;
-    }
+    // The common `Host: name`, with no port, escape or literal, is settled
+    // here without a call.
+    (!port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]))
+        || valid_authority_in_full(s, port_required)
+}
+
+/// [`valid_authority`] for every form.
+fn valid_authority_in_full(s: &[u8], port_required: bool) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix(b"[") {
         let Some(close) = rest.iter().position(|&b| b == b']') else {
             return false;
@@ -460,6 +477,11 @@ mod tests {
             ("007", Some(7)),
             ("18446744073709551615", Some(u64::MAX)),
             ("18446744073709551616", None),
+            ("9999999999999999999", Some(9_999_999_999_999_999_999)),
+            ("00000000000000000000000042", Some(42)),
+            ("1234567890123456789/", None),
+            ("/", None),
+            (":", None),
             ("", None),
             ("+1", None),
             ("1 ", None),
@@ -489,6 +511,24 @@ mod tests {
                         let ctl = v.iter().position(|&b| b < 0x20 || b == 0x7f);
                         assert_eq!(find_value_stop(&v), ctl, "len {len} at {at}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn value_stop_is_exact_for_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                for fill in [b'a', 0x80, 0xff, 0x21, 0x7e, b' '] {
+                    let mut v = [fill; 8];
+                    v[lane] = b;
+                    let want = v.iter().position(|&c| c < 0x20 || c == 0x7f);
+                    assert_eq!(
+                        find_value_stop(&v),
+                        want,
+                        "{b:#x} in lane {lane}, fill {fill:#x}"
+                    );
                 }
             }
         }

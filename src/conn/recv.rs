@@ -9,7 +9,7 @@ use crate::event::{Event, Recv};
 use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
 use crate::framing::has;
 use crate::headers::Known;
-use crate::message::{BodyLength, Method, Role};
+use crate::message::{BodyLength, Role};
 use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{ConnectionOptions, KeepAliveHint};
 use crate::state::Half;
@@ -251,7 +251,7 @@ impl Connection {
         let facts = HeadFacts {
             half: Half::Theirs,
             version: head.version(),
-            start: Start::Request(Method::of(head.method_bytes())),
+            start: Start::Request(head.method_kind()),
             connection: connection_options(headers),
             // Both fields are usually absent: their lookups cost little.
             upgrade_offered: has(headers, Known::Upgrade) && head.is_upgrade(),
