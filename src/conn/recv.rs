@@ -8,7 +8,7 @@ use crate::error::{RecvError, RecvErrorKind};
 use crate::event::{Event, Recv};
 use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
 use crate::framing::has;
-use crate::headers::Known;
+use crate::headers::{Headers, Known};
 use crate::message::{BodyLength, Method, Role};
 use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{ConnectionOptions, KeepAliveHint};
@@ -135,17 +135,41 @@ impl Connection {
         if let Some(kind) = self.ex.take_failure() {
             return Err(RecvError::new(kind, self.role));
         }
-        // The common cycle polls here between the request's end and the
-        // response: answered without entering the reading machinery.
-        if self.ex.recv_phase() == RecvPhase::Paused {
-            return Ok(Recv::Paused);
+        match self.ex.recv_phase() {
+            // The common cycle polls here between the request's end and
+            // the response: answered without entering the reading
+            // machinery.
+            RecvPhase::Paused => return Ok(Recv::Paused),
+            // A fixed-length body read to its end (or none: most requests)
+            // ends without the decoder, whose answer is known.
+            RecvPhase::Body if self.decoder.remaining() == Some(0) => {
+                return match self.body_ended() {
+                    Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
+                    Err(kind) => Err(self.fail_reported(kind)),
+                };
+            }
+            _ => {}
         }
-        self.poll_inner().map_err(|kind| {
-            let e = self.fail(kind);
-            // Reported now: the next call returns `Finished`.
-            let _first = self.ex.take_failure();
-            e
-        })
+        self.poll_inner().map_err(|kind| self.fail_reported(kind))
+    }
+
+    /// Enters the failed state for an error `poll_event` returns now (so
+    /// the next call returns `Finished`).
+    #[cold]
+    fn fail_reported(&mut self, kind: RecvErrorKind) -> RecvError {
+        let e = self.fail(kind);
+        let _first = self.ex.take_failure();
+        e
+    }
+
+    /// The peer's message ended (its `End` event is returned next).
+    #[inline]
+    fn body_ended(&mut self) -> Result<(), RecvErrorKind> {
+        self.timers.disarm(TimerKind::BodyProgress);
+        if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
+            self.after_cycle(verdict);
+        }
+        Ok(())
     }
 
     // Out of line: the polls that return at once (cycle, pause) do not pay
@@ -338,11 +362,9 @@ impl Connection {
                     // (its `End` still comes).
                 }
                 Decoded::End(trailers) => {
+                    // The parser read the trailers: fresh for the next head.
                     self.scanner = HeadScanner::default();
-                    self.timers.disarm(TimerKind::BodyProgress);
-                    if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
-                        self.after_cycle(verdict);
-                    }
+                    self.body_ended()?;
                     // Reported even after a drain: the request is complete,
                     // and an application relaying it (a proxy) waits for it.
                     return Ok(Recv::Event(Event::End(trailers)));
