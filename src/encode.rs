@@ -212,41 +212,45 @@ pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError
     for h in headers {
         check_field(h)?;
         facts.wire_len += h.name.len() + h.value.len() + 4;
-        if h.is("content-length") {
-            let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
-            if facts.content_length.is_some() {
-                return Err(SendError::InvalidContentLength);
+        match sent_field(h.name) {
+            Some(SentField::ContentLength) => {
+                let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
+                if facts.content_length.is_some() {
+                    return Err(SendError::InvalidContentLength);
+                }
+                facts.content_length = Some(n);
             }
-            facts.content_length = Some(n);
-        } else if h.is("transfer-encoding") {
-            if facts.transfer_encoding {
-                // One line keeps the final-coding check simple and exact.
-                return Err(SendError::InvalidTransferEncoding);
+            Some(SentField::TransferEncoding) => {
+                if facts.transfer_encoding {
+                    // One line keeps the final-coding check simple and exact.
+                    return Err(SendError::InvalidTransferEncoding);
+                }
+                let codings = list_elements(h.value);
+                let mut last_chunked = false;
+                let mut chunked_count = 0;
+                for c in codings {
+                    last_chunked = c.eq_ignore_ascii_case(b"chunked");
+                    chunked_count += usize::from(last_chunked);
+                }
+                if !last_chunked || chunked_count != 1 {
+                    return Err(SendError::InvalidTransferEncoding);
+                }
+                facts.transfer_encoding = true;
             }
-            let codings = list_elements(h.value);
-            let mut last_chunked = false;
-            let mut chunked_count = 0;
-            for c in codings {
-                last_chunked = c.eq_ignore_ascii_case(b"chunked");
-                chunked_count += usize::from(last_chunked);
+            Some(SentField::Host) => facts.host_count += 1,
+            Some(SentField::Connection) => {
+                for o in list_elements(h.value) {
+                    facts.connection_close |= o.eq_ignore_ascii_case(b"close");
+                    facts.connection_keep_alive |= o.eq_ignore_ascii_case(b"keep-alive");
+                    facts.connection_upgrade |= o.eq_ignore_ascii_case(b"upgrade");
+                }
             }
-            if !last_chunked || chunked_count != 1 {
-                return Err(SendError::InvalidTransferEncoding);
+            Some(SentField::Upgrade) => facts.upgrade = true,
+            Some(SentField::Expect) => {
+                facts.expect_continue |=
+                    list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
             }
-            facts.transfer_encoding = true;
-        } else if h.is("host") {
-            facts.host_count += 1;
-        } else if h.is("connection") {
-            for o in list_elements(h.value) {
-                facts.connection_close |= o.eq_ignore_ascii_case(b"close");
-                facts.connection_keep_alive |= o.eq_ignore_ascii_case(b"keep-alive");
-                facts.connection_upgrade |= o.eq_ignore_ascii_case(b"upgrade");
-            }
-        } else if h.is("upgrade") {
-            facts.upgrade = true;
-        } else if h.is("expect") {
-            facts.expect_continue |=
-                list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+            None => {}
         }
     }
     if facts.content_length.is_some() && facts.transfer_encoding {
@@ -255,6 +259,62 @@ pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError
         return Err(SendError::InvalidContentLength);
     }
     Ok(facts)
+}
+
+/// The sent fields whose values the machine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentField {
+    ContentLength,
+    TransferEncoding,
+    Host,
+    Connection,
+    Upgrade,
+    Expect,
+}
+
+/// Which of the [`SentField`]s `name` is (case-insensitive). Their
+/// lengths differ, so one comparison decides: most fields a caller sends
+/// (`Content-Type`, `Date`, ...) cost a length check.
+fn sent_field(name: &[u8]) -> Option<SentField> {
+    let (known, field) = match name.len() {
+        14 => ("content-length", SentField::ContentLength),
+        17 => ("transfer-encoding", SentField::TransferEncoding),
+        4 => ("host", SentField::Host),
+        10 => ("connection", SentField::Connection),
+        7 => ("upgrade", SentField::Upgrade),
+        6 => ("expect", SentField::Expect),
+        _ => return None,
+    };
+    token_is(name, known.as_bytes()).then_some(field)
+}
+
+/// Whether the token `name` is `lower` (lowercase letters and `-`, at
+/// least 4 bytes, as long as `name`) in any case, a word at a time.
+///
+/// Setting bit 5 of every byte maps `A`–`Z` onto `a`–`z` and leaves `a`–`z`
+/// and `-` as they are; the only other bytes it maps onto a letter or `-`
+/// are `@`, `CR` and controls, which a token cannot hold ([`check_field`]
+/// ran first), so equality after the mask is exact.
+fn token_is(name: &[u8], lower: &[u8]) -> bool {
+    const MASK: u64 = 0x2020_2020_2020_2020;
+    let n = name.len();
+    if n != lower.len() || n < 4 {
+        return false;
+    }
+    if n < 8 {
+        let word = |s: &[u8], at: usize| {
+            u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]) | MASK as u32
+        };
+        return word(name, 0) == word(lower, 0) && word(name, n - 4) == word(lower, n - 4);
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w) | MASK
+    };
+    // Whole words, then one overlapping the end.
+    (0..n / 8).all(|i| word(name, i * 8) == word(lower, i * 8))
+        && word(name, n - 8) == word(lower, n - 8)
 }
 
 /// Writes field lines [`field_facts`] accepted.
@@ -579,6 +639,53 @@ mod tests {
             if let Some(line) = common_status_line(status) {
                 let expect = format!("HTTP/1.1 {status} {}\r\n\r\n", canonical_reason(status));
                 assert_eq!(line, expect.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn sent_fields_are_found_in_any_case_and_nothing_else() {
+        let rows = [
+            ("Content-Length", Some(SentField::ContentLength)),
+            ("TRANSFER-ENCODING", Some(SentField::TransferEncoding)),
+            ("host", Some(SentField::Host)),
+            ("Connection", Some(SentField::Connection)),
+            ("upGrade", Some(SentField::Upgrade)),
+            ("Expect", Some(SentField::Expect)),
+            // Same lengths as known names, different bytes.
+            ("Content-Lengtx", None),
+            ("Hosts", None),
+            ("Date", None),
+            ("Keep-Alive", None),
+            ("Content-Type", None),
+            ("", None),
+        ];
+        for (name, want) in rows {
+            assert_eq!(sent_field(name.as_bytes()), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn token_is_agrees_with_eq_ignore_ascii_case_for_every_token_byte() {
+        let known = [
+            "content-length",
+            "transfer-encoding",
+            "host",
+            "connection",
+            "upgrade",
+            "expect",
+        ];
+        for k in known {
+            for at in 0..k.len() {
+                for b in (0..=255u8).filter(|&b| crate::syntax::is_tchar(b)) {
+                    let mut name = k.as_bytes().to_vec();
+                    name[at] = b;
+                    assert_eq!(
+                        token_is(&name, k.as_bytes()),
+                        name.eq_ignore_ascii_case(k.as_bytes()),
+                        "{k} with byte {b:#x} at {at}"
+                    );
+                }
             }
         }
     }
