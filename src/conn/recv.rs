@@ -148,6 +148,15 @@ impl Connection {
                     Err(kind) => Err(self.fail_reported(kind)),
                 };
             }
+            // Nothing buffered between messages (a read consumed to its
+            // end): the answer needs no parsing.
+            RecvPhase::Head if self.buf.is_empty() && !self.ex.eof() => {
+                self.release_idle_buffer();
+                return Ok(match self.ex.expecting() {
+                    Expecting::Nothing => Recv::Paused,
+                    _ => Recv::NeedData,
+                });
+            }
             _ => {}
         }
         self.poll_inner().map_err(|kind| self.fail_reported(kind))
