@@ -74,15 +74,15 @@ impl Decoder {
         match self {
             Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
             Self::Fixed { remaining } => {
-                // Judge the declared length, not the bytes at hand, so the
-                // verdict does not depend on how the input was split.
-                over_limit(*received, *remaining, config)?;
                 if buf.is_empty() {
+                    // Judged without bytes too, so the verdict does not
+                    // depend on how the input was split.
+                    over_limit(*received, *remaining, config)?;
                     return Ok(Decoded::NeedData);
                 }
-                let n = (*remaining).min(buf.len() as u64);
-                *remaining -= n;
-                Ok(Decoded::Data(take(buf, n as usize, config, received)?))
+                Ok(Decoded::Data(fixed_piece(
+                    remaining, buf, config, received,
+                )?))
             }
             Self::UntilClose => {
                 if buf.is_empty() {
@@ -101,6 +101,25 @@ impl Decoder {
                 Ok(Decoded::Data(take(buf, n, config, received)?))
             }
             Self::Chunked(c) => c.decode(buf, config, received, fields),
+        }
+    }
+
+    /// The next piece of a fixed-length body, when both the body and the
+    /// buffer have bytes left (`None` otherwise: [`decode`](Self::decode)
+    /// answers). The straight path of `poll_event`: a small result, where
+    /// `decode` returns a [`Decoded`] large enough to hold trailers.
+    #[inline]
+    pub(crate) fn fixed_data(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Option<Result<Bytes, RecvErrorKind>> {
+        match self {
+            Self::Fixed { remaining } if *remaining != 0 && !buf.is_empty() => {
+                Some(fixed_piece(remaining, buf, config, received))
+            }
+            _ => None,
         }
     }
 
@@ -130,6 +149,22 @@ fn over_limit(received: u64, announced: u64, config: &Config) -> Result<(), Recv
         Some(max) if received.saturating_add(announced) > max => Err(RecvErrorKind::BodyTooLarge),
         _ => Ok(()),
     }
+}
+
+/// Up to `remaining` bytes of a fixed-length body from a non-empty `buf`.
+#[inline]
+fn fixed_piece(
+    remaining: &mut u64,
+    buf: &mut BytesMut,
+    config: &Config,
+    received: &mut u64,
+) -> Result<Bytes, RecvErrorKind> {
+    // Judge the declared length, not the bytes at hand, so the verdict
+    // does not depend on how the input was split.
+    over_limit(*received, *remaining, config)?;
+    let n = (*remaining).min(buf.len() as u64);
+    *remaining -= n;
+    take(buf, n as usize, config, received)
 }
 
 fn take(

@@ -408,12 +408,15 @@ pub(crate) fn request_line_len(method: &str, target: &str, version: Version) -> 
 }
 
 pub(crate) fn put_request_line(out: &mut SendBuf, method: &str, target: &str, version: Version) {
+    // The line's end is one constant per version: four copies, not six.
+    let end: &[u8] = match version {
+        Version::Http10 => b" HTTP/1.0\r\n",
+        Version::Http11 => b" HTTP/1.1\r\n",
+    };
     out.put(method.as_bytes());
     out.put(b" ");
     out.put(target.as_bytes());
-    out.put(b" ");
-    out.put(version.as_str().as_bytes());
-    out.put(b"\r\n");
+    out.put(end);
 }
 
 /// A validated status line, to be written once the whole head is accepted.

@@ -349,6 +349,19 @@ impl Connection {
     }
 
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
+        // Bytes of a fixed-length body, handed out without the general
+        // decoder's larger result.
+        if !self.ex.is_draining() {
+            let piece =
+                self.decoder
+                    .fixed_data(&mut self.buf, &self.config, &mut self.body_received);
+            if let Some(piece) = piece {
+                let data = piece?;
+                self.timers
+                    .arm(TimerKind::BodyProgress, self.config.body_timeout);
+                return Ok(Recv::Event(Event::Data(data)));
+            }
+        }
         loop {
             let step = match self.decoder.decode(
                 &mut self.buf,
