@@ -139,27 +139,33 @@ impl Connection {
             // The common cycle polls here between the request's end and
             // the response: answered without entering the reading
             // machinery.
-            RecvPhase::Paused => return Ok(Recv::Paused),
+            RecvPhase::Paused => Ok(Recv::Paused),
             // A fixed-length body read to its end (or none: most requests)
             // ends without the decoder, whose answer is known.
-            RecvPhase::Body if self.decoder.remaining() == Some(0) => {
-                return match self.body_ended() {
-                    Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
-                    Err(kind) => Err(self.fail_reported(kind)),
-                };
-            }
+            RecvPhase::Body if self.decoder.remaining() == Some(0) => match self.body_ended() {
+                Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
+                Err(kind) => Err(self.fail_reported(kind)),
+            },
+            RecvPhase::Body => self.poll_body_reported(),
             // Nothing buffered between messages (a read consumed to its
             // end): the answer needs no parsing.
             RecvPhase::Head if self.buf.is_empty() && !self.ex.eof() => {
                 self.release_idle_buffer();
-                return Ok(match self.ex.expecting() {
+                Ok(match self.ex.expecting() {
                     Expecting::Nothing => Recv::Paused,
                     _ => Recv::NeedData,
-                });
+                })
             }
-            _ => {}
+            RecvPhase::Head => self.poll_head_reported(),
+            RecvPhase::Switched => Ok(match self.ex.take_switch() {
+                Some(kind) => Recv::Event(Event::Switched {
+                    kind,
+                    leftover: self.buf.split().freeze(),
+                }),
+                None => Recv::Finished,
+            }),
+            RecvPhase::Finished => Ok(Recv::Finished),
         }
-        self.poll_inner().map_err(|kind| self.fail_reported(kind))
     }
 
     /// Enters the failed state for an error `poll_event` returns now (so
@@ -181,25 +187,15 @@ impl Connection {
         Ok(())
     }
 
-    // Out of line: the polls that return at once (cycle, pause) do not pay
-    // for the registers the reading path saves.
+    /// [`poll_head`](Self::poll_head) for `poll_event`: out of line, so
+    /// the polls that return at once (cycle, pause) do not pay for the
+    /// registers the reading path saves.
     #[inline(never)]
-    fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
-        match self.ex.recv_phase() {
-            RecvPhase::Head => self.poll_head(),
-            RecvPhase::Body => self.poll_body(),
-            RecvPhase::Paused => Ok(Recv::Paused),
-            RecvPhase::Switched => Ok(match self.ex.take_switch() {
-                Some(kind) => Recv::Event(Event::Switched {
-                    kind,
-                    leftover: self.buf.split().freeze(),
-                }),
-                None => Recv::Finished,
-            }),
-            RecvPhase::Finished => Ok(Recv::Finished),
-        }
+    fn poll_head_reported(&mut self) -> Result<Recv, RecvError> {
+        self.poll_head().map_err(|kind| self.fail_reported(kind))
     }
 
+    #[inline(always)]
     fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
         let expecting = self.ex.expecting();
         if expecting == Expecting::Response && !self.buf.is_empty() {
@@ -348,6 +344,15 @@ impl Connection {
         }
     }
 
+    /// [`poll_body`](Self::poll_body) for `poll_event`: out of line, so
+    /// body polls skip the head path's frame, and with the error
+    /// reported here so the event is built where it is returned.
+    #[inline(never)]
+    fn poll_body_reported(&mut self) -> Result<Recv, RecvError> {
+        self.poll_body().map_err(|kind| self.fail_reported(kind))
+    }
+
+    #[inline(always)]
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
         // Bytes of a fixed-length body, handed out without the general
         // decoder's larger result.
