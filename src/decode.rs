@@ -104,12 +104,15 @@ impl Decoder {
         }
     }
 
-    /// The next piece of a fixed-length body, when both the body and the
-    /// buffer have bytes left (`None` otherwise: [`decode`](Self::decode)
-    /// answers). The straight path of `poll_event`: a small result, where
-    /// `decode` returns a [`Decoded`] large enough to hold trailers.
+    /// The next piece of body data when it is at hand: bytes of a
+    /// fixed-length body, or of a chunk (after the common framing lines,
+    /// [`Chunked::fast_line`]). `None` otherwise, with the state as
+    /// [`decode`](Self::decode) would have left it after the same steps:
+    /// `decode` answers. The straight path of `poll_event`: a small
+    /// result, where `decode` returns a [`Decoded`] large enough to hold
+    /// trailers.
     #[inline]
-    pub(crate) fn fixed_data(
+    pub(crate) fn next_data(
         &mut self,
         buf: &mut BytesMut,
         config: &Config,
@@ -119,6 +122,7 @@ impl Decoder {
             Self::Fixed { remaining } if *remaining != 0 && !buf.is_empty() => {
                 Some(fixed_piece(remaining, buf, config, received))
             }
+            Self::Chunked(c) => c.next_data(buf, config, received),
             _ => None,
         }
     }
@@ -238,20 +242,13 @@ impl Chunked {
         loop {
             match self.st {
                 St::Done => return Ok(Decoded::End(Headers::empty())),
-                St::Data => {
+                St::Data if buf.is_empty() => {
                     // The chunk's declared size counts before its bytes do
                     // (split-invariant, like the fixed-length check).
                     over_limit(*received, self.remaining, config)?;
-                    if buf.is_empty() {
-                        return Ok(Decoded::NeedData);
-                    }
-                    let n = self.remaining.min(buf.len() as u64);
-                    self.remaining -= n;
-                    if self.remaining == 0 {
-                        self.st = St::DataCr;
-                    }
-                    return Ok(Decoded::Data(take(buf, n as usize, config, received)?));
+                    return Ok(Decoded::NeedData);
                 }
+                St::Data => return Ok(Decoded::Data(self.data_piece(buf, config, received)?)),
                 St::Trailers => return self.trailers(buf, config, fields),
                 _ => {
                     if self.fast_line(buf) {
@@ -279,6 +276,46 @@ impl Chunked {
                 }
             }
         }
+    }
+
+    /// Chunk data at hand, after at most the CRLF ending the previous
+    /// chunk and a plain size line; see [`Decoder::next_data`].
+    #[inline]
+    fn next_data(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Option<Result<Bytes, RecvErrorKind>> {
+        if self.st == St::DataCr && !self.fast_line(buf) {
+            return None;
+        }
+        if self.st == St::Size && !self.fast_line(buf) {
+            return None;
+        }
+        if self.st != St::Data || buf.is_empty() {
+            return None;
+        }
+        Some(self.data_piece(buf, config, received))
+    }
+
+    /// Bytes of the current chunk from a non-empty `buf`.
+    #[inline]
+    fn data_piece(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Result<Bytes, RecvErrorKind> {
+        // The chunk's declared size counts before its bytes do
+        // (split-invariant, like the fixed-length check).
+        over_limit(*received, self.remaining, config)?;
+        let n = self.remaining.min(buf.len() as u64);
+        self.remaining -= n;
+        if self.remaining == 0 {
+            self.st = St::DataCr;
+        }
+        take(buf, n as usize, config, received)
     }
 
     /// The common framing lines in one step: the CRLF after chunk data,

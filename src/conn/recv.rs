@@ -354,12 +354,12 @@ impl Connection {
 
     #[inline(always)]
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
-        // Bytes of a fixed-length body, handed out without the general
-        // decoder's larger result.
+        // Body bytes at hand, handed out without the general decoder's
+        // larger result.
         if !self.ex.is_draining() {
             let piece =
                 self.decoder
-                    .fixed_data(&mut self.buf, &self.config, &mut self.body_received);
+                    .next_data(&mut self.buf, &self.config, &mut self.body_received);
             if let Some(piece) = piece {
                 let data = piece?;
                 self.timers
