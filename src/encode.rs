@@ -66,6 +66,14 @@ impl SendBuf {
         self.staging.extend_from_slice(bytes);
     }
 
+    /// [`put`](Self::put) for the pieces of a head whose length was
+    /// [`reserve`](Self::reserve)d first: no second capacity check of our
+    /// own (`BytesMut` still grows if a piece was not counted).
+    #[inline]
+    pub(crate) fn put_reserved(&mut self, bytes: &[u8]) {
+        self.staging.extend_from_slice(bytes);
+    }
+
     /// Room for `need` more framing bytes: a head checks its capacity
     /// once, then its pieces are copied without growing.
     #[inline]
@@ -320,10 +328,10 @@ fn token_is(name: &[u8], lower: &[u8]) -> bool {
 /// Writes field lines [`field_facts`] accepted.
 pub(crate) fn put_fields(out: &mut SendBuf, headers: &[Header<'_>]) {
     for h in headers {
-        out.put(h.name);
-        out.put(b": ");
-        out.put(h.value);
-        out.put(b"\r\n");
+        out.put_reserved(h.name);
+        out.put_reserved(b": ");
+        out.put_reserved(h.value);
+        out.put_reserved(b"\r\n");
     }
 }
 
@@ -413,10 +421,10 @@ pub(crate) fn put_request_line(out: &mut SendBuf, method: &str, target: &str, ve
         Version::Http10 => b" HTTP/1.0\r\n",
         Version::Http11 => b" HTTP/1.1\r\n",
     };
-    out.put(method.as_bytes());
-    out.put(b" ");
-    out.put(target.as_bytes());
-    out.put(end);
+    out.put_reserved(method.as_bytes());
+    out.put_reserved(b" ");
+    out.put_reserved(target.as_bytes());
+    out.put_reserved(end);
 }
 
 /// A validated status line, to be written once the whole head is accepted.
@@ -443,12 +451,12 @@ impl StatusLine<'_> {
     #[inline]
     pub(crate) fn put(&self, out: &mut SendBuf, end_head: bool) {
         match self {
-            Self::Whole(line) if end_head => out.put(line),
-            Self::Whole(line) => out.put(&line[..line.len() - 2]),
+            Self::Whole(line) if end_head => out.put_reserved(line),
+            Self::Whole(line) => out.put_reserved(&line[..line.len() - 2]),
             Self::Parts(start, reason) => {
-                out.put(start);
-                out.put(reason.as_bytes());
-                out.put(if end_head { b"\r\n\r\n" } else { b"\r\n" });
+                out.put_reserved(start);
+                out.put_reserved(reason.as_bytes());
+                out.put_reserved(if end_head { b"\r\n\r\n" } else { b"\r\n" });
             }
         }
     }
