@@ -7,7 +7,7 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::SendError;
-use crate::headers::{is_field_vchar, is_token, list_elements, trim_ows, Header};
+use crate::headers::{is_field_vchar, is_token, list_elements, Header};
 use crate::message::BodyLength;
 use crate::message::Version;
 use crate::syntax::parse_decimal;
@@ -339,13 +339,46 @@ pub(crate) fn put_fields(out: &mut SendBuf, headers: &[Header<'_>]) {
 /// control, and no leading or trailing whitespace (a recipient would strip
 /// it, so the peer would see something else than was sent).
 fn check_field(h: &Header<'_>) -> Result<(), SendError> {
-    if !is_token(h.name) {
+    if !sent_token(h.name) {
         return Err(SendError::InvalidHeaderName);
     }
-    if !h.value.iter().all(|&b| is_field_vchar(b)) || trim_ows(h.value).len() != h.value.len() {
+    let ows = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    if ows(h.value.first()) || ows(h.value.last()) || !sent_value(h.value) {
         return Err(SendError::InvalidHeaderValue);
     }
     Ok(())
+}
+
+/// [`is_token`] for the names a caller sends, which are valid: every
+/// byte is looked up without a branch per byte.
+fn sent_token(name: &[u8]) -> bool {
+    let all = name
+        .iter()
+        .fold(true, |all, &b| all & crate::syntax::TCHAR[usize::from(b)]);
+    all && !name.is_empty()
+}
+
+/// Whether every byte of `value` is [`is_field_vchar`], eight at a time:
+/// a word with no byte below `0x20` and none equal to `0x7f` is valid
+/// (the usual case); a word with one (maybe a tab) is checked byte by
+/// byte.
+fn sent_value(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = value.chunks_exact(8);
+    for chunk in &mut words {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(bytes);
+        // A byte below 0x20 borrows into its high bit (exact as a test
+        // of the whole word: a borrow starts only at such a byte).
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let del = (w ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(w ^ (ONES * 0x7f)) & HIGH;
+        if control | del != 0 && !chunk.iter().all(|&b| is_field_vchar(b)) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| is_field_vchar(b))
 }
 
 /// Fields that must not be sent as trailers (RFC 9110 §6.5.1): framing,
@@ -674,6 +707,23 @@ mod tests {
         for (name, want) in rows {
             assert_eq!(sent_field(name.as_bytes()), want, "{name}");
         }
+    }
+
+    #[test]
+    fn sent_names_and_values_agree_with_the_grammar_at_every_byte_and_place() {
+        for len in [1, 7, 8, 9, 16, 17] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(sent_token(&v), is_token(&v), "name {v:?}");
+                    let all = v.iter().all(|&b| is_field_vchar(b));
+                    assert_eq!(sent_value(&v), all, "value {v:?}");
+                }
+            }
+        }
+        assert!(!sent_token(b""));
+        assert!(sent_value(b""));
     }
 
     #[test]
