@@ -142,29 +142,49 @@ impl Connection {
             RecvPhase::Paused => Ok(Recv::Paused),
             // A fixed-length body read to its end (or none: most requests)
             // ends without the decoder, whose answer is known.
-            RecvPhase::Body if self.decoder.remaining() == Some(0) => match self.body_ended() {
-                Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
-                Err(kind) => Err(self.fail_reported(kind)),
-            },
+            RecvPhase::Body if self.decoder.remaining() == Some(0) => self.end_reported(),
             RecvPhase::Body => self.poll_body_reported(),
             // Nothing buffered between messages (a read consumed to its
             // end): the answer needs no parsing.
-            RecvPhase::Head if self.buf.is_empty() && !self.ex.eof() => {
-                self.release_idle_buffer();
-                Ok(match self.ex.expecting() {
-                    Expecting::Nothing => Recv::Paused,
-                    _ => Recv::NeedData,
-                })
-            }
+            RecvPhase::Head if self.buf.is_empty() && !self.ex.eof() => Ok(self.idle()),
             RecvPhase::Head => self.poll_head_reported(),
-            RecvPhase::Switched => Ok(match self.ex.take_switch() {
-                Some(kind) => Recv::Event(Event::Switched {
-                    kind,
-                    leftover: self.buf.split().freeze(),
-                }),
-                None => Recv::Finished,
-            }),
+            RecvPhase::Switched => Ok(self.switched()),
             RecvPhase::Finished => Ok(Recv::Finished),
+        }
+    }
+
+    // The straight paths below are out of line, each a tail call of
+    // `poll_event`: the polls answered from the state alone (cycle,
+    // pause) then save no registers.
+
+    /// The `End` of a fixed-length body read to its end.
+    #[inline(never)]
+    fn end_reported(&mut self) -> Result<Recv, RecvError> {
+        match self.body_ended() {
+            Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
+            Err(kind) => Err(self.fail_reported(kind)),
+        }
+    }
+
+    /// Between messages with nothing buffered.
+    #[inline(never)]
+    fn idle(&mut self) -> Recv {
+        self.release_idle_buffer();
+        match self.ex.expecting() {
+            Expecting::Nothing => Recv::Paused,
+            _ => Recv::NeedData,
+        }
+    }
+
+    /// After a switch: the `Switched` event once, then `Finished`.
+    #[inline(never)]
+    fn switched(&mut self) -> Recv {
+        match self.ex.take_switch() {
+            Some(kind) => Recv::Event(Event::Switched {
+                kind,
+                leftover: self.buf.split().freeze(),
+            }),
+            None => Recv::Finished,
         }
     }
 
