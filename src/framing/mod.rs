@@ -243,8 +243,15 @@ fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
         *value = Some(n);
         Ok(())
     }
+    let lines = headers.known(Known::ContentLength);
+    // The usual field: one line, one number.
+    if let Values::One(Some(line)) = lines {
+        if let Some(n) = parse_decimal(line) {
+            return Ok(n);
+        }
+    }
     let mut value: Option<u64> = None;
-    for line in headers.known(Known::ContentLength) {
+    for line in lines {
         // The usual value is one number: no list to split.
         if let Some(n) = parse_decimal(line) {
             same(&mut value, n)?;
