@@ -278,9 +278,18 @@ impl Connection {
     /// idle keep-alive connections: many idle connections then cost little
     /// memory, for one allocation when the next message arrives.
     fn release_idle_buffer(&mut self) {
-        // `try_reclaim` succeeds only for the sole owner of an allocation
-        // larger than the keep size: exactly the memory worth freeing.
-        if self.buf.capacity() > IDLE_BUF_KEEP || self.buf.try_reclaim(IDLE_BUF_KEEP + 1) {
+        let large = if self.buf.capacity() == 0 {
+            // Read to the end of its allocation (the usual case): take the
+            // whole allocation back if it is ours alone, so the next read
+            // fills it without a reserve; its capacity is then its size.
+            self.buf.try_reclaim(1) && self.buf.capacity() > IDLE_BUF_KEEP
+        } else {
+            // `try_reclaim` succeeds only for the sole owner of an
+            // allocation larger than the keep size: exactly the memory
+            // worth freeing.
+            self.buf.capacity() > IDLE_BUF_KEEP || self.buf.try_reclaim(IDLE_BUF_KEEP + 1)
+        };
+        if large {
             self.buf = BytesMut::new();
         }
     }
