@@ -638,31 +638,33 @@ impl Encoder {
         Ok(())
     }
 
+    /// Ends the body; inlined, since most ends write nothing.
+    #[inline]
     pub(crate) fn end(
         &mut self,
         trailers: &[Header<'_>],
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
         match self {
-            Self::Fixed { remaining } if *remaining > 0 => return Err(SendError::BodyTooShort),
-            Self::Chunked => {
-                if trailers.iter().any(|t| forbidden_trailer(t.name)) {
-                    return Err(SendError::InvalidTrailer);
-                }
-                let sent = field_facts(trailers)?;
-                out.reserve(sent.wire_len + 5);
-                out.put(b"0\r\n");
-                put_fields(out, trailers);
-                out.put(b"\r\n");
-                return Ok(());
-            }
-            _ => {}
+            Self::Fixed { remaining } if *remaining > 0 => Err(SendError::BodyTooShort),
+            Self::Chunked => last_chunk(trailers, out),
+            _ if !trailers.is_empty() => Err(SendError::InvalidTrailer),
+            _ => Ok(()),
         }
-        if !trailers.is_empty() {
-            return Err(SendError::InvalidTrailer);
-        }
-        Ok(())
     }
+}
+
+/// The last chunk of a chunked body and its trailer section.
+fn last_chunk(trailers: &[Header<'_>], out: &mut SendBuf) -> Result<(), SendError> {
+    if trailers.iter().any(|t| forbidden_trailer(t.name)) {
+        return Err(SendError::InvalidTrailer);
+    }
+    let sent = field_facts(trailers)?;
+    out.reserve(sent.wire_len + 5);
+    out.put(b"0\r\n");
+    put_fields(out, trailers);
+    out.put(b"\r\n");
+    Ok(())
 }
 
 /// Appends `Name: value\r\n` for a field the machine adds itself.
