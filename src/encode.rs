@@ -153,6 +153,15 @@ impl Buf for SendBuf {
             }
             return;
         }
+        if cnt == self.len() {
+            // Everything written (a socket took the whole batch): no
+            // segment to walk.
+            self.queue.clear();
+            self.queued = 0;
+            self.staging.clear();
+            let _ = self.staging.try_reclaim(self.staging_cap);
+            return;
+        }
         while cnt > 0 {
             let Some(front) = self.queue.front_mut() else {
                 self.staging.advance(cnt);
