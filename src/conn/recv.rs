@@ -153,9 +153,9 @@ impl Connection {
         }
     }
 
-    // The straight paths below are out of line, each a tail call of
-    // `poll_event`: the polls answered from the state alone (cycle,
-    // pause) then save no registers.
+    // The paths of `poll_event` that need a stack frame are out of line,
+    // each a tail call: the polls answered from the state alone (cycle,
+    // pause, failure) then save no registers.
 
     /// The `End` of a fixed-length body read to its end.
     #[inline(never)]
@@ -207,9 +207,8 @@ impl Connection {
         Ok(())
     }
 
-    /// [`poll_head`](Self::poll_head) for `poll_event`: out of line, so
-    /// the polls that return at once (cycle, pause) do not pay for the
-    /// registers the reading path saves.
+    /// [`poll_head`](Self::poll_head) for `poll_event`, with the error
+    /// reported here so the event is built where it is returned.
     #[inline(never)]
     fn poll_head_reported(&mut self) -> Result<Recv, RecvError> {
         self.poll_head().map_err(|kind| self.fail_reported(kind))
@@ -373,9 +372,8 @@ impl Connection {
         }
     }
 
-    /// [`poll_body`](Self::poll_body) for `poll_event`: out of line, so
-    /// body polls skip the head path's frame, and with the error
-    /// reported here so the event is built where it is returned.
+    /// [`poll_body`](Self::poll_body) for `poll_event`, likewise (and
+    /// without the head path's larger frame).
     #[inline(never)]
     fn poll_body_reported(&mut self) -> Result<Recv, RecvError> {
         self.poll_body().map_err(|kind| self.fail_reported(kind))
