@@ -29,7 +29,9 @@
 //! the early-response drain at the end of ours.
 
 use crate::error::{RecvErrorKind, SendError};
-use crate::framing::{body_length, request_framing, response_framing, Framing, Message, Outgoing};
+use crate::framing::{
+    body_length, request_body_length, request_framing, response_framing, Framing, Message, Outgoing,
+};
 use crate::headers::Headers;
 use crate::message::{BodyLength, Method, Role, SwitchKind, Version};
 use crate::persist::{
@@ -319,12 +321,7 @@ impl Exchange {
         let Fields::Received(headers) = f.fields else {
             return Err(Refusal::Caller(SendError::WrongRole));
         };
-        let framing = body_length(Message::Request {
-            method,
-            version: f.version,
-            headers,
-        })
-        .map_err(Refusal::Peer)?;
+        let framing = request_body_length(method, f.version, headers).map_err(Refusal::Peer)?;
         self.machine.apply(Half::Theirs, Input::Head)?;
         self.count_exchange();
         self.request = RequestFacts {
