@@ -128,6 +128,12 @@ impl Leniencies {
         self.0 |= l.bit();
     }
 
+    /// The set as bits, for a test folded into another (the parser's
+    /// fast-path entry).
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+
     /// Adds the leniencies of `other` (a trailer section's to its body's).
     pub(crate) fn extend(&mut self, other: Self) {
         self.0 |= other.0;

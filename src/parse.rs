@@ -188,7 +188,8 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Option<(usize, ScanFacts)> {
-        if self.pos != 0 || !self.facts.lenient.is_empty() {
+        // One test for both: a head begun, or a leniency noted before it.
+        if self.pos | u32::from(self.facts.lenient.bits()) != 0 {
             return None;
         }
         fast::head(self, within(buf, limit), config, mode)
