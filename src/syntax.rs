@@ -370,8 +370,8 @@ fn valid_authority_in_full(s: &[u8], port_required: bool) -> bool {
 /// CONNECT server "MUST reject a CONNECT request that targets an empty or
 /// invalid port number" (RFC 9110 §9.3.6): a port past 65535 names no
 /// server, and a hop that reads it into 16 bits (99999 wraps to 34463)
-/// would route where this one never checked. Leading zeros keep the value
-/// (`080` is 80), as RFC 3986 §6.2.3 normalizes them.
+/// would route where this one never checked. Leading zeros are allowed by
+/// the grammar and keep the value (`080` is 80).
 fn valid_port(p: &[u8]) -> bool {
     p.is_empty() || parse_decimal(p).is_some_and(|n| n <= u64::from(u16::MAX))
 }

@@ -221,19 +221,17 @@ fn plain_host(v: &[u8]) -> bool {
         Some(c) => (&v[..c], Some(&v[c + 1..])),
         None => (v, None),
     };
+    // Digits only, their value within 16 bits however many there are.
     let port_ok = |p: &[u8]| {
-        p.iter().all(u8::is_ascii_digit)
-            && p.iter()
-                .try_fold(0u32, |n, &d| {
-                    Some(n * 10 + u32::from(d - b'0')).filter(|&n| n <= 65535)
-                })
-                .is_some()
+        p.iter()
+            .try_fold(0u32, |n, &d| {
+                d.is_ascii_digit()
+                    .then(|| n * 10 + u32::from(d - b'0'))
+                    .filter(|&n| n <= 65535)
+            })
+            .is_some()
     };
-    let port_ok = match port {
-        Some(p) => !name.is_empty() && port_ok(p),
-        None => true,
-    };
-    port_ok
+    port.is_none_or(|p| !name.is_empty() && port_ok(p))
         && name
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
