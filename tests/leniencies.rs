@@ -418,6 +418,20 @@ proptest::proptest! {
         }
     }
 
+    /// What is recorded does not depend on how the input was split.
+    #[test]
+    fn recorded_leniencies_are_split_invariant(
+        resp in bent(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+        req in bent(b"\r\nGET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\nPOST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        step in 1usize..8,
+    ) {
+        for (role, input) in [(Role::Client, &resp), (Role::Server, &req)] {
+            let whole = recorded(role, all_on(), input, usize::MAX);
+            proptest::prop_assert_eq!(&whole, &recorded(role, all_on(), input, 1));
+            proptest::prop_assert_eq!(&whole, &recorded(role, all_on(), input, step));
+        }
+    }
+
     /// Leniencies only ever turn a refusal into an acceptance: whatever the
     /// strict machine accepts, the machine with every leniency on reads
     /// identically. (With every leniency off, `Config::default()` is the
