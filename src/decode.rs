@@ -227,6 +227,7 @@ pub(crate) struct Chunked {
     ext_total: usize,
     /// A response body: the chunk leniencies may apply.
     response: bool,
+    /// The leniencies its lines and trailers needed.
     lenient: Leniencies,
     remaining: u64,
 }
@@ -391,6 +392,7 @@ impl Chunked {
                 if !config.allow_bare_lf {
                     return Err(BareLf);
                 }
+                self.lenient.insert(Lenience::BareLf);
                 return Ok(self.line_done());
             }
             (St::Size, _) => return Err(BadSize),
@@ -420,9 +422,13 @@ impl Chunked {
             (St::LineLf, b'\n') => return Ok(self.line_done()),
             (St::LineLf, _) => return Err(if self.ext_len > 0 { BadExt } else { BadSize }),
             (St::DataCr, b'\r') => St::DataLf,
-            (St::DataCr, b'\n') if config.allow_bare_lf => return Ok(self.next_chunk()),
+            // The narrower leniency is the one recorded when both allow it.
             (St::DataCr, b'\n') if self.response && config.allow_lf_after_chunk_data => {
                 self.lenient.insert(Lenience::LfAfterChunkData);
+                return Ok(self.next_chunk());
+            }
+            (St::DataCr, b'\n') if config.allow_bare_lf => {
+                self.lenient.insert(Lenience::BareLf);
                 return Ok(self.next_chunk());
             }
             (St::DataLf, b'\n') => return Ok(self.next_chunk()),
@@ -484,6 +490,7 @@ impl Chunked {
                 Some(_) => return Err(RecvErrorKind::InvalidTrailer),
             },
             Some(b'\n') if config.allow_bare_lf => {
+                self.lenient.insert(Lenience::BareLf);
                 buf.advance(1);
                 self.st = St::Done;
                 return Ok(Decoded::End(Headers::empty()));
@@ -502,6 +509,7 @@ impl Chunked {
         };
         let raw = buf.split_to(n).freeze();
         self.st = St::Done;
+        self.lenient.extend(facts.lenient);
         Ok(Decoded::End(Headers::from_index(raw, facts.fields)))
     }
 }

@@ -42,7 +42,7 @@ pub(crate) struct ScanFacts {
     version: Version,
     pub(crate) fields: FieldIndex,
     /// The leniencies that fired.
-    lenient: Leniencies,
+    pub(crate) lenient: Leniencies,
 }
 
 impl Default for ScanFacts {
@@ -142,6 +142,14 @@ impl HeadScanner {
         self.pos == 0
     }
 
+    /// An empty line ended by a bare LF was skipped before the next start
+    /// line (RFC 9112 §2.2, [`Config::allow_bare_lf`]): the head read next
+    /// records it, read by this parser, not the fast path, which reads
+    /// only heads that bend nothing.
+    pub(crate) fn note_bare_lf_before_head(&mut self) {
+        self.facts.lenient.insert(Lenience::BareLf);
+    }
+
     /// Reads `buf` (which starts at the head) up to the blank line ending
     /// the head. `Ok(Some((n, facts)))`: the head is `buf[..n]`.
     /// `Ok(None)`: valid so far, need more.
@@ -180,7 +188,8 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Option<(usize, ScanFacts)> {
-        if self.pos != 0 {
+        // One test for both: a head begun, or a leniency noted before it.
+        if self.pos | u32::from(self.facts.lenient.bits()) != 0 {
             return None;
         }
         fast::head(self, within(buf, limit), config, mode)
@@ -425,8 +434,13 @@ impl HeadScanner {
                             self.skip_or(InvalidHeaderName, mode, config)?;
                             continue;
                         }
-                        if mode == Mode::Request && !config.allow_obs_fold_in_requests {
-                            return Err(ObsFold);
+                        if mode == Mode::Request {
+                            if !config.allow_obs_fold_in_requests {
+                                return Err(ObsFold);
+                            }
+                            // A response's folds bend nothing: RFC 9112
+                            // §5.2 makes every user agent unfold them.
+                            self.facts.lenient.insert(Lenience::ObsFold);
                         }
                         self.facts.obs_fold = true;
                         self.in_fold = true;
@@ -461,7 +475,10 @@ impl HeadScanner {
                     };
                     i += at;
                     let end = match d[i] {
-                        b'\n' if config.allow_bare_lf => i + 1,
+                        b'\n' if config.allow_bare_lf => {
+                            self.facts.lenient.insert(Lenience::BareLf);
+                            i + 1
+                        }
                         b'\n' => return Err(BareLf),
                         b'\r' => match d.get(i + 1) {
                             Some(b'\n') => i + 2,
@@ -595,6 +612,7 @@ impl HeadScanner {
                 }
             }
         } else if config.allow_bare_lf {
+            self.facts.lenient.insert(Lenience::BareLf);
             i + 1
         } else {
             return Err(RecvErrorKind::BareLf);

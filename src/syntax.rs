@@ -348,10 +348,32 @@ fn valid_authority_in_full(s: &[u8], port_required: bool) -> bool {
     if !valid_chars(host, |b| REG_NAME_CHARS[usize::from(b)]) {
         return false;
     }
+    // `:80` names a port of no host: the URI a server rebuilds from it
+    // (RFC 9112 §3.3) has an empty host, which a recipient "MUST reject
+    // as invalid" (RFC 9110 §4.2.1). Only a wholly empty `Host` is allowed
+    // (RFC 9112 §3.2), and it has no colon.
+    if host.is_empty() && port.is_some() {
+        return false;
+    }
     match port {
-        Some(p) => p.iter().all(u8::is_ascii_digit) && !(port_required && p.is_empty()),
+        Some(p) => valid_port(p) && !(port_required && p.is_empty()),
         None => !port_required,
     }
+}
+
+/// `port = *DIGIT` (RFC 3986 §3.2.3), and a number a TCP port can have.
+///
+/// Empty is valid: the scheme's default port (RFC 3986 §3.2.3, RFC 9110
+/// §4.2.3), refused only where the grammar requires a port (CONNECT).
+/// The ABNF sets no bound, but an `http` URI's port is the TCP port the
+/// origin listens on (RFC 9110 §4.2.1), 16 bits (RFC 9293 §3.1), and a
+/// CONNECT server "MUST reject a CONNECT request that targets an empty or
+/// invalid port number" (RFC 9110 §9.3.6): a port past 65535 names no
+/// server, and a hop that reads it into 16 bits (99999 wraps to 34463)
+/// would route where this one never checked. Leading zeros are allowed by
+/// the grammar and keep the value (`080` is 80).
+fn valid_port(p: &[u8]) -> bool {
+    p.is_empty() || parse_decimal(p).is_some_and(|n| n <= u64::from(u16::MAX))
 }
 
 /// The part of an `http` or `https` URI after the scheme: `//` authority,
@@ -549,6 +571,12 @@ mod tests {
             ("GET", "https://e.com:8443/a?b", true),
             // RFC 9110 §4.2.1 and §4.2.4, RFC 3986 §3.2.2.
             ("GET", "http:///x", false),
+            // RFC 9110 §4.2.1: no empty host; a port is a TCP port.
+            ("GET", "http://:80/", false),
+            ("GET", "http://e.com:/", true),
+            ("GET", "http://e.com:65536/", false),
+            ("CONNECT", "e.com:65536", false),
+            ("CONNECT", ":443", false),
             ("GET", "http://x@y/", false),
             ("GET", "http://[::1/", false),
             ("GET", "http://[::1]/a[b]", false),
@@ -600,5 +628,46 @@ mod tests {
         assert!(!valid_authority(b"exa mple", false));
         assert!(!valid_authority(b"a:b", false));
         assert!(!valid_authority(b"a/b", false));
+    }
+
+    /// RFC 3986 §3.2.3 `port = *DIGIT`, bounded by TCP's 16 bits
+    /// (RFC 9110 §4.2.1, §9.3.6): (authority, valid as `Host`, valid as a
+    /// CONNECT target, which requires a port).
+    #[test]
+    fn authority_ports() {
+        for (authority, host, connect) in [
+            ("a:80", true, true),
+            ("a:0", true, true),
+            ("a:65535", true, true),
+            ("a:080", true, true),
+            ("a:0000000000000000000000080", true, true),
+            // Empty: the default port; CONNECT needs one.
+            ("a:", true, false),
+            ("[::1]:", true, false),
+            ("[::1]:80", true, true),
+            ("[::1]", true, false),
+            // Past 16 bits, however written.
+            ("a:65536", false, false),
+            ("a:99999", false, false),
+            ("a:18446744073709551616", false, false),
+            ("[::1]:65536", false, false),
+            // Digits only: no sign, space, hex or second colon.
+            ("a:+1", false, false),
+            ("a:-1", false, false),
+            ("a: 80", false, false),
+            ("a:80 ", false, false),
+            ("a:0x50", false, false),
+            ("a:80:80", false, false),
+            ("a::80", false, false),
+            ("[::1]80", false, false),
+            ("[::1]:+1", false, false),
+            // A port of no host (RFC 9110 §4.2.1: an empty host is invalid).
+            (":80", false, false),
+            (":", false, false),
+        ] {
+            let a = authority.as_bytes();
+            assert_eq!(valid_authority(a, false), host, "Host: {authority}");
+            assert_eq!(valid_authority(a, true), connect, "CONNECT {authority}");
+        }
     }
 }

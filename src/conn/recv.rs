@@ -297,7 +297,10 @@ impl Connection {
         loop {
             match (self.buf.first(), self.buf.get(1)) {
                 (Some(b'\r'), Some(b'\n')) => self.buf.advance(2),
-                (Some(b'\n'), _) if self.config.allow_bare_lf => self.buf.advance(1),
+                (Some(b'\n'), _) if self.config.allow_bare_lf => {
+                    self.scanner.note_bare_lf_before_head();
+                    self.buf.advance(1);
+                }
                 _ => return,
             }
         }
