@@ -448,6 +448,8 @@ fn allow(config: &mut Config, l: Lenience) {
         Lenience::MultipleSpaces => config.allow_multiple_spaces_in_request_line = true,
         Lenience::SpacesAfterChunkSize => config.allow_spaces_after_chunk_size = true,
         Lenience::LfAfterChunkData => config.allow_lf_after_chunk_data = true,
+        Lenience::BareLf => config.allow_bare_lf = true,
+        Lenience::ObsFold => config.allow_obs_fold_in_requests = true,
         _ => usage(),
     }
 }
@@ -649,6 +651,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] [--idle-after SECS] [--lenient NAME]... < input\n  NAME: space_before_colon, invalid_field_skipped, multiple_spaces, spaces_after_chunk_size, lf_after_chunk_data");
+    let names: Vec<&str> = Lenience::ALL.into_iter().map(Lenience::name).collect();
+    eprintln!("usage: explain [--jsonl] [--role server|client [--requests GET,HEAD,...]] [--idle-after SECS] [--lenient NAME]... < input\n  NAME: {}", names.join(", "));
     std::process::exit(2)
 }

@@ -43,12 +43,20 @@ pub struct Config {
     /// framing layer cannot know the application's needs, so the default
     /// is unlimited.
     pub max_body_len: Option<u64>,
-    /// Accept a bare LF as a line terminator in heads and chunk lines.
+    /// Accept a bare LF as a line terminator in heads, chunk lines and
+    /// trailers, in both directions
+    /// ([`Lenience::BareLf`](crate::Lenience::BareLf), recorded on the
+    /// head or body whose line it ended).
     ///
     /// # Background
     /// RFC 9112 §2.2 lets a recipient recognize a single LF, but accepting
-    /// it while another hop does not is a request-smuggling vector. Off by
-    /// default: a bare LF is a 400.
+    /// it while another hop does not is a request-smuggling vector: a
+    /// front end that sees no line end where this one sees one reads a
+    /// different head or chunk boundary. Off by default: a bare LF is a
+    /// 400. Hand-typed requests (netcat, telnet), scripts that write `\n`
+    /// and some old embedded servers need it; httparse accepts a bare LF in
+    /// heads unconditionally, llhttp only with
+    /// `lenient_optional_cr_before_lf`.
     ///
     /// ```
     /// use keepalive::{Config, Connection, Event, Recv, RecvErrorKind, Role};
@@ -66,13 +74,22 @@ pub struct Config {
     /// ```
     pub allow_bare_lf: bool,
     /// Accept obsolete line folding (obs-fold) in received *requests*,
-    /// replacing each fold with spaces, instead of answering 400.
+    /// replacing each fold with spaces, instead of answering 400
+    /// ([`Lenience::ObsFold`](crate::Lenience::ObsFold), recorded on the
+    /// request head).
     ///
     /// # Background
     /// RFC 9112 §5.2: a server that receives obs-fold MUST either reject
     /// the message with 400 or replace each fold with SP. The strict
-    /// default rejects. Responses (client role) are always unfolded,
-    /// because the same section says a user agent MUST replace the folds.
+    /// default rejects: a hop that reads a whitespace-preceded line as a
+    /// field of its own (` Transfer-Encoding: chunked`) where this one
+    /// joins it to the line before disagrees about framing (request
+    /// smuggling). Legacy clients that wrap long values, as RFC 2616
+    /// allowed, need it; httparse and hyper offer folding only in
+    /// responses (`allow_obsolete_multiline_headers_in_responses`).
+    /// Responses (client role) are always unfolded, and record no
+    /// leniency, because the same section says a user agent MUST replace
+    /// the folds.
     ///
     /// ```
     /// use keepalive::{Config, Connection, Event, Recv, RecvErrorKind, Role};

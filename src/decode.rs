@@ -74,15 +74,15 @@ impl Decoder {
         match self {
             Self::Fixed { remaining: 0 } => Ok(Decoded::End(Headers::empty())),
             Self::Fixed { remaining } => {
-                // Judge the declared length, not the bytes at hand, so the
-                // verdict does not depend on how the input was split.
-                over_limit(*received, *remaining, config)?;
                 if buf.is_empty() {
+                    // Judged without bytes too, so the verdict does not
+                    // depend on how the input was split.
+                    over_limit(*received, *remaining, config)?;
                     return Ok(Decoded::NeedData);
                 }
-                let n = (*remaining).min(buf.len() as u64);
-                *remaining -= n;
-                Ok(Decoded::Data(take(buf, n as usize, config, received)?))
+                Ok(Decoded::Data(fixed_piece(
+                    remaining, buf, config, received,
+                )?))
             }
             Self::UntilClose => {
                 if buf.is_empty() {
@@ -101,6 +101,29 @@ impl Decoder {
                 Ok(Decoded::Data(take(buf, n, config, received)?))
             }
             Self::Chunked(c) => c.decode(buf, config, received, fields),
+        }
+    }
+
+    /// The next piece of body data when it is at hand: bytes of a
+    /// fixed-length body, or of a chunk (after the common framing lines,
+    /// [`Chunked::fast_line`]). `None` otherwise, with the state as
+    /// [`decode`](Self::decode) would have left it after the same steps:
+    /// `decode` answers. The straight path of `poll_event`: a small
+    /// result, where `decode` returns a [`Decoded`] large enough to hold
+    /// trailers.
+    #[inline]
+    pub(crate) fn next_data(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Option<Result<Bytes, RecvErrorKind>> {
+        match self {
+            Self::Fixed { remaining } if *remaining != 0 && !buf.is_empty() => {
+                Some(fixed_piece(remaining, buf, config, received))
+            }
+            Self::Chunked(c) => c.next_data(buf, config, received),
+            _ => None,
         }
     }
 
@@ -130,6 +153,22 @@ fn over_limit(received: u64, announced: u64, config: &Config) -> Result<(), Recv
         Some(max) if received.saturating_add(announced) > max => Err(RecvErrorKind::BodyTooLarge),
         _ => Ok(()),
     }
+}
+
+/// Up to `remaining` bytes of a fixed-length body from a non-empty `buf`.
+#[inline]
+fn fixed_piece(
+    remaining: &mut u64,
+    buf: &mut BytesMut,
+    config: &Config,
+    received: &mut u64,
+) -> Result<Bytes, RecvErrorKind> {
+    // Judge the declared length, not the bytes at hand, so the verdict
+    // does not depend on how the input was split.
+    over_limit(*received, *remaining, config)?;
+    let n = (*remaining).min(buf.len() as u64);
+    *remaining -= n;
+    take(buf, n as usize, config, received)
 }
 
 fn take(
@@ -188,6 +227,7 @@ pub(crate) struct Chunked {
     ext_total: usize,
     /// A response body: the chunk leniencies may apply.
     response: bool,
+    /// The leniencies its lines and trailers needed.
     lenient: Leniencies,
     remaining: u64,
 }
@@ -203,20 +243,13 @@ impl Chunked {
         loop {
             match self.st {
                 St::Done => return Ok(Decoded::End(Headers::empty())),
-                St::Data => {
+                St::Data if buf.is_empty() => {
                     // The chunk's declared size counts before its bytes do
                     // (split-invariant, like the fixed-length check).
                     over_limit(*received, self.remaining, config)?;
-                    if buf.is_empty() {
-                        return Ok(Decoded::NeedData);
-                    }
-                    let n = self.remaining.min(buf.len() as u64);
-                    self.remaining -= n;
-                    if self.remaining == 0 {
-                        self.st = St::DataCr;
-                    }
-                    return Ok(Decoded::Data(take(buf, n as usize, config, received)?));
+                    return Ok(Decoded::NeedData);
                 }
+                St::Data => return Ok(Decoded::Data(self.data_piece(buf, config, received)?)),
                 St::Trailers => return self.trailers(buf, config, fields),
                 _ => {
                     if self.fast_line(buf) {
@@ -244,6 +277,46 @@ impl Chunked {
                 }
             }
         }
+    }
+
+    /// Chunk data at hand, after at most the CRLF ending the previous
+    /// chunk and a plain size line; see [`Decoder::next_data`].
+    #[inline]
+    fn next_data(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Option<Result<Bytes, RecvErrorKind>> {
+        if self.st == St::DataCr && !self.fast_line(buf) {
+            return None;
+        }
+        if self.st == St::Size && !self.fast_line(buf) {
+            return None;
+        }
+        if self.st != St::Data || buf.is_empty() {
+            return None;
+        }
+        Some(self.data_piece(buf, config, received))
+    }
+
+    /// Bytes of the current chunk from a non-empty `buf`.
+    #[inline]
+    fn data_piece(
+        &mut self,
+        buf: &mut BytesMut,
+        config: &Config,
+        received: &mut u64,
+    ) -> Result<Bytes, RecvErrorKind> {
+        // The chunk's declared size counts before its bytes do
+        // (split-invariant, like the fixed-length check).
+        over_limit(*received, self.remaining, config)?;
+        let n = self.remaining.min(buf.len() as u64);
+        self.remaining -= n;
+        if self.remaining == 0 {
+            self.st = St::DataCr;
+        }
+        take(buf, n as usize, config, received)
     }
 
     /// The common framing lines in one step: the CRLF after chunk data,
@@ -319,6 +392,7 @@ impl Chunked {
                 if !config.allow_bare_lf {
                     return Err(BareLf);
                 }
+                self.lenient.insert(Lenience::BareLf);
                 return Ok(self.line_done());
             }
             (St::Size, _) => return Err(BadSize),
@@ -348,9 +422,13 @@ impl Chunked {
             (St::LineLf, b'\n') => return Ok(self.line_done()),
             (St::LineLf, _) => return Err(if self.ext_len > 0 { BadExt } else { BadSize }),
             (St::DataCr, b'\r') => St::DataLf,
-            (St::DataCr, b'\n') if config.allow_bare_lf => return Ok(self.next_chunk()),
+            // The narrower leniency is the one recorded when both allow it.
             (St::DataCr, b'\n') if self.response && config.allow_lf_after_chunk_data => {
                 self.lenient.insert(Lenience::LfAfterChunkData);
+                return Ok(self.next_chunk());
+            }
+            (St::DataCr, b'\n') if config.allow_bare_lf => {
+                self.lenient.insert(Lenience::BareLf);
                 return Ok(self.next_chunk());
             }
             (St::DataLf, b'\n') => return Ok(self.next_chunk()),
@@ -412,6 +490,7 @@ impl Chunked {
                 Some(_) => return Err(RecvErrorKind::InvalidTrailer),
             },
             Some(b'\n') if config.allow_bare_lf => {
+                self.lenient.insert(Lenience::BareLf);
                 buf.advance(1);
                 self.st = St::Done;
                 return Ok(Decoded::End(Headers::empty()));
@@ -430,6 +509,7 @@ impl Chunked {
         };
         let raw = buf.split_to(n).freeze();
         self.st = St::Done;
+        self.lenient.extend(facts.lenient);
         Ok(Decoded::End(Headers::from_index(raw, facts.fields)))
     }
 }

@@ -7,7 +7,7 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::SendError;
-use crate::headers::{is_field_vchar, is_token, list_elements, trim_ows, Header};
+use crate::headers::{is_field_vchar, is_token, list_elements, Header};
 use crate::message::BodyLength;
 use crate::message::Version;
 use crate::syntax::parse_decimal;
@@ -63,6 +63,14 @@ impl SendBuf {
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
+        self.staging.extend_from_slice(bytes);
+    }
+
+    /// [`put`](Self::put) for the pieces of a head whose length was
+    /// [`reserve`](Self::reserve)d first: no second capacity check of our
+    /// own (`BytesMut` still grows if a piece was not counted).
+    #[inline]
+    pub(crate) fn put_reserved(&mut self, bytes: &[u8]) {
         self.staging.extend_from_slice(bytes);
     }
 
@@ -145,6 +153,15 @@ impl Buf for SendBuf {
             }
             return;
         }
+        if cnt == self.len() {
+            // Everything written (a socket took the whole batch): no
+            // segment to walk.
+            self.queue.clear();
+            self.queued = 0;
+            self.staging.clear();
+            let _ = self.staging.try_reclaim(self.staging_cap);
+            return;
+        }
         while cnt > 0 {
             let Some(front) = self.queue.front_mut() else {
                 self.staging.advance(cnt);
@@ -212,41 +229,45 @@ pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError
     for h in headers {
         check_field(h)?;
         facts.wire_len += h.name.len() + h.value.len() + 4;
-        if h.is("content-length") {
-            let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
-            if facts.content_length.is_some() {
-                return Err(SendError::InvalidContentLength);
+        match sent_field(h.name) {
+            Some(SentField::ContentLength) => {
+                let n = parse_decimal(h.value).ok_or(SendError::InvalidContentLength)?;
+                if facts.content_length.is_some() {
+                    return Err(SendError::InvalidContentLength);
+                }
+                facts.content_length = Some(n);
             }
-            facts.content_length = Some(n);
-        } else if h.is("transfer-encoding") {
-            if facts.transfer_encoding {
-                // One line keeps the final-coding check simple and exact.
-                return Err(SendError::InvalidTransferEncoding);
+            Some(SentField::TransferEncoding) => {
+                if facts.transfer_encoding {
+                    // One line keeps the final-coding check simple and exact.
+                    return Err(SendError::InvalidTransferEncoding);
+                }
+                let codings = list_elements(h.value);
+                let mut last_chunked = false;
+                let mut chunked_count = 0;
+                for c in codings {
+                    last_chunked = c.eq_ignore_ascii_case(b"chunked");
+                    chunked_count += usize::from(last_chunked);
+                }
+                if !last_chunked || chunked_count != 1 {
+                    return Err(SendError::InvalidTransferEncoding);
+                }
+                facts.transfer_encoding = true;
             }
-            let codings = list_elements(h.value);
-            let mut last_chunked = false;
-            let mut chunked_count = 0;
-            for c in codings {
-                last_chunked = c.eq_ignore_ascii_case(b"chunked");
-                chunked_count += usize::from(last_chunked);
+            Some(SentField::Host) => facts.host_count += 1,
+            Some(SentField::Connection) => {
+                for o in list_elements(h.value) {
+                    facts.connection_close |= o.eq_ignore_ascii_case(b"close");
+                    facts.connection_keep_alive |= o.eq_ignore_ascii_case(b"keep-alive");
+                    facts.connection_upgrade |= o.eq_ignore_ascii_case(b"upgrade");
+                }
             }
-            if !last_chunked || chunked_count != 1 {
-                return Err(SendError::InvalidTransferEncoding);
+            Some(SentField::Upgrade) => facts.upgrade = true,
+            Some(SentField::Expect) => {
+                facts.expect_continue |=
+                    list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
             }
-            facts.transfer_encoding = true;
-        } else if h.is("host") {
-            facts.host_count += 1;
-        } else if h.is("connection") {
-            for o in list_elements(h.value) {
-                facts.connection_close |= o.eq_ignore_ascii_case(b"close");
-                facts.connection_keep_alive |= o.eq_ignore_ascii_case(b"keep-alive");
-                facts.connection_upgrade |= o.eq_ignore_ascii_case(b"upgrade");
-            }
-        } else if h.is("upgrade") {
-            facts.upgrade = true;
-        } else if h.is("expect") {
-            facts.expect_continue |=
-                list_elements(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+            None => {}
         }
     }
     if facts.content_length.is_some() && facts.transfer_encoding {
@@ -257,13 +278,69 @@ pub(crate) fn field_facts(headers: &[Header<'_>]) -> Result<SentFacts, SendError
     Ok(facts)
 }
 
+/// The sent fields whose values the machine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentField {
+    ContentLength,
+    TransferEncoding,
+    Host,
+    Connection,
+    Upgrade,
+    Expect,
+}
+
+/// Which of the [`SentField`]s `name` is (case-insensitive). Their
+/// lengths differ, so one comparison decides: most fields a caller sends
+/// (`Content-Type`, `Date`, ...) cost a length check.
+fn sent_field(name: &[u8]) -> Option<SentField> {
+    let (known, field) = match name.len() {
+        14 => ("content-length", SentField::ContentLength),
+        17 => ("transfer-encoding", SentField::TransferEncoding),
+        4 => ("host", SentField::Host),
+        10 => ("connection", SentField::Connection),
+        7 => ("upgrade", SentField::Upgrade),
+        6 => ("expect", SentField::Expect),
+        _ => return None,
+    };
+    token_is(name, known.as_bytes()).then_some(field)
+}
+
+/// Whether the token `name` is `lower` (lowercase letters and `-`, at
+/// least 4 bytes, as long as `name`) in any case, a word at a time.
+///
+/// Setting bit 5 of every byte maps `A`–`Z` onto `a`–`z` and leaves `a`–`z`
+/// and `-` as they are; the only other bytes it maps onto a letter or `-`
+/// are `@`, `CR` and controls, which a token cannot hold ([`check_field`]
+/// ran first), so equality after the mask is exact.
+fn token_is(name: &[u8], lower: &[u8]) -> bool {
+    const MASK: u64 = 0x2020_2020_2020_2020;
+    let n = name.len();
+    if n != lower.len() || n < 4 {
+        return false;
+    }
+    if n < 8 {
+        let word = |s: &[u8], at: usize| {
+            u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]) | MASK as u32
+        };
+        return word(name, 0) == word(lower, 0) && word(name, n - 4) == word(lower, n - 4);
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w) | MASK
+    };
+    // Whole words, then one overlapping the end.
+    (0..n / 8).all(|i| word(name, i * 8) == word(lower, i * 8))
+        && word(name, n - 8) == word(lower, n - 8)
+}
+
 /// Writes field lines [`field_facts`] accepted.
 pub(crate) fn put_fields(out: &mut SendBuf, headers: &[Header<'_>]) {
     for h in headers {
-        out.put(h.name);
-        out.put(b": ");
-        out.put(h.value);
-        out.put(b"\r\n");
+        out.put_reserved(h.name);
+        out.put_reserved(b": ");
+        out.put_reserved(h.value);
+        out.put_reserved(b"\r\n");
     }
 }
 
@@ -271,13 +348,46 @@ pub(crate) fn put_fields(out: &mut SendBuf, headers: &[Header<'_>]) {
 /// control, and no leading or trailing whitespace (a recipient would strip
 /// it, so the peer would see something else than was sent).
 fn check_field(h: &Header<'_>) -> Result<(), SendError> {
-    if !is_token(h.name) {
+    if !sent_token(h.name) {
         return Err(SendError::InvalidHeaderName);
     }
-    if !h.value.iter().all(|&b| is_field_vchar(b)) || trim_ows(h.value).len() != h.value.len() {
+    let ows = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    if ows(h.value.first()) || ows(h.value.last()) || !sent_value(h.value) {
         return Err(SendError::InvalidHeaderValue);
     }
     Ok(())
+}
+
+/// [`is_token`] for the names a caller sends, which are valid: every
+/// byte is looked up without a branch per byte.
+fn sent_token(name: &[u8]) -> bool {
+    let all = name
+        .iter()
+        .fold(true, |all, &b| all & crate::syntax::TCHAR[usize::from(b)]);
+    all && !name.is_empty()
+}
+
+/// Whether every byte of `value` is [`is_field_vchar`], eight at a time:
+/// a word with no byte below `0x20` and none equal to `0x7f` is valid
+/// (the usual case); a word with one (maybe a tab) is checked byte by
+/// byte.
+fn sent_value(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = value.chunks_exact(8);
+    for chunk in &mut words {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(bytes);
+        // A byte below 0x20 borrows into its high bit (exact as a test
+        // of the whole word: a borrow starts only at such a byte).
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let del = (w ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(w ^ (ONES * 0x7f)) & HIGH;
+        if control | del != 0 && !chunk.iter().all(|&b| is_field_vchar(b)) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| is_field_vchar(b))
 }
 
 /// Fields that must not be sent as trailers (RFC 9110 §6.5.1): framing,
@@ -348,12 +458,15 @@ pub(crate) fn request_line_len(method: &str, target: &str, version: Version) -> 
 }
 
 pub(crate) fn put_request_line(out: &mut SendBuf, method: &str, target: &str, version: Version) {
-    out.put(method.as_bytes());
-    out.put(b" ");
-    out.put(target.as_bytes());
-    out.put(b" ");
-    out.put(version.as_str().as_bytes());
-    out.put(b"\r\n");
+    // The line's end is one constant per version: four copies, not six.
+    let end: &[u8] = match version {
+        Version::Http10 => b" HTTP/1.0\r\n",
+        Version::Http11 => b" HTTP/1.1\r\n",
+    };
+    out.put_reserved(method.as_bytes());
+    out.put_reserved(b" ");
+    out.put_reserved(target.as_bytes());
+    out.put_reserved(end);
 }
 
 /// A validated status line, to be written once the whole head is accepted.
@@ -380,12 +493,12 @@ impl StatusLine<'_> {
     #[inline]
     pub(crate) fn put(&self, out: &mut SendBuf, end_head: bool) {
         match self {
-            Self::Whole(line) if end_head => out.put(line),
-            Self::Whole(line) => out.put(&line[..line.len() - 2]),
+            Self::Whole(line) if end_head => out.put_reserved(line),
+            Self::Whole(line) => out.put_reserved(&line[..line.len() - 2]),
             Self::Parts(start, reason) => {
-                out.put(start);
-                out.put(reason.as_bytes());
-                out.put(if end_head { b"\r\n\r\n" } else { b"\r\n" });
+                out.put_reserved(start);
+                out.put_reserved(reason.as_bytes());
+                out.put_reserved(if end_head { b"\r\n\r\n" } else { b"\r\n" });
             }
         }
     }
@@ -534,31 +647,33 @@ impl Encoder {
         Ok(())
     }
 
+    /// Ends the body; inlined, since most ends write nothing.
+    #[inline]
     pub(crate) fn end(
         &mut self,
         trailers: &[Header<'_>],
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
         match self {
-            Self::Fixed { remaining } if *remaining > 0 => return Err(SendError::BodyTooShort),
-            Self::Chunked => {
-                if trailers.iter().any(|t| forbidden_trailer(t.name)) {
-                    return Err(SendError::InvalidTrailer);
-                }
-                let sent = field_facts(trailers)?;
-                out.reserve(sent.wire_len + 5);
-                out.put(b"0\r\n");
-                put_fields(out, trailers);
-                out.put(b"\r\n");
-                return Ok(());
-            }
-            _ => {}
+            Self::Fixed { remaining } if *remaining > 0 => Err(SendError::BodyTooShort),
+            Self::Chunked => last_chunk(trailers, out),
+            _ if !trailers.is_empty() => Err(SendError::InvalidTrailer),
+            _ => Ok(()),
         }
-        if !trailers.is_empty() {
-            return Err(SendError::InvalidTrailer);
-        }
-        Ok(())
     }
+}
+
+/// The last chunk of a chunked body and its trailer section.
+fn last_chunk(trailers: &[Header<'_>], out: &mut SendBuf) -> Result<(), SendError> {
+    if trailers.iter().any(|t| forbidden_trailer(t.name)) {
+        return Err(SendError::InvalidTrailer);
+    }
+    let sent = field_facts(trailers)?;
+    out.reserve(sent.wire_len + 5);
+    out.put(b"0\r\n");
+    put_fields(out, trailers);
+    out.put(b"\r\n");
+    Ok(())
 }
 
 /// Appends `Name: value\r\n` for a field the machine adds itself.
@@ -579,6 +694,70 @@ mod tests {
             if let Some(line) = common_status_line(status) {
                 let expect = format!("HTTP/1.1 {status} {}\r\n\r\n", canonical_reason(status));
                 assert_eq!(line, expect.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn sent_fields_are_found_in_any_case_and_nothing_else() {
+        let rows = [
+            ("Content-Length", Some(SentField::ContentLength)),
+            ("TRANSFER-ENCODING", Some(SentField::TransferEncoding)),
+            ("host", Some(SentField::Host)),
+            ("Connection", Some(SentField::Connection)),
+            ("upGrade", Some(SentField::Upgrade)),
+            ("Expect", Some(SentField::Expect)),
+            // Same lengths as known names, different bytes.
+            ("Content-Lengtx", None),
+            ("Hosts", None),
+            ("Date", None),
+            ("Keep-Alive", None),
+            ("Content-Type", None),
+            ("", None),
+        ];
+        for (name, want) in rows {
+            assert_eq!(sent_field(name.as_bytes()), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn sent_names_and_values_agree_with_the_grammar_at_every_byte_and_place() {
+        for len in [1, 7, 8, 9, 16, 17] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(sent_token(&v), is_token(&v), "name {v:?}");
+                    let all = v.iter().all(|&b| is_field_vchar(b));
+                    assert_eq!(sent_value(&v), all, "value {v:?}");
+                }
+            }
+        }
+        assert!(!sent_token(b""));
+        assert!(sent_value(b""));
+    }
+
+    #[test]
+    fn token_is_agrees_with_eq_ignore_ascii_case_for_every_token_byte() {
+        let known = [
+            "content-length",
+            "transfer-encoding",
+            "host",
+            "connection",
+            "upgrade",
+            "expect",
+        ];
+        for k in known {
+            for at in 0..k.len() {
+                for b in (0..=255u8).filter(|&b| crate::syntax::is_tchar(b)) {
+                    let mut name = k.as_bytes().to_vec();
+                    name[at] = b;
+                    assert_eq!(
+                        token_is(&name, k.as_bytes()),
+                        name.eq_ignore_ascii_case(k.as_bytes()),
+                        "{k} with byte {b:#x} at {at}"
+                    );
+                }
             }
         }
     }

@@ -43,7 +43,8 @@ pub enum RecvErrorKind {
     MissingHost,
     /// More than one `Host` field line (RFC 9112 §3.2: MUST 400).
     DuplicateHost,
-    /// A `Host` value that is not `uri-host [ ":" port ]` (RFC 9112 §3.2).
+    /// A `Host` value that is not `uri-host [ ":" port ]` (RFC 9112 §3.2),
+    /// or whose port is past 65535 or follows no host (RFC 9110 §4.2.1).
     InvalidHost,
     /// The head is longer than [`Config::max_head_len`](crate::Config::max_head_len).
     HeadTooLarge,

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use crate::headers::{Header, Headers, Known, Latin1};
 use crate::lenience::Leniencies;
-use crate::message::{BodyLength, Version};
+use crate::message::{BodyLength, Method, Version};
 
 /// A received request head. Method, target and fields are slices of the
 /// received bytes (no copy).
@@ -53,10 +53,10 @@ impl RequestHead {
         }
     }
 
-    /// The method's bytes, without the UTF-8 check `method` makes (the
-    /// machine reads it on every request).
-    pub(crate) fn method_bytes(&self) -> &[u8] {
-        &self.headers.raw()[self.method.0 as usize..self.method.1 as usize]
+    /// What the machine needs to know of the method, from the index the
+    /// parser found (no compare, no UTF-8 check).
+    pub(crate) fn method_kind(&self) -> Method {
+        Method::of_standard(self.method_name)
     }
 
     /// The request-target exactly as received.

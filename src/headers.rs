@@ -31,6 +31,7 @@ impl<'a> Header<'a> {
     }
 
     /// Whether the name equals `name`, ignoring ASCII case.
+    #[inline]
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
@@ -71,7 +72,7 @@ pub struct Headers {
 /// Where a head's fields are, recorded by the parser as it reads them:
 /// enough to iterate the lines again and to answer the lookups every
 /// message needs (framing, persistence, `Host`) without a scan.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FieldIndex {
     /// Offset of the first field line in the head.
     pub(crate) start: u32,
@@ -105,6 +106,7 @@ impl FieldIndex {
     /// Notes a field name; returns the [`Known`] slot whose value the
     /// caller records with [`set_value`](Self::set_value), if this is the
     /// first line of a known field.
+    #[inline(always)]
     pub(crate) fn add_name(&mut self, name: &[u8]) -> Option<u8> {
         self.names |= name_class(name);
         let i = known_index(name)?;
@@ -116,6 +118,15 @@ impl FieldIndex {
             self.repeated |= 1 << i;
             None
         }
+    }
+
+    /// The [`Known`] slot that the last field line noted, named `name`,
+    /// claimed: the one [`add_name`](Self::add_name) returned for it.
+    pub(crate) fn last_line_slot(&self, name: &[u8]) -> Option<u8> {
+        // It claimed the slot if no line before it had the name, that is,
+        // if the name is not (yet) repeated.
+        let i = known_index(name)?;
+        (self.repeated & (1 << i) == 0).then_some(i as u8)
     }
 
     /// Records the (trimmed) value of the first line of a known field.
@@ -153,36 +164,108 @@ const KNOWN: [&str; 7] = [
 const ABSENT: u16 = u16::MAX;
 const UNINDEXED: u16 = u16::MAX - 1;
 
-/// The [`KNOWN`] index of `name`, if it is one (any case).
-fn known_index(name: &[u8]) -> Option<usize> {
-    if let [a, b, c, d] = *name {
-        // `Host`, on every request: one word compare (all four are
-        // letters, so setting the case bit is exact).
-        let word = u32::from_le_bytes([a, b, c, d]) | 0x2020_2020;
-        return (word == u32::from_le_bytes(*b"host")).then_some(0);
+/// A [`KNOWN`] name as three little-endian words, its first, middle and
+/// last eight bytes (four for names shorter than eight; they overlap and
+/// cover names up to 24 bytes), each with a mask of the case bit of its
+/// letters: a name matches when `word | fold == known` for every word. The known names hold lower-case
+/// letters and `-` only, so folding the case bit only where the name has a
+/// letter matches exactly the spellings `eq_ignore_ascii_case` would.
+#[derive(Clone, Copy)]
+struct Pattern {
+    words: [(u64, u64); 3],
+}
+
+/// The width and the offsets of the words [`Pattern`] compares for a
+/// name of `len` (4 to 24) bytes.
+const fn words_of(len: usize) -> (usize, [usize; 3]) {
+    let n = if len >= 8 { 8 } else { 4 };
+    (n, [0, len / 2 - n / 2, len - n])
+}
+
+/// `n` bytes of `s` from `at`, little-endian, and the case bits of the
+/// letters among them.
+const fn fold_word(s: &[u8], at: usize, n: usize) -> (u64, u64) {
+    let (mut word, mut fold, mut k) = (0, 0, 0);
+    while k < n {
+        let b = s[at + k];
+        word |= (b as u64) << (8 * k);
+        if b.is_ascii_lowercase() {
+            fold |= 0x20 << (8 * k);
+        }
+        k += 1;
     }
-    let i = match name.len() {
-        14 => 1,
-        17 => 2,
-        10 if name[0] | 0x20 == b'c' => 3,
-        10 => 6,
-        6 => 4,
-        7 => 5,
-        _ => return None,
-    };
-    let known = KNOWN[i].as_bytes();
-    if name[0] | 0x20 != known[0] {
-        // Most names of a known length are not the known one.
+    (word, fold)
+}
+
+const fn pattern(name: &str) -> Pattern {
+    let s = name.as_bytes();
+    let (n, at) = words_of(s.len());
+    Pattern {
+        words: [
+            fold_word(s, at[0], n),
+            fold_word(s, at[1], n),
+            fold_word(s, at[2], n),
+        ],
+    }
+}
+
+const PATTERNS: [Pattern; KNOWN.len()] = {
+    let mut p = [pattern(KNOWN[0]); KNOWN.len()];
+    let mut i = 1;
+    while i < KNOWN.len() {
+        p[i] = pattern(KNOWN[i]);
+        i += 1;
+    }
+    p
+};
+
+/// The word of `name` at `at`, `n` (4 or 8) bytes wide.
+#[inline]
+fn name_word(name: &[u8], at: usize, n: usize) -> u64 {
+    if n == 8 {
+        let mut w = [0; 8];
+        w.copy_from_slice(&name[at..at + 8]);
+        u64::from_le_bytes(w)
+    } else {
+        let mut w = [0; 4];
+        w.copy_from_slice(&name[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    }
+}
+
+/// The [`KNOWN`] index of `name`, if it is one (any case): a length
+/// switch, then word compares.
+#[inline]
+fn known_index(name: &[u8]) -> Option<usize> {
+    match name.len() {
+        4 => is_known::<0>(name),
+        14 => is_known::<1>(name),
+        17 => is_known::<2>(name),
+        10 if name[0] | 0x20 == b'c' => is_known::<3>(name),
+        10 => is_known::<6>(name),
+        6 => is_known::<4>(name),
+        7 => is_known::<5>(name),
+        _ => None,
+    }
+}
+
+/// `Some(K)` if `name` is [`KNOWN`]`[K]` (any case). Generic over `K` so
+/// that the offsets and words are constants and the slices need no bounds
+/// check.
+#[inline(always)]
+fn is_known<const K: usize>(name: &[u8]) -> Option<usize> {
+    let len = KNOWN[K].len();
+    if name.len() != len {
         return None;
     }
-    // The known names hold lower-case letters and `-` only: folding a
-    // byte's case bit only where the name has a letter matches exactly the
-    // bytes `eq_ignore_ascii_case` would, without converting both sides.
-    let same = name.iter().zip(known).all(|(&b, &k)| {
-        let fold = if k == b'-' { 0 } else { 0x20 };
-        b | fold == k
-    });
-    same.then_some(i)
+    let (n, at) = words_of(len);
+    let [a, b, c] = PATTERNS[K].words;
+    // Most names of a known length are not the known one: the first word
+    // tells them apart before the others are loaded.
+    let same = name_word(name, 0, n) | a.1 == a.0
+        && name_word(name, at[1], n) | b.1 == b.0
+        && name_word(name, at[2], n) | c.1 == c.0;
+    same.then_some(K)
 }
 
 impl Default for Headers {
@@ -264,6 +347,33 @@ impl Headers {
         }
     }
 
+    /// The value of a field the machine itself needs that may appear on
+    /// one line only, answered from the index.
+    #[inline]
+    pub(crate) fn known_once(&self, field: Known) -> Once<'_> {
+        let i = field as usize;
+        if self.index.repeated & (1 << i) != 0 {
+            return Once::Repeated;
+        }
+        match self.index.known[i] {
+            (ABSENT, _) => Once::Absent,
+            (UNINDEXED, _) => self.known_once_by_scan(field),
+            (at, len) => {
+                let (at, len) = (usize::from(at), usize::from(len));
+                self.raw.get(at..at + len).map_or(Once::Absent, Once::One)
+            }
+        }
+    }
+
+    /// [`known_once`](Self::known_once) for a value the index could not
+    /// hold (past 64 KiB into the head).
+    #[cold]
+    #[inline(never)]
+    fn known_once_by_scan(&self, field: Known) -> Once<'_> {
+        let mut values = Values::Scan(self.iter(), KNOWN[field as usize]);
+        values.next().map_or(Once::Absent, Once::One)
+    }
+
     /// The comma-list elements of a field the machine itself needs.
     pub(crate) fn known_list(&self, field: Known) -> impl Iterator<Item = &[u8]> {
         self.known(field).flat_map(list_elements)
@@ -330,9 +440,19 @@ impl<'a> IntoIterator for &'a Headers {
 
 /// One of 64 classes of field name, from its length and first letter
 /// (ASCII case folded): names in different classes never match.
+#[inline]
 fn name_class(name: &[u8]) -> u64 {
     let first = u64::from(name.first().map_or(0, |b| b | 0x20));
     1 << ((name.len() as u64).wrapping_mul(7).wrapping_add(first) % 64)
+}
+
+/// What [`Headers::known_once`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Once<'a> {
+    Absent,
+    One(&'a [u8]),
+    /// On more than one line.
+    Repeated,
 }
 
 /// The values of the fields with one name, from [`Headers::get_all`].
@@ -477,6 +597,18 @@ mod tests {
         assert_eq!(known_index(b"hosts"), None);
         assert_eq!(known_index(b"hose"), None);
         assert_eq!(known_index(b"keep-alivf"), None);
+        // Every one-byte change of every known name, against the
+        // definition: equal ignoring ASCII case.
+        for (i, known) in KNOWN.iter().enumerate() {
+            for at in 0..known.len() {
+                for b in 0..=255u8 {
+                    let mut name = known.as_bytes().to_vec();
+                    name[at] = b;
+                    let want = name.eq_ignore_ascii_case(known.as_bytes()).then_some(i);
+                    assert_eq!(known_index(&name), want, "{:?}", Latin1(&name));
+                }
+            }
+        }
         let h =
             parsed(b"Connection: a\r\nX: 1\r\nConnection: b\r\nHost: h\r\nConnection: c\r\n\r\n");
         assert_eq!(

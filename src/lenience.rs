@@ -45,16 +45,30 @@ pub enum Lenience {
     /// LF without CR after response chunk data
     /// ([`Config::allow_lf_after_chunk_data`](crate::Config::allow_lf_after_chunk_data)).
     LfAfterChunkData,
+    /// A line ended by LF without CR, in either direction: a start line,
+    /// a field line, the blank line ending a head, an empty line before a
+    /// start line, a chunk-size line, the end of chunk data, a trailer
+    /// line ([`Config::allow_bare_lf`](crate::Config::allow_bare_lf)).
+    /// Where [`LfAfterChunkData`](Self::LfAfterChunkData) is on too, the
+    /// end of response chunk data records that narrower one instead.
+    BareLf,
+    /// Obsolete line folding in a request, replaced by spaces
+    /// ([`Config::allow_obs_fold_in_requests`](crate::Config::allow_obs_fold_in_requests)).
+    /// A response's folds are not a leniency and record nothing: RFC 9112
+    /// §5.2 makes every user agent unfold them.
+    ObsFold,
 }
 
 impl Lenience {
     /// Every leniency, in the order of [`Leniencies::iter`].
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::SpaceBeforeColon,
         Self::InvalidFieldSkipped,
         Self::MultipleSpaces,
         Self::SpacesAfterChunkSize,
         Self::LfAfterChunkData,
+        Self::BareLf,
+        Self::ObsFold,
     ];
 
     /// A stable short name (`explain --lenient NAME`, the trace's
@@ -66,6 +80,8 @@ impl Lenience {
             Self::MultipleSpaces => "multiple_spaces",
             Self::SpacesAfterChunkSize => "spaces_after_chunk_size",
             Self::LfAfterChunkData => "lf_after_chunk_data",
+            Self::BareLf => "bare_lf",
+            Self::ObsFold => "obs_fold",
         }
     }
 
@@ -111,4 +127,18 @@ impl Leniencies {
     pub(crate) fn insert(&mut self, l: Lenience) {
         self.0 |= l.bit();
     }
+
+    /// The set as bits, for a test folded into another (the parser's
+    /// fast-path entry).
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Adds the leniencies of `other` (a trailer section's to its body's).
+    pub(crate) fn extend(&mut self, other: Self) {
+        self.0 |= other.0;
+    }
 }
+
+// Every leniency has its bit in the `u8` of `Leniencies`.
+const _: () = assert!(Lenience::ALL.len() <= 8);

@@ -4,6 +4,13 @@
 //! (`Host`, framing, `Connection`...) on the way. A head fed one byte at a
 //! time is read once in total, and refused at the first byte that makes it
 //! invalid, not when it ends.
+//!
+//! A head that is already whole when first looked at, and plain (CRLF
+//! line ends, no obs-fold, nothing a leniency must bend), is read first by
+//! the fast path in `fast.rs`, in one pass over runs of bytes. The fast
+//! path decides no error: at the first byte it does not expect it gives up
+//! and this parser reads the head from its start, so every rule and every
+//! error kind is this parser's alone.
 
 use crate::error::RecvErrorKind;
 use crate::headers::FieldIndex;
@@ -20,19 +27,22 @@ pub(crate) const MAX_METHOD_LEN: usize = 32;
 
 /// What the parser found in a complete head: the start line and the index
 /// of the fields, as offsets into the head's bytes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ScanFacts {
     /// A field line starts with whitespace (obs-fold, allowed here).
     pub(crate) obs_fold: bool,
     /// Request: the method. Response: the reason phrase ((0, 0) if empty).
     first: (u32, u32),
+    /// Request: the method's index in [`crate::head::STANDARD_METHODS`],
+    /// or `u8::MAX`.
+    method: u8,
     /// Request: the target.
     target: (u32, u32),
     status: u16,
     version: Version,
     pub(crate) fields: FieldIndex,
     /// The leniencies that fired.
-    lenient: Leniencies,
+    pub(crate) lenient: Leniencies,
 }
 
 impl Default for ScanFacts {
@@ -40,6 +50,7 @@ impl Default for ScanFacts {
         Self {
             obs_fold: false,
             first: (0, 0),
+            method: u8::MAX,
             target: (0, 0),
             status: 0,
             version: Version::Http11,
@@ -131,15 +142,27 @@ impl HeadScanner {
         self.pos == 0
     }
 
+    /// An empty line ended by a bare LF was skipped before the next start
+    /// line (RFC 9112 §2.2, [`Config::allow_bare_lf`]): the head read next
+    /// records it, read by this parser, not the fast path, which reads
+    /// only heads that bend nothing.
+    pub(crate) fn note_bare_lf_before_head(&mut self) {
+        self.facts.lenient.insert(Lenience::BareLf);
+    }
+
     /// Reads `buf` (which starts at the head) up to the blank line ending
     /// the head. `Ok(Some((n, facts)))`: the head is `buf[..n]`.
     /// `Ok(None)`: valid so far, need more.
+    #[inline]
     pub(crate) fn scan(&mut self, buf: &[u8], config: &Config, is_request: bool) -> Scanned {
         let mode = if is_request {
             Mode::Request
         } else {
             Mode::Response
         };
+        if let Some(found) = self.fast(buf, config, mode, config.max_head_len) {
+            return Ok(Some(found));
+        }
         self.run(buf, config, mode, config.max_head_len)
             .map_err(|over| over.unwrap_or(RecvErrorKind::HeadTooLarge))
     }
@@ -147,8 +170,46 @@ impl HeadScanner {
     /// Reads a trailer section (field lines up to a blank line) from `buf`,
     /// bounded by `config.max_trailers_len`.
     pub(crate) fn scan_fields(&mut self, buf: &[u8], config: &Config) -> Scanned {
-        self.run(buf, config, Mode::Fields, config.max_trailers_len)
+        let limit = config.max_trailers_len;
+        if let Some(found) = self.fast(buf, config, Mode::Fields, limit) {
+            return Ok(Some(found));
+        }
+        self.run(buf, config, Mode::Fields, limit)
             .map_err(|over| over.unwrap_or(RecvErrorKind::TrailersTooLarge))
+    }
+
+    /// The fast path, tried once per head, when nothing of it has been
+    /// read yet: a whole, plain head within `limit` is read in one pass.
+    #[inline]
+    fn fast(
+        &mut self,
+        buf: &[u8],
+        config: &Config,
+        mode: Mode,
+        limit: usize,
+    ) -> Option<(usize, ScanFacts)> {
+        // One test for both: a head begun, or a leniency noted before it.
+        if self.pos | u32::from(self.facts.lenient.bits()) != 0 {
+            return None;
+        }
+        fast::head(self, within(buf, limit), config, mode)
+    }
+
+    /// Takes over from the fast path, which read every line before the
+    /// field line at `at` (giving `facts`) and stopped there: the state is
+    /// the one this parser reaches at that line's start. `slot` and
+    /// `value` are the previous line's known slot and trimmed value, which
+    /// a fold would continue.
+    fn resume_at(&mut self, at: usize, facts: ScanFacts, slot: Option<u8>, value: (u32, u32)) {
+        *self = Self {
+            pos: at as u32,
+            st: St::LineStart,
+            slot,
+            vstart: value.0,
+            vend: value.1,
+            facts,
+            ..Self::default()
+        };
     }
 
     /// `Err(None)`: the head is longer than `limit`.
@@ -159,18 +220,14 @@ impl HeadScanner {
         mode: Mode,
         limit: usize,
     ) -> Result<Option<(usize, ScanFacts)>, Option<RecvErrorKind>> {
-        // Offsets into a head are `u32` (`NONE` is `u32::MAX`): a limit
-        // configured past 4 GiB is read as just under it, so no offset
-        // wraps and no slice taken from one can panic.
-        let limit = limit.min(MAX_OFFSET);
-        let d = &buf[..buf.len().min(limit)];
+        let d = within(buf, limit);
         match self.step(d, config, mode).map_err(Some)? {
             Some(n) => {
                 let facts = self.facts;
                 *self = Self::default();
                 Ok(Some((n, facts)))
             }
-            None if buf.len() >= limit => Err(None),
+            None if buf.len() >= limit.min(MAX_OFFSET) => Err(None),
             None => Ok(None),
         }
     }
@@ -216,6 +273,7 @@ impl HeadScanner {
                         None => {}
                         Some(b' ') if i > 0 => {
                             self.facts.first = (0, i as u32);
+                            self.facts.method = standard_method(&d[..i]);
                             i += 1;
                             self.mark = i;
                             self.st = St::Target;
@@ -376,8 +434,13 @@ impl HeadScanner {
                             self.skip_or(InvalidHeaderName, mode, config)?;
                             continue;
                         }
-                        if mode == Mode::Request && !config.allow_obs_fold_in_requests {
-                            return Err(ObsFold);
+                        if mode == Mode::Request {
+                            if !config.allow_obs_fold_in_requests {
+                                return Err(ObsFold);
+                            }
+                            // A response's folds bend nothing: RFC 9112
+                            // §5.2 makes every user agent unfold them.
+                            self.facts.lenient.insert(Lenience::ObsFold);
                         }
                         self.facts.obs_fold = true;
                         self.in_fold = true;
@@ -412,7 +475,10 @@ impl HeadScanner {
                     };
                     i += at;
                     let end = match d[i] {
-                        b'\n' if config.allow_bare_lf => i + 1,
+                        b'\n' if config.allow_bare_lf => {
+                            self.facts.lenient.insert(Lenience::BareLf);
+                            i + 1
+                        }
                         b'\n' => return Err(BareLf),
                         b'\r' => match d.get(i + 1) {
                             Some(b'\n') => i + 2,
@@ -546,6 +612,7 @@ impl HeadScanner {
                 }
             }
         } else if config.allow_bare_lf {
+            self.facts.lenient.insert(Lenience::BareLf);
             i + 1
         } else {
             return Err(RecvErrorKind::BareLf);
@@ -582,7 +649,38 @@ impl HeadScanner {
     }
 }
 
+/// The part of `buf` a head bounded by `limit` may take. Offsets into a
+/// head are `u32` (`NONE` is `u32::MAX`): a limit configured past 4 GiB is
+/// read as just under it, so no offset wraps and no slice taken from one
+/// can panic.
+#[inline]
+fn within(buf: &[u8], limit: usize) -> &[u8] {
+    &buf[..buf.len().min(limit.min(MAX_OFFSET))]
+}
+
+/// The index of `method` in [`crate::head::STANDARD_METHODS`], or
+/// `u8::MAX`. A `match` compiles to a length switch and one compare, where
+/// a search of the table compares against each name in turn.
+fn standard_method(method: &[u8]) -> u8 {
+    match method {
+        b"GET" => 0,
+        b"HEAD" => 1,
+        b"POST" => 2,
+        b"PUT" => 3,
+        b"DELETE" => 4,
+        b"CONNECT" => CONNECT,
+        b"OPTIONS" => 6,
+        b"TRACE" => 7,
+        b"PATCH" => 8,
+        _ => u8::MAX,
+    }
+}
+
+/// `CONNECT`'s index in [`crate::head::STANDARD_METHODS`].
+const CONNECT: u8 = 5;
+
 mod build;
+mod fast;
 mod lexical;
 pub(crate) use build::{parse_request, parse_response};
 use lexical::{

@@ -114,6 +114,18 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
+    if s.len() <= 19 {
+        // Nineteen digits stay below 10^19 < 2^64: no overflow to check.
+        let mut n = 0u64;
+        for &b in s {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(digit);
+        }
+        return Some(n);
+    }
     s.iter().try_fold(0u64, |acc, &b| {
         if !b.is_ascii_digit() {
             return None;
@@ -158,18 +170,18 @@ pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
 /// control (HTAB included, so the caller looks at it) or DEL. Bytes ≥ 0x80
 /// (obs-text) are plain.
 pub(crate) fn find_value_stop(s: &[u8]) -> Option<usize> {
-    const SPACE: u64 = u64::from_ne_bytes([0x20; 8]);
-    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const LIMIT: u64 = u64::from_ne_bytes([0x21; 8]);
     let mut i = 0;
     while i + 8 <= s.len() {
         let x = word(s, i);
-        // Below 0x20 (high bit clear and borrows), or equal to 0x7f. A
-        // borrow can flag a later byte falsely, never an earlier one, so
-        // the lowest flag is exact.
-        let low = x.wrapping_sub(SPACE) & !x & HIGH;
-        let d = x ^ DEL;
-        let del = d.wrapping_sub(ONES) & !d & HIGH;
-        let found = low | del;
+        // Each byte below 0x80, plus one: 0x01..=0x20 for a control, 0x80
+        // for DEL, 0x21..=0x7f otherwise (no carry leaves a byte). With the
+        // high bit set first, subtracting 0x21 borrows from no neighbour and
+        // leaves the high bit clear exactly for a control or DEL; bytes
+        // with the high bit (obs-text) are plain. Every byte is exact.
+        let bumped = ((x & LOW7) + ONES) | HIGH;
+        let found = !(bumped - LIMIT) & !x & HIGH;
         if found != 0 {
             return Some(i + (found.trailing_zeros() / 8) as usize);
         }
@@ -207,7 +219,7 @@ const fn is_target_char(b: u8) -> bool {
 }
 
 /// `pchar / "/" / "?"` (RFC 3986 §3.3, §3.4), without `%HH`.
-static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
+pub(crate) static PATH_QUERY_CHARS: [bool; 256] = byte_table(Class::PathQuery);
 /// `unreserved / sub-delims` (RFC 3986 §3.2.2 reg-name), without `%HH`.
 static REG_NAME_CHARS: [bool; 256] = byte_table(Class::RegName);
 /// [`is_target_char`] as a table.
@@ -305,11 +317,16 @@ fn valid_ipv4(s: &[u8]) -> bool {
 }
 
 /// `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+#[inline]
 pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
-    if !port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]) {
-        // The common `Host: name`, with no port, escape or literal.
-        return true;
-    }
+    // The common `Host: name`, with no port, escape or literal, is settled
+    // here without a call.
+    (!port_required && s.iter().all(|&b| REG_NAME_CHARS[usize::from(b)]))
+        || valid_authority_in_full(s, port_required)
+}
+
+/// [`valid_authority`] for every form.
+fn valid_authority_in_full(s: &[u8], port_required: bool) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix(b"[") {
         let Some(close) = rest.iter().position(|&b| b == b']') else {
             return false;
@@ -331,10 +348,32 @@ pub(crate) fn valid_authority(s: &[u8], port_required: bool) -> bool {
     if !valid_chars(host, |b| REG_NAME_CHARS[usize::from(b)]) {
         return false;
     }
+    // `:80` names a port of no host: the URI a server rebuilds from it
+    // (RFC 9112 §3.3) has an empty host, which a recipient "MUST reject
+    // as invalid" (RFC 9110 §4.2.1). Only a wholly empty `Host` is allowed
+    // (RFC 9112 §3.2), and it has no colon.
+    if host.is_empty() && port.is_some() {
+        return false;
+    }
     match port {
-        Some(p) => p.iter().all(u8::is_ascii_digit) && !(port_required && p.is_empty()),
+        Some(p) => valid_port(p) && !(port_required && p.is_empty()),
         None => !port_required,
     }
+}
+
+/// `port = *DIGIT` (RFC 3986 §3.2.3), and a number a TCP port can have.
+///
+/// Empty is valid: the scheme's default port (RFC 3986 §3.2.3, RFC 9110
+/// §4.2.3), refused only where the grammar requires a port (CONNECT).
+/// The ABNF sets no bound, but an `http` URI's port is the TCP port the
+/// origin listens on (RFC 9110 §4.2.1), 16 bits (RFC 9293 §3.1), and a
+/// CONNECT server "MUST reject a CONNECT request that targets an empty or
+/// invalid port number" (RFC 9110 §9.3.6): a port past 65535 names no
+/// server, and a hop that reads it into 16 bits (99999 wraps to 34463)
+/// would route where this one never checked. Leading zeros are allowed by
+/// the grammar and keep the value (`080` is 80).
+fn valid_port(p: &[u8]) -> bool {
+    p.is_empty() || parse_decimal(p).is_some_and(|n| n <= u64::from(u16::MAX))
 }
 
 /// The part of an `http` or `https` URI after the scheme: `//` authority,
@@ -460,6 +499,11 @@ mod tests {
             ("007", Some(7)),
             ("18446744073709551615", Some(u64::MAX)),
             ("18446744073709551616", None),
+            ("9999999999999999999", Some(9_999_999_999_999_999_999)),
+            ("00000000000000000000000042", Some(42)),
+            ("1234567890123456789/", None),
+            ("/", None),
+            (":", None),
             ("", None),
             ("+1", None),
             ("1 ", None),
@@ -495,6 +539,24 @@ mod tests {
     }
 
     #[test]
+    fn value_stop_is_exact_for_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                for fill in [b'a', 0x80, 0xff, 0x21, 0x7e, b' '] {
+                    let mut v = [fill; 8];
+                    v[lane] = b;
+                    let want = v.iter().position(|&c| c < 0x20 || c == 0x7f);
+                    assert_eq!(
+                        find_value_stop(&v),
+                        want,
+                        "{b:#x} in lane {lane}, fill {fill:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn target_forms() {
         for (m, t, ok) in [
             ("GET", "/a/b?q=1&r=/x", true),
@@ -509,6 +571,12 @@ mod tests {
             ("GET", "https://e.com:8443/a?b", true),
             // RFC 9110 §4.2.1 and §4.2.4, RFC 3986 §3.2.2.
             ("GET", "http:///x", false),
+            // RFC 9110 §4.2.1: no empty host; a port is a TCP port.
+            ("GET", "http://:80/", false),
+            ("GET", "http://e.com:/", true),
+            ("GET", "http://e.com:65536/", false),
+            ("CONNECT", "e.com:65536", false),
+            ("CONNECT", ":443", false),
             ("GET", "http://x@y/", false),
             ("GET", "http://[::1/", false),
             ("GET", "http://[::1]/a[b]", false),
@@ -560,5 +628,46 @@ mod tests {
         assert!(!valid_authority(b"exa mple", false));
         assert!(!valid_authority(b"a:b", false));
         assert!(!valid_authority(b"a/b", false));
+    }
+
+    /// RFC 3986 §3.2.3 `port = *DIGIT`, bounded by TCP's 16 bits
+    /// (RFC 9110 §4.2.1, §9.3.6): (authority, valid as `Host`, valid as a
+    /// CONNECT target, which requires a port).
+    #[test]
+    fn authority_ports() {
+        for (authority, host, connect) in [
+            ("a:80", true, true),
+            ("a:0", true, true),
+            ("a:65535", true, true),
+            ("a:080", true, true),
+            ("a:0000000000000000000000080", true, true),
+            // Empty: the default port; CONNECT needs one.
+            ("a:", true, false),
+            ("[::1]:", true, false),
+            ("[::1]:80", true, true),
+            ("[::1]", true, false),
+            // Past 16 bits, however written.
+            ("a:65536", false, false),
+            ("a:99999", false, false),
+            ("a:18446744073709551616", false, false),
+            ("[::1]:65536", false, false),
+            // Digits only: no sign, space, hex or second colon.
+            ("a:+1", false, false),
+            ("a:-1", false, false),
+            ("a: 80", false, false),
+            ("a:80 ", false, false),
+            ("a:0x50", false, false),
+            ("a:80:80", false, false),
+            ("a::80", false, false),
+            ("[::1]80", false, false),
+            ("[::1]:+1", false, false),
+            // A port of no host (RFC 9110 §4.2.1: an empty host is invalid).
+            (":80", false, false),
+            (":", false, false),
+        ] {
+            let a = authority.as_bytes();
+            assert_eq!(valid_authority(a, false), host, "Host: {authority}");
+            assert_eq!(valid_authority(a, true), connect, "CONNECT {authority}");
+        }
     }
 }

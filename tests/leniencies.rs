@@ -3,8 +3,13 @@
 //! and is reported on the head or the body it affected. Rows are fed whole
 //! and one byte at a time and must give identical events.
 
-use keepalive::{Config, Connection, Event, Lenience, Leniencies, Recv, Request, Role, SendBuf};
+use keepalive::{
+    Config, Connection, Event, Header, Lenience, Leniencies, Recv, RecvErrorKind, Request,
+    Response, Role, SendBuf,
+};
 use testkit::{run_client_rows, run_server_rows, ClientRow, ServerRow};
+
+mod procs;
 
 fn with(f: impl FnOnce(&mut Config)) -> Config {
     let mut c = Config::default();
@@ -358,6 +363,8 @@ fn skipped_line_and_its_fold_stay_out_when_another_line_folds() {
 
 fn all_on() -> Config {
     with(|c| {
+        c.allow_bare_lf = true;
+        c.allow_obs_fold_in_requests = true;
         c.allow_space_before_colon_in_responses = true;
         c.skip_invalid_fields_in_responses = true;
         c.allow_multiple_spaces_in_request_line = true;
@@ -389,6 +396,42 @@ fn bent(base: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
+    /// A leniency is recorded only where it was needed: whatever the
+    /// strict machine accepts, the machine with every leniency on reads
+    /// without recording one, whole or a byte at a time.
+    #[test]
+    fn nothing_recorded_where_strict_accepts(
+        resp in bent(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+        req in bent(b"\r\nPOST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+    ) {
+        for (role, input) in [(Role::Client, &resp), (Role::Server, &req)] {
+            if recorded(role, Config::default(), input, usize::MAX).is_err() {
+                continue;
+            }
+            for step in [usize::MAX, 1] {
+                let got = recorded(role, all_on(), input, step).unwrap();
+                proptest::prop_assert!(
+                    got.iter().all(|(h, b)| h.is_empty() && b.is_empty()),
+                    "{:?} {:?}", role, got
+                );
+            }
+        }
+    }
+
+    /// What is recorded does not depend on how the input was split.
+    #[test]
+    fn recorded_leniencies_are_split_invariant(
+        resp in bent(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+        req in bent(b"\r\nGET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\nPOST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        step in 1usize..8,
+    ) {
+        for (role, input) in [(Role::Client, &resp), (Role::Server, &req)] {
+            let whole = recorded(role, all_on(), input, usize::MAX);
+            proptest::prop_assert_eq!(&whole, &recorded(role, all_on(), input, 1));
+            proptest::prop_assert_eq!(&whole, &recorded(role, all_on(), input, step));
+        }
+    }
+
     /// Leniencies only ever turn a refusal into an acceptance: whatever the
     /// strict machine accepts, the machine with every leniency on reads
     /// identically. (With every leniency off, `Config::default()` is the
@@ -409,4 +452,305 @@ proptest::proptest! {
             proptest::prop_assert_eq!(a, b);
         }
     }
+}
+
+/// What a connection in `role` recorded on `input` (fed `step` bytes at a
+/// time), per message: the leniencies of its head and of its body. A
+/// server answers each request `200` with no body; a client sent one
+/// `GET /` and stops at the end of its response.
+fn recorded(
+    role: Role,
+    config: Config,
+    input: &[u8],
+    step: usize,
+) -> Result<Vec<(Leniencies, Leniencies)>, RecvErrorKind> {
+    let mut conn = Connection::new(role, config);
+    let mut out = SendBuf::new();
+    if role == Role::Client {
+        let host = [Header::new("Host", "a")];
+        conn.send_request(&Request::new("GET", "/", &host), &mut out)
+            .unwrap();
+    }
+    let (mut fed, mut eof) = (0, false);
+    let mut messages = Vec::new();
+    let mut head = Leniencies::NONE;
+    loop {
+        match conn.poll_event().map_err(|e| e.kind())? {
+            Recv::Event(Event::Request(h)) => head = h.leniencies(),
+            Recv::Event(Event::Response(h)) => head = h.leniencies(),
+            Recv::Event(Event::End(_)) => {
+                messages.push((head, conn.body_leniencies()));
+                if role == Role::Client {
+                    return Ok(messages);
+                }
+            }
+            Recv::Event(Event::Closed) | Recv::Finished => return Ok(messages),
+            Recv::Event(_) => {}
+            Recv::Paused => {
+                let cl = [Header::new("Content-Length", "0")];
+                conn.send_response(&Response::new(200, &cl), &mut out)
+                    .unwrap();
+                conn.send_end(&[], &mut out).unwrap();
+            }
+            Recv::NeedData if fed < input.len() => {
+                let n = step.min(input.len() - fed);
+                conn.receive(&input[fed..fed + n]);
+                fed += n;
+            }
+            Recv::NeedData if !eof => {
+                conn.receive_eof();
+                eof = true;
+            }
+            other => panic!("{other:?} after end of input"),
+        }
+    }
+}
+
+/// One row: (name, role, input, the strict error, what the lenient
+/// machine records per message).
+type RecordRow<'a> = (
+    &'a str,
+    Role,
+    &'a [u8],
+    RecvErrorKind,
+    &'a [(&'a [Lenience], &'a [Lenience])],
+);
+
+/// Checks `rows`: refused by default with the row's error, accepted with
+/// `config`, recording exactly the row's leniencies, whole and byte by
+/// byte.
+#[track_caller]
+fn check_recorded(config: &Config, rows: &[RecordRow<'_>]) {
+    let set = |ls: &[Lenience]| ls.to_vec();
+    for (name, role, input, strict, expect) in rows {
+        assert_eq!(
+            recorded(*role, Config::default(), input, usize::MAX),
+            Err(*strict),
+            "{name}: strict"
+        );
+        let expect: Vec<_> = expect.iter().map(|(h, b)| (set(h), set(b))).collect();
+        for step in [usize::MAX, 1] {
+            let got: Vec<_> = recorded(*role, config.clone(), input, step)
+                .unwrap_or_else(|e| panic!("{name}: lenient, step {step}: {e:?}"))
+                .into_iter()
+                .map(|(h, b)| (h.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>()))
+                .collect();
+            assert_eq!(got, expect, "{name}: lenient, step {step}");
+        }
+    }
+}
+
+const BARE: &[Lenience] = &[Lenience::BareLf];
+const FOLD: &[Lenience] = &[Lenience::ObsFold];
+const NO: &[Lenience] = &[];
+
+/// `allow_bare_lf` relaxes every line end in both directions, and each
+/// bare LF is recorded on the head or body whose line it ended.
+#[test]
+fn bare_lf_recorded_where_it_ends_a_line() {
+    use RecvErrorKind::{BareLf, MissingChunkTerminator};
+    use Role::{Client, Server};
+    let config = with(|c| c.allow_bare_lf = true);
+    #[rustfmt::skip]
+    let rows: &[RecordRow<'_>] = &[
+        ("request line", Server, b"GET / HTTP/1.1\nHost: a\r\n\r\n", BareLf, &[(BARE, NO)]),
+        ("field line", Server, b"GET / HTTP/1.1\r\nHost: a\n\r\n", BareLf, &[(BARE, NO)]),
+        ("blank line", Server, b"GET / HTTP/1.1\r\nHost: a\r\n\n", BareLf, &[(BARE, NO)]),
+        ("empty line before the request line", Server,
+         b"\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", BareLf, &[(BARE, NO)]),
+        // Recorded on the request it precedes, not the one before it.
+        ("empty line between pipelined requests", Server,
+         b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+         BareLf, &[(NO, NO), (BARE, NO)]),
+        ("chunk-size line", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+         BareLf, &[(NO, BARE)]),
+        ("end of chunk data", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+         MissingChunkTerminator, &[(NO, BARE)]),
+        ("last-chunk line", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n",
+         BareLf, &[(NO, BARE)]),
+        ("trailer field line", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\n\r\n",
+         BareLf, &[(NO, BARE)]),
+        ("blank line ending trailers", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\n",
+         BareLf, &[(NO, BARE)]),
+        ("empty trailer section", Server,
+         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+         BareLf, &[(NO, BARE)]),
+        ("status line", Client, b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n", BareLf, &[(BARE, NO)]),
+        ("response field line", Client, b"HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n", BareLf, &[(BARE, NO)]),
+        ("response chunk data", Client,
+         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+         MissingChunkTerminator, &[(NO, BARE)]),
+    ];
+    check_recorded(&config, rows);
+    // Where invalid response lines are skipped, the skipped line's bare LF
+    // is recorded too.
+    let skip = with(|c| {
+        c.allow_bare_lf = true;
+        c.skip_invalid_fields_in_responses = true;
+    });
+    check_recorded(
+        &skip,
+        &[(
+            "skipped line",
+            Client,
+            b"HTTP/1.1 200 OK\r\nBad Name\nContent-Length: 0\r\n\r\n",
+            RecvErrorKind::WhitespaceBeforeColon,
+            &[(&[Lenience::InvalidFieldSkipped, Lenience::BareLf], NO)],
+        )],
+    );
+    // Both allow LF after response chunk data: the narrower one is named.
+    let both = with(|c| {
+        c.allow_bare_lf = true;
+        c.allow_lf_after_chunk_data = true;
+    });
+    check_recorded(
+        &both,
+        &[(
+            "response chunk data, both on",
+            Client,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+            MissingChunkTerminator,
+            &[(NO, &[Lenience::LfAfterChunkData])],
+        )],
+    );
+}
+
+/// `allow_obs_fold_in_requests` is recorded on the request it unfolded; a
+/// response's folds, unfolded whatever the configuration (RFC 9112 §5.2),
+/// record nothing.
+#[test]
+fn obs_fold_recorded_in_requests_only() {
+    let config = with(|c| c.allow_obs_fold_in_requests = true);
+    check_recorded(
+        &config,
+        &[(
+            "folded request field",
+            Role::Server,
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n",
+            RecvErrorKind::ObsFold,
+            &[(FOLD, NO)],
+        )],
+    );
+    let both = with(|c| {
+        c.allow_obs_fold_in_requests = true;
+        c.allow_bare_lf = true;
+    });
+    check_recorded(
+        &both,
+        &[(
+            "fold ended by a bare LF",
+            Role::Server,
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\n 2\r\n\r\n",
+            RecvErrorKind::BareLf,
+            &[(&[Lenience::BareLf, Lenience::ObsFold], NO)],
+        )],
+    );
+    let folded: &[u8] = b"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 0\r\n\r\n";
+    for config in [Config::default(), config] {
+        assert_eq!(
+            recorded(Role::Client, config, folded, 1),
+            Ok(vec![(Leniencies::NONE, Leniencies::NONE)])
+        );
+    }
+}
+
+/// With the two options on but nothing to relax, nothing is recorded.
+#[test]
+fn bare_lf_and_obs_fold_on_but_unused_record_nothing() {
+    let config = with(|c| {
+        c.allow_bare_lf = true;
+        c.allow_obs_fold_in_requests = true;
+    });
+    let none = vec![(Leniencies::NONE, Leniencies::NONE)];
+    let rows: &[(Role, &[u8])] = &[
+        (Role::Server, b"\r\nGET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n"),
+        (
+            Role::Server,
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+        ),
+        (
+            Role::Client,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+    ];
+    for (role, input) in rows {
+        for step in [usize::MAX, 1] {
+            assert_eq!(
+                recorded(*role, config.clone(), input, step),
+                Ok(none.clone())
+            );
+        }
+    }
+}
+
+/// `explain --lenient NAME` switches each leniency on, and the trace line
+/// it affected carries `"lenient": NAME`; without the switch the same
+/// bytes are an error line.
+#[test]
+fn explain_trace_names_the_leniency() {
+    let explain = |args: &[&str], input: &[u8]| -> Vec<String> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(procs::example("explain"))
+            .arg("--jsonl")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run explain");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let server = ["--role", "server"];
+    let fold: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n";
+    let strict = explain(&server, fold);
+    assert!(
+        strict[0].starts_with("{\"type\":\"error\",\"status\":400"),
+        "{strict:?}"
+    );
+    let lines = explain(&[&server[..], &["--lenient", "obs_fold"]].concat(), fold);
+    assert!(lines[0].starts_with("{\"type\":\"request\""), "{lines:?}");
+    assert!(
+        lines[0].ends_with(",\"lenient\":\"obs_fold\"}"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1..].iter().all(|l| !l.contains("lenient")),
+        "{lines:?}"
+    );
+
+    let chunked: &[u8] =
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n";
+    let strict = explain(&server, chunked);
+    assert!(
+        strict
+            .iter()
+            .any(|l| l.starts_with("{\"type\":\"error\",\"status\":400")),
+        "{strict:?}"
+    );
+    let lines = explain(&[&server[..], &["--lenient", "bare_lf"]].concat(), chunked);
+    let flagged: Vec<&String> = lines.iter().filter(|l| l.contains("\"lenient\"")).collect();
+    assert_eq!(flagged.len(), 1, "{lines:?}");
+    assert!(flagged[0].starts_with("{\"type\":\"end\""), "{lines:?}");
+    assert!(
+        flagged[0].ends_with(",\"lenient\":\"bare_lf\"}"),
+        "{lines:?}"
+    );
+
+    let client = ["--role", "client", "--requests", "GET"];
+    let resp: &[u8] = b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n";
+    let lines = explain(&[&client[..], &["--lenient", "bare_lf"]].concat(), resp);
+    assert!(lines[0].starts_with("{\"type\":\"response\""), "{lines:?}");
+    assert!(lines[0].ends_with(",\"lenient\":\"bare_lf\"}"), "{lines:?}");
 }

@@ -233,6 +233,55 @@ fn host_field() {
             ok!("req GET / 1.1 empty"),
         ),
         (
+            // RFC 3986 §3.2.3: "port = *DIGIT" — no sign.
+            "Host with a signed port",
+            b"GET / HTTP/1.1\r\nHost: a:+1\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // The ABNF sets no bound, but the port of an http URI is the TCP
+            // port of the origin (RFC 9110 §4.2.1), 16 bits: 99999 names no
+            // server (and wraps to 34463 where read into 16 bits).
+            "Host with a port past 65535",
+            b"GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            "Host with port 65535",
+            b"GET / HTTP/1.1\r\nHost: a:65535\r\n\r\n",
+            ok!("req GET / 1.1 empty"),
+        ),
+        (
+            "Host with IPv6 literal and a port past 65535",
+            b"GET / HTTP/1.1\r\nHost: [::1]:65536\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // RFC 9110 §4.2.1: a recipient "MUST reject" an http URI with an
+            // empty host, and §3.3 rebuilds the target URI from Host.
+            "Host with a port and no host",
+            b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n",
+            &["error InvalidHost 400"],
+        ),
+        (
+            // RFC 9110 §9.3.6: "A server MUST reject a CONNECT request that
+            // targets an empty or invalid port number, typically by
+            // responding with a 400 (Bad Request) status code."
+            "CONNECT to a port past 65535",
+            b"CONNECT a:65536 HTTP/1.1\r\nHost: a:65536\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            "CONNECT to an empty port",
+            b"CONNECT a: HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
+            "absolute-form with a port past 65535",
+            b"GET http://a:70000/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            &["error InvalidTarget 400"],
+        ),
+        (
             // §3.2: the Host requirement is for HTTP/1.1; HTTP/1.0 may omit it.
             "HTTP/1.0 without Host",
             b"GET / HTTP/1.0\r\n\r\n",

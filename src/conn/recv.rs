@@ -8,8 +8,8 @@ use crate::error::{RecvError, RecvErrorKind};
 use crate::event::{Event, Recv};
 use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase, Start};
 use crate::framing::has;
-use crate::headers::Known;
-use crate::message::{BodyLength, Method, Role};
+use crate::headers::{Headers, Known};
+use crate::message::{BodyLength, Role};
 use crate::parse::{parse_request, parse_response, HeadScanner};
 use crate::persist::{ConnectionOptions, KeepAliveHint};
 use crate::state::Half;
@@ -139,39 +139,90 @@ impl Connection {
         if let Some(kind) = self.ex.take_failure() {
             return Err(RecvError::new(kind, self.role));
         }
-        // The common cycle polls here between the request's end and the
-        // response: answered without entering the reading machinery.
-        if self.ex.recv_phase() == RecvPhase::Paused {
-            return Ok(Recv::Paused);
-        }
-        self.poll_inner().map_err(|kind| {
-            let e = self.fail(kind);
-            // Reported now: the next call returns `Finished`.
-            let _first = self.ex.take_failure();
-            e
-        })
-    }
-
-    // Out of line: the polls that return at once (cycle, pause) do not pay
-    // for the registers the reading path saves.
-    #[inline(never)]
-    fn poll_inner(&mut self) -> Result<Recv, RecvErrorKind> {
-        self.ex.sync_appends(self.buf.len());
         match self.ex.recv_phase() {
-            RecvPhase::Head => self.poll_head(),
-            RecvPhase::Body => self.poll_body(),
+            // The common cycle polls here between the request's end and
+            // the response: answered without entering the reading
+            // machinery.
             RecvPhase::Paused => Ok(Recv::Paused),
-            RecvPhase::Switched => Ok(match self.ex.take_switch() {
-                Some(kind) => Recv::Event(Event::Switched {
-                    kind,
-                    leftover: self.buf.split().freeze(),
-                }),
-                None => Recv::Finished,
-            }),
+            // A fixed-length body read to its end (or none: most requests)
+            // ends without the decoder, whose answer is known.
+            RecvPhase::Body if self.decoder.remaining() == Some(0) => self.end_reported(),
+            RecvPhase::Body => self.poll_body_reported(),
+            // Nothing buffered between messages (a read consumed to its
+            // end): the answer needs no parsing.
+            RecvPhase::Head if self.buf.is_empty() && !self.ex.eof() => Ok(self.idle()),
+            RecvPhase::Head => self.poll_head_reported(),
+            RecvPhase::Switched => Ok(self.switched()),
             RecvPhase::Finished => Ok(Recv::Finished),
         }
     }
 
+    // The paths of `poll_event` that need a stack frame are out of line,
+    // each a tail call: the polls answered from the state alone (cycle,
+    // pause, failure) then save no registers.
+
+    /// The `End` of a fixed-length body read to its end.
+    #[inline(never)]
+    fn end_reported(&mut self) -> Result<Recv, RecvError> {
+        // Before anything is read or a pipelined request promoted: what a
+        // client appended through `recv_buf` is counted.
+        self.ex.sync_appends(self.buf.len());
+        match self.body_ended() {
+            Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
+            Err(kind) => Err(self.fail_reported(kind)),
+        }
+    }
+
+    /// Between messages with nothing buffered.
+    #[inline(never)]
+    fn idle(&mut self) -> Recv {
+        self.release_idle_buffer();
+        match self.ex.expecting() {
+            Expecting::Nothing => Recv::Paused,
+            _ => Recv::NeedData,
+        }
+    }
+
+    /// After a switch: the `Switched` event once, then `Finished`.
+    #[inline(never)]
+    fn switched(&mut self) -> Recv {
+        match self.ex.take_switch() {
+            Some(kind) => Recv::Event(Event::Switched {
+                kind,
+                leftover: self.buf.split().freeze(),
+            }),
+            None => Recv::Finished,
+        }
+    }
+
+    /// Enters the failed state for an error `poll_event` returns now (so
+    /// the next call returns `Finished`).
+    #[cold]
+    fn fail_reported(&mut self, kind: RecvErrorKind) -> RecvError {
+        let e = self.fail(kind);
+        let _first = self.ex.take_failure();
+        e
+    }
+
+    /// The peer's message ended (its `End` event is returned next).
+    #[inline]
+    fn body_ended(&mut self) -> Result<(), RecvErrorKind> {
+        self.timers.disarm(TimerKind::BodyProgress);
+        if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
+            self.after_cycle(verdict);
+        }
+        Ok(())
+    }
+
+    /// [`poll_head`](Self::poll_head) for `poll_event`, with the error
+    /// reported here so the event is built where it is returned.
+    #[inline(never)]
+    fn poll_head_reported(&mut self) -> Result<Recv, RecvError> {
+        self.ex.sync_appends(self.buf.len());
+        self.poll_head().map_err(|kind| self.fail_reported(kind))
+    }
+
+    #[inline(always)]
     fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
         let expecting = self.ex.expecting();
         if expecting == Expecting::Response && !self.buf.is_empty() {
@@ -234,9 +285,18 @@ impl Connection {
     /// idle keep-alive connections: many idle connections then cost little
     /// memory, for one allocation when the next message arrives.
     fn release_idle_buffer(&mut self) {
-        // `try_reclaim` succeeds only for the sole owner of an allocation
-        // larger than the keep size: exactly the memory worth freeing.
-        if self.buf.capacity() > IDLE_BUF_KEEP || self.buf.try_reclaim(IDLE_BUF_KEEP + 1) {
+        let large = if self.buf.capacity() == 0 {
+            // Read to the end of its allocation (the usual case): take the
+            // whole allocation back if it is ours alone, so the next read
+            // fills it without a reserve; its capacity is then its size.
+            self.buf.try_reclaim(1) && self.buf.capacity() > IDLE_BUF_KEEP
+        } else {
+            // `try_reclaim` succeeds only for the sole owner of an
+            // allocation larger than the keep size: exactly the memory
+            // worth freeing.
+            self.buf.capacity() > IDLE_BUF_KEEP || self.buf.try_reclaim(IDLE_BUF_KEEP + 1)
+        };
+        if large {
             self.buf = BytesMut::new();
         }
     }
@@ -245,7 +305,10 @@ impl Connection {
         loop {
             match (self.buf.first(), self.buf.get(1)) {
                 (Some(b'\r'), Some(b'\n')) => self.buf.advance(2),
-                (Some(b'\n'), _) if self.config.allow_bare_lf => self.buf.advance(1),
+                (Some(b'\n'), _) if self.config.allow_bare_lf => {
+                    self.scanner.note_bare_lf_before_head();
+                    self.buf.advance(1);
+                }
                 _ => return,
             }
         }
@@ -256,7 +319,7 @@ impl Connection {
         let facts = HeadFacts {
             half: Half::Theirs,
             version: head.version(),
-            start: Start::Request(Method::of(head.method_bytes())),
+            start: Start::Request(head.method_kind()),
             connection: connection_options(headers),
             // Both fields are usually absent: their lookups cost little.
             upgrade_offered: has(headers, Known::Upgrade) && head.is_upgrade(),
@@ -320,7 +383,29 @@ impl Connection {
         }
     }
 
+    /// [`poll_body`](Self::poll_body) for `poll_event`, likewise (and
+    /// without the head path's larger frame).
+    #[inline(never)]
+    fn poll_body_reported(&mut self) -> Result<Recv, RecvError> {
+        self.ex.sync_appends(self.buf.len());
+        self.poll_body().map_err(|kind| self.fail_reported(kind))
+    }
+
+    #[inline(always)]
     fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
+        // Body bytes at hand, handed out without the general decoder's
+        // larger result.
+        if !self.ex.is_draining() {
+            let piece =
+                self.decoder
+                    .next_data(&mut self.buf, &self.config, &mut self.body_received);
+            if let Some(piece) = piece {
+                let data = piece?;
+                self.timers
+                    .arm(TimerKind::BodyProgress, self.config.body_timeout);
+                return Ok(Recv::Event(Event::Data(data)));
+            }
+        }
         loop {
             let step = match self.decoder.decode(
                 &mut self.buf,
@@ -343,11 +428,9 @@ impl Connection {
                     // (its `End` still comes).
                 }
                 Decoded::End(trailers) => {
+                    // The parser read the trailers: fresh for the next head.
                     self.scanner = HeadScanner::default();
-                    self.timers.disarm(TimerKind::BodyProgress);
-                    if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
-                        self.after_cycle(verdict);
-                    }
+                    self.body_ended()?;
                     // Reported even after a drain: the request is complete,
                     // and an application relaying it (a proxy) waits for it.
                     return Ok(Recv::Event(Event::End(trailers)));

@@ -46,7 +46,11 @@ impl Connection {
         out.reserve(request_line_len(req.method, req.target, req.version) + sent.wire_len + 2);
         put_request_line(out, req.method, req.target, req.version);
         put_fields(out, req.headers);
-        finish_head(out, &effects, &self.config);
+        if adds_nothing(&effects) {
+            out.put_reserved(b"\r\n");
+        } else {
+            finish_head(out, &effects, &self.config);
+        }
         let expect_continue = sent.expect_continue;
         if let HeadKind::Message(length) = effects.kind {
             self.encoder = Encoder::new(length);

@@ -33,7 +33,9 @@
 //! the early-response drain at the end of ours.
 
 use crate::error::{RecvErrorKind, SendError};
-use crate::framing::{body_length, request_framing, response_framing, Framing, Message, Outgoing};
+use crate::framing::{
+    body_length, request_body_length, request_framing, response_framing, Framing, Message, Outgoing,
+};
 use crate::headers::Headers;
 use crate::message::{BodyLength, Method, Role, SwitchKind, Version};
 use crate::persist::{
@@ -354,12 +356,7 @@ impl Exchange {
         let Fields::Received(headers) = f.fields else {
             return Err(Refusal::Caller(SendError::WrongRole));
         };
-        let framing = body_length(Message::Request {
-            method,
-            version: f.version,
-            headers,
-        })
-        .map_err(Refusal::Peer)?;
+        let framing = request_body_length(method, f.version, headers).map_err(Refusal::Peer)?;
         self.machine.apply(Half::Theirs, Input::Head)?;
         self.count_exchange();
         self.request = RequestFacts {
@@ -497,6 +494,57 @@ impl Exchange {
 
     #[inline]
     fn sent_response(&mut self, f: &HeadFacts<'_>, status: u16) -> Result<Effects, Refusal> {
+        if let Some(length) = self.plain_response(f, status) {
+            self.machine.apply(Half::Ours, Input::Head)?;
+            self.machine.set_response_closes(false);
+            return Ok(Effects::of(HeadKind::Message(length)));
+        }
+        self.sent_response_general(f, status)
+    }
+
+    /// The straight path for the common response: a final response with
+    /// nothing to add, sent after a complete HTTP/1.1 request that is
+    /// neither HEAD nor CONNECT, on a connection that stays open. `Some`
+    /// only where [`sent_response_general`](Self::sent_response_general)
+    /// would move the same state and return `Message(length)` with no
+    /// field added and the latch open (`tests.rs` compares the two over
+    /// every combination of the facts read here); `None` otherwise.
+    #[inline]
+    fn plain_response(&self, f: &HeadFacts<'_>, status: u16) -> Option<BodyLength> {
+        let Fields::Sent {
+            content_length,
+            chunked: false,
+            upgrade_field: false,
+            ..
+        } = f.fields
+        else {
+            return None;
+        };
+        let plain = self.role == Role::Server
+            && matches!(self.machine.theirs(), HalfState::Done)
+            && matches!(self.machine.ours(), HalfState::Idle)
+            && !self.machine.is_close()
+            && !self.rules.advertise_keep_alive
+            && !f.connection.close
+            && self.request.version == Version::Http11
+            && !matches!(self.request.method, Method::Head | Method::Connect);
+        if !plain {
+            return None;
+        }
+        match (status, content_length) {
+            (204, None) | (304, _) => Some(BodyLength::Empty),
+            (200..=599, Some(n)) if status != 204 => Some(BodyLength::Fixed(n)),
+            _ => None,
+        }
+    }
+
+    /// Every rule for a sent response, in the order of the module table.
+    #[inline]
+    fn sent_response_general(
+        &mut self,
+        f: &HeadFacts<'_>,
+        status: u16,
+    ) -> Result<Effects, Refusal> {
         let Fields::Sent {
             content_length,
             chunked,

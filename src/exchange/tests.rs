@@ -306,3 +306,99 @@ fn pipeline_refusals_name_the_most_lasting_reason() {
     ex.on_sent_end(None, b"").unwrap();
     assert_eq!(ex.may_send_request(b""), refused(PipelineRefusal::Closing));
 }
+
+/// The straight path for plain responses (`plain_response`) against every
+/// rule (`sent_response_general`): wherever it is taken, the same result
+/// and the same state, over requests of every shape the straight path
+/// reads (method, version, `Connection`, `Expect`, an upgrade offer, the
+/// request complete or not, its body discarded or not, an earlier close)
+/// and responses of every shape (status, framing fields, `Connection`).
+#[test]
+fn plain_responses_take_the_same_path_as_every_rule() {
+    let requests: &[(&'static [u8], Method)] = &[
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Method::Get),
+        (b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", Method::Head),
+        (
+            b"CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n",
+            Method::Connect,
+        ),
+        (b"GET / HTTP/1.0\r\n\r\n", Method::Get),
+        (
+            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            Method::Get,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            Method::Get,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+            Method::Unremarkable,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Method::Unremarkable,
+        ),
+    ];
+    let statuses = [100, 101, 200, 204, 205, 304, 404, 500];
+    let lengths = [None, Some(0), Some(5)];
+    let (mut taken, mut compared) = (0, 0);
+    for advertise in [false, true] {
+        for max_requests in [None, Some(1)] {
+            for &(raw, method) in requests {
+                for (ended, discard, upgrade_offered) in
+                    (0..8).map(|i| (i & 1 != 0, i & 2 != 0, i & 4 != 0))
+                {
+                    let config = Config {
+                        advertise_keep_alive: advertise,
+                        max_requests,
+                        ..Config::default()
+                    };
+                    let mut ex = Exchange::new(Role::Server, &config);
+                    receive(&mut ex, raw, method);
+                    ex.request.upgrade_offered = upgrade_offered;
+                    if discard {
+                        ex.discard_request_body().unwrap();
+                    }
+                    if ended {
+                        ex.on_received_end(b"").unwrap();
+                    }
+                    for status in statuses {
+                        for content_length in lengths {
+                            for bits in 0..32 {
+                                let bit = |i: u32| bits & (1 << i) != 0;
+                                let facts = HeadFacts {
+                                    half: Half::Ours,
+                                    version: Version::Http11,
+                                    start: Start::Response(status),
+                                    connection: ConnectionOptions {
+                                        close: bit(0),
+                                        keep_alive: bit(1),
+                                    },
+                                    upgrade_offered: false,
+                                    expect_continue: false,
+                                    fields: Fields::Sent {
+                                        content_length,
+                                        chunked: bit(2),
+                                        upgrade_field: bit(3),
+                                        host_count: 0,
+                                        keep_alive_field: bit(4),
+                                    },
+                                };
+                                let (mut fast, mut general) = (ex.clone(), ex.clone());
+                                taken += usize::from(fast.plain_response(&facts, status).is_some());
+                                let a = fast.on_head(&facts);
+                                let b = general.sent_response_general(&facts, status);
+                                assert_eq!(a, b, "{raw:?} {status} {facts:?}");
+                                assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The straight path is taken often enough to matter to the comparison.
+    assert!(taken > 100, "taken {taken} of {compared}");
+}

@@ -85,6 +85,25 @@ pub(crate) enum Message<'a> {
     },
 }
 
+/// [`body_length`] of a received request, the usual case (neither
+/// `Transfer-Encoding` nor `Content-Length`: item 7, no body) answered
+/// from the field index without the call.
+#[inline]
+pub(crate) fn request_body_length(
+    method: Method,
+    version: Version,
+    headers: &Headers,
+) -> Result<Framing, RecvErrorKind> {
+    if !has(headers, Known::TransferEncoding) && !has(headers, Known::ContentLength) {
+        return Ok(Framing::plain(BodyLength::Empty));
+    }
+    body_length(Message::Request {
+        method,
+        version,
+        headers,
+    })
+}
+
 /// RFC 9112 §6.3: the body length of a received message.
 pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
     let (version, headers, is_request) = match msg {
@@ -243,8 +262,15 @@ fn content_length(headers: &Headers) -> Result<u64, RecvErrorKind> {
         *value = Some(n);
         Ok(())
     }
+    let lines = headers.known(Known::ContentLength);
+    // The usual field: one line, one number.
+    if let Values::One(Some(line)) = lines {
+        if let Some(n) = parse_decimal(line) {
+            return Ok(n);
+        }
+    }
     let mut value: Option<u64> = None;
-    for line in headers.known(Known::ContentLength) {
+    for line in lines {
         // The usual value is one number: no list to split.
         if let Some(n) = parse_decimal(line) {
             same(&mut value, n)?;

@@ -199,3 +199,38 @@ fn a_connect_request_with_content_is_refused() {
     );
     assert_eq!(length(connect("Host: a:1\r\n\r\n")), Ok(BodyLength::Empty));
 }
+
+/// The request shortcut answers exactly as the whole function, for heads
+/// with and without the framing fields, for every method kind and version.
+#[test]
+fn request_shortcut_agrees_with_body_length() {
+    let heads = [
+        "\r\n",
+        "Host: a\r\n\r\n",
+        "Content-Length: 5\r\n\r\n",
+        "Content-Length: 0\r\n\r\n",
+        "Content-Length: x\r\n\r\n",
+        "Transfer-Encoding: chunked\r\n\r\n",
+        "Transfer-Encoding: gzip\r\n\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+    ];
+    for raw in heads {
+        let headers = fields(raw);
+        for method in [
+            Method::Get,
+            Method::Head,
+            Method::Connect,
+            Method::Unremarkable,
+        ] {
+            for version in [Version::Http10, Version::Http11] {
+                let whole = body_length(Message::Request {
+                    method,
+                    version,
+                    headers: &headers,
+                });
+                let short = request_body_length(method, version, &headers);
+                assert_eq!(short, whole, "{raw:?} {method:?} {version:?}");
+            }
+        }
+    }
+}

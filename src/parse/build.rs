@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use super::ScanFacts;
 use crate::error::RecvErrorKind;
 use crate::head::{RequestHead, ResponseHead};
-use crate::headers::{line_is_field, FieldIndex, Headers, Known};
+use crate::headers::{line_is_field, FieldIndex, Headers, Known, Once};
 use crate::message::Version;
 use crate::syntax::{is_ows, valid_authority};
 use crate::Config;
@@ -23,32 +23,17 @@ pub(crate) fn parse_request(
     } else {
         raw
     };
-    let (m0, m1) = facts.first;
-    let method = &raw[m0 as usize..m1 as usize];
-    let name = standard_method(method);
     let headers = Headers::from_index(raw, facts.fields);
     check_host(&headers, facts.version)?;
-    let mut head = RequestHead::new(headers, facts.first, name, facts.target, facts.version);
+    let mut head = RequestHead::new(
+        headers,
+        facts.first,
+        facts.method,
+        facts.target,
+        facts.version,
+    );
     head.lenient = facts.lenient;
     Ok(head)
-}
-
-/// The index of `method` in [`crate::head::STANDARD_METHODS`], or `u8::MAX`. A
-/// `match` compiles to a length switch and one compare, where a search of
-/// the table compares against each name in turn.
-fn standard_method(method: &[u8]) -> u8 {
-    match method {
-        b"GET" => 0,
-        b"HEAD" => 1,
-        b"POST" => 2,
-        b"PUT" => 3,
-        b"DELETE" => 4,
-        b"CONNECT" => 5,
-        b"OPTIONS" => 6,
-        b"TRACE" => 7,
-        b"PATCH" => 8,
-        _ => u8::MAX,
-    }
 }
 
 /// Builds a complete response head from what [`HeadScanner::scan`] found.
@@ -110,29 +95,16 @@ fn unfold(raw: &[u8], fields: &FieldIndex) -> Bytes {
     copy.freeze()
 }
 
+/// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status
+/// code to any HTTP/1.1 request message that lacks a Host header field and
+/// to any request message that contains more than one Host header field
+/// line or a Host header field with an invalid field value."
 fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
-    let mut hosts = headers.known(Known::Host);
-    match (hosts.next(), hosts.next()) {
-        (None, _) if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err(RecvErrorKind::DuplicateHost),
-        (Some(h), None) if valid_authority(h, false) => Ok(()),
-        (Some(_), None) => Err(RecvErrorKind::InvalidHost),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::head::STANDARD_METHODS;
-
-    #[test]
-    fn standard_method_is_the_table_index() {
-        for (i, m) in STANDARD_METHODS.iter().enumerate() {
-            assert_eq!(usize::from(standard_method(m.as_bytes())), i, "{m}");
-        }
-        for other in [&b"get"[..], b"GETS", b"", b"PROPFIND", b"PATC"] {
-            assert_eq!(standard_method(other), u8::MAX);
-        }
+    match headers.known_once(Known::Host) {
+        Once::Absent if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
+        Once::Absent => Ok(()),
+        Once::Repeated => Err(RecvErrorKind::DuplicateHost),
+        Once::One(h) if valid_authority(h, false) => Ok(()),
+        Once::One(_) => Err(RecvErrorKind::InvalidHost),
     }
 }

@@ -52,7 +52,8 @@ macro_rules! peer_or_skip {
 /// The example servers, both tested alike.
 pub const SERVERS: [&str; 2] = ["std_server", "tokio_server"];
 
-pub const EXAMPLES: [&str; 5] = [
+pub const EXAMPLES: [&str; 6] = [
+    "explain",
     "std_server",
     "tokio_server",
     "std_client",

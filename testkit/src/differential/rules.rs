@@ -45,7 +45,7 @@ pub fn other_major_pending(side: Side, bytes: &[u8]) -> bool {
 /// | `TooManyHeaders` | more field lines than `max_headers` |
 /// | `MissingHost` | an HTTP/1.1 request without `Host` (RFC 9112 §3.2) |
 /// | `DuplicateHost` | more than one `Host` line (RFC 9112 §3.2) |
-/// | `InvalidHost` | the one `Host` value is not a plain `name[:port]` |
+/// | `InvalidHost` | the one `Host` value is not a plain `name[:port]` (port at most 65535, name not empty before it) |
 /// | `InvalidContentLength` | a `Content-Length` value other than one plain decimal that fits a `u64` (RFC 9112 §6.3) |
 /// | `TransferEncodingNotChunked`, `InvalidTransferCoding`, `UnknownTransferCoding`, `Http10TransferEncoding` | a `Transfer-Encoding` field is present (RFC 9112 §6.1, §6.3) |
 /// | `InvalidHeaderValue`, `InvalidHeaderName` | with `skip_invalid_fields_in_responses`, an invalid obs-fold continuation line: httparse drops the whole folded field, keepalive refuses |
@@ -214,13 +214,25 @@ fn plain_origin_form(method: &[u8], target: &[u8]) -> bool {
 }
 
 /// A `Host` value keepalive must accept: letters, digits, `-._~`, then
-/// optionally `:` and digits.
+/// optionally `:` and digits worth at most 65535 (a TCP port, RFC 9110
+/// §4.2.1), the name not empty then (RFC 9110 §4.2.1: no empty host).
 fn plain_host(v: &[u8]) -> bool {
     let (name, port) = match v.iter().position(|&b| b == b':') {
         Some(c) => (&v[..c], Some(&v[c + 1..])),
         None => (v, None),
     };
-    name.iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-        && port.iter().all(|p| p.iter().all(u8::is_ascii_digit))
+    // Digits only, their value within 16 bits however many there are.
+    let port_ok = |p: &[u8]| {
+        p.iter()
+            .try_fold(0u32, |n, &d| {
+                d.is_ascii_digit()
+                    .then(|| n * 10 + u32::from(d - b'0'))
+                    .filter(|&n| n <= 65535)
+            })
+            .is_some()
+    };
+    port.is_none_or(|p| !name.is_empty() && port_ok(p))
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
