@@ -1344,6 +1344,19 @@ fn bytes_that_arrived_before_a_pipelined_request_are_never_its_response() {
         );
         // The request is reported unanswered, not answered by those bytes.
         assert_eq!(conn.pipeline_report().unanswered(), 1..2);
+        // Replaying a recording, buffered responses are the requests'.
+        let mut config = Config::default();
+        config.max_pipeline = 2;
+        config.replay_buffered_responses = true;
+        let mut replay = Connection::new(Role::Client, config);
+        get(&mut replay, &mut out).unwrap();
+        replay.receive(&bytes);
+        let Ok(keepalive::Recv::Event(keepalive::Event::Response(_))) = replay.poll_event() else {
+            panic!("the first response's head")
+        };
+        get(&mut replay, &mut out).unwrap();
+        let lines = poll_lines(&mut replay);
+        assert!(lines.contains(&"data \"evil!!\"".to_owned()), "{lines:?}");
         // The same bytes arriving after the request went out are its response.
         let mut conn = client(2);
         get(&mut conn, &mut out).unwrap();

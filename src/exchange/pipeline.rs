@@ -322,6 +322,10 @@ impl Exchange {
     /// be the start of its response.
     #[inline(never)]
     fn arrived_after(&self, q: &Queued, rest: &[u8]) -> bool {
+        if self.rules.replay_buffered_responses {
+            // A recording: its responses are buffered before the requests.
+            return true;
+        }
         let since = self.received.wrapping_sub(q.received_at_send);
         let before = rest
             .len()
