@@ -215,7 +215,9 @@
 //!   returns [`Recv::NeedData`], never `Paused`: keep reading. `Paused`
 //!   means nothing is outstanding (send a request). Write what is queued
 //!   before every read, or client and server can block on each other's
-//!   full buffers.
+//!   full buffers. Bytes that arrived before a request went out are never
+//!   taken as its response (RFC 9112 §6.3): they fail as
+//!   [`UnsolicitedResponse`](crate::RecvErrorKind::UnsolicitedResponse).
 //! - **When it ends:** a response that closes (`Connection: close`,
 //!   HTTP/1.0, a body read until close), the server's close or an error
 //!   leave the later requests unanswered.
