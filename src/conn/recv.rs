@@ -393,6 +393,12 @@ impl Connection {
                     .arm(TimerKind::BodyProgress, self.config.body_timeout);
                 return Ok(Recv::Event(Event::Data(data)));
             }
+            if self.decoder.ended() {
+                // The trailer section was empty: the head parser was not
+                // used and stays fresh.
+                self.body_ended()?;
+                return Ok(Recv::Event(Event::End(Headers::empty())));
+            }
         }
         loop {
             let step = match self.decoder.decode(
