@@ -281,7 +281,7 @@ impl Chunked {
                     over_limit(*received, self.remaining, config)?;
                     return Ok(Decoded::NeedData);
                 }
-                St::Data => return Ok(Decoded::Data(self.data_piece(buf, config, received)?)),
+                St::Data => return Ok(Decoded::Data(self.data_piece(buf, 0, config, received)?)),
                 St::Trailers => return self.trailers(buf, config, fields),
                 _ => {
                     if self.fast_line(buf) {
@@ -312,12 +312,10 @@ impl Chunked {
     }
 
     /// Chunk data at hand, after at most the CRLF ending the previous
-    /// chunk and a plain size line; see [`Decoder::next_data`].
-    ///
-    /// The framing bytes before the data, the data and the CRLF after it
-    /// leave the buffer in one split (the data is a slice of it): each
-    /// split or advance of the shared receive buffer costs more than
-    /// judging a framing line does.
+    /// chunk and a plain size line; see [`Decoder::next_data`]. The
+    /// framing is judged in place and leaves `buf` with the data
+    /// ([`data_piece`](Self::data_piece)): each split or advance of the
+    /// shared receive buffer costs more than judging a framing line does.
     #[inline]
     fn next_data(
         &mut self,
@@ -358,19 +356,31 @@ impl Chunked {
             buf.advance(skip);
             return None;
         }
+        Some(self.data_piece(buf, skip, config, received))
+    }
+
+    /// Bytes of the current chunk after `skip` bytes of framing already
+    /// judged, from a `buf` holding more than those. The framing, the data
+    /// and the CRLF after the chunk when it is at hand leave `buf` in one
+    /// split.
+    #[inline]
+    fn data_piece(
+        &mut self,
+        buf: &mut BytesMut,
+        skip: usize,
+        config: &Config,
+        received: &mut u64,
+    ) -> Result<Bytes, RecvErrorKind> {
         // The chunk's declared size counts before its bytes do
-        // (split-invariant, like the fixed-length check).
+        // (split-invariant, like the fixed-length check); the bytes at
+        // hand are part of it.
         if let Err(e) = over_limit(*received, self.remaining, config) {
             buf.advance(skip);
-            return Some(Err(e));
+            return Err(e);
         }
         let n = self.remaining.min((buf.len() - skip) as u64) as usize;
-        self.remaining -= n as u64;
         *received += n as u64;
-        if config.max_body_len.is_some_and(|max| *received > max) {
-            buf.advance(skip);
-            return Some(Err(RecvErrorKind::BodyTooLarge));
-        }
+        self.remaining -= n as u64;
         // The CRLF ending the chunk goes with it when it is at hand.
         let mut tail = 0;
         if self.remaining == 0 {
@@ -384,26 +394,7 @@ impl Chunked {
         let mut piece = buf.split_to(skip + n + tail).freeze();
         piece.advance(skip);
         piece.truncate(n);
-        Some(Ok(piece))
-    }
-
-    /// Bytes of the current chunk from a non-empty `buf`.
-    #[inline]
-    fn data_piece(
-        &mut self,
-        buf: &mut BytesMut,
-        config: &Config,
-        received: &mut u64,
-    ) -> Result<Bytes, RecvErrorKind> {
-        // The chunk's declared size counts before its bytes do
-        // (split-invariant, like the fixed-length check).
-        over_limit(*received, self.remaining, config)?;
-        let n = self.remaining.min(buf.len() as u64);
-        self.remaining -= n;
-        if self.remaining == 0 {
-            self.st = St::DataCr;
-        }
-        take(buf, n as usize, config, received)
+        Ok(piece)
     }
 
     /// The common framing lines in one step: the CRLF after chunk data,
