@@ -127,6 +127,14 @@ impl Decoder {
         }
     }
 
+    /// Whether the body ended with nothing left to report but its `End`
+    /// with no trailers (the last chunk and an empty trailer section,
+    /// read by [`next_data`](Self::next_data)).
+    #[inline]
+    pub(crate) fn ended(&self) -> bool {
+        matches!(self, Self::Chunked(c) if c.st == St::Done)
+    }
+
     /// Body bytes still expected, when the framing says (fixed length).
     pub(crate) fn remaining(&self) -> Option<u64> {
         match self {
@@ -182,6 +190,31 @@ fn take(
         return Err(RecvErrorKind::BodyTooLarge);
     }
     Ok(buf.split_to(n).freeze())
+}
+
+/// A whole size line of 1 to 15 hex digits and CRLF at the front of
+/// `buf` (no extension, no whitespace): its length with the CRLF, and the
+/// size. 15 hex digits cannot overflow; longer sizes, extensions and
+/// anything else take the checked byte-at-a-time path, which ends in the
+/// same state for these lines.
+#[inline]
+fn plain_size_line(buf: &[u8]) -> Option<(usize, u64)> {
+    let mut size = 0u64;
+    let mut digits = 0;
+    for &b in buf.iter().take(16) {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => break,
+        };
+        size = size << 4 | u64::from(d);
+        digits += 1;
+    }
+    if digits == 0 || digits > 15 || buf.get(digits..digits + 2) != Some(&b"\r\n"[..]) {
+        return None;
+    }
+    Some((digits + 2, size))
 }
 
 /// Where the chunked decoder stands (RFC 9112 §7.1).
@@ -249,7 +282,7 @@ impl Chunked {
                     over_limit(*received, self.remaining, config)?;
                     return Ok(Decoded::NeedData);
                 }
-                St::Data => return Ok(Decoded::Data(self.data_piece(buf, config, received)?)),
+                St::Data => return Ok(Decoded::Data(self.data_piece(buf, 0, config, received)?)),
                 St::Trailers => return self.trailers(buf, config, fields),
                 _ => {
                     if self.fast_line(buf) {
@@ -280,7 +313,10 @@ impl Chunked {
     }
 
     /// Chunk data at hand, after at most the CRLF ending the previous
-    /// chunk and a plain size line; see [`Decoder::next_data`].
+    /// chunk and a plain size line; see [`Decoder::next_data`]. The
+    /// framing is judged in place and leaves `buf` with the data
+    /// ([`data_piece`](Self::data_piece)): each split or advance of the
+    /// shared receive buffer costs more than judging a framing line does.
     #[inline]
     fn next_data(
         &mut self,
@@ -288,35 +324,78 @@ impl Chunked {
         config: &Config,
         received: &mut u64,
     ) -> Option<Result<Bytes, RecvErrorKind>> {
-        if self.st == St::DataCr && !self.fast_line(buf) {
+        // Framing bytes judged but not yet taken from `buf`.
+        let mut skip = 0;
+        if self.st == St::DataCr {
+            if !buf.starts_with(b"\r\n") {
+                return None;
+            }
+            skip = 2;
+            self.next_chunk();
+        }
+        if self.st == St::Size && self.digits == 0 {
+            match plain_size_line(&buf[skip..]) {
+                Some((used, size)) => {
+                    skip += used;
+                    self.size = size;
+                    self.digits = (used - 2) as u32;
+                    self.line_done();
+                    // The last chunk and an empty trailer section: the
+                    // body is over ([`Decoder::ended`]).
+                    if size == 0 && buf.get(skip..skip + 2) == Some(&b"\r\n"[..]) {
+                        skip += 2;
+                        self.st = St::Done;
+                    }
+                }
+                None => {
+                    buf.advance(skip);
+                    return None;
+                }
+            }
+        }
+        if self.st != St::Data || buf.len() == skip {
+            buf.advance(skip);
             return None;
         }
-        if self.st == St::Size && !self.fast_line(buf) {
-            return None;
-        }
-        if self.st != St::Data || buf.is_empty() {
-            return None;
-        }
-        Some(self.data_piece(buf, config, received))
+        Some(self.data_piece(buf, skip, config, received))
     }
 
-    /// Bytes of the current chunk from a non-empty `buf`.
+    /// Bytes of the current chunk after `skip` bytes of framing already
+    /// judged, from a `buf` holding more than those. The framing, the data
+    /// and the CRLF after the chunk when it is at hand leave `buf` in one
+    /// split.
     #[inline]
     fn data_piece(
         &mut self,
         buf: &mut BytesMut,
+        skip: usize,
         config: &Config,
         received: &mut u64,
     ) -> Result<Bytes, RecvErrorKind> {
         // The chunk's declared size counts before its bytes do
-        // (split-invariant, like the fixed-length check).
-        over_limit(*received, self.remaining, config)?;
-        let n = self.remaining.min(buf.len() as u64);
-        self.remaining -= n;
-        if self.remaining == 0 {
-            self.st = St::DataCr;
+        // (split-invariant, like the fixed-length check); the bytes at
+        // hand are part of it.
+        if let Err(e) = over_limit(*received, self.remaining, config) {
+            buf.advance(skip);
+            return Err(e);
         }
-        take(buf, n as usize, config, received)
+        let n = self.remaining.min((buf.len() - skip) as u64) as usize;
+        *received += n as u64;
+        self.remaining -= n as u64;
+        // The CRLF ending the chunk goes with it when it is at hand.
+        let mut tail = 0;
+        if self.remaining == 0 {
+            if buf.get(skip + n..skip + n + 2) == Some(&b"\r\n"[..]) {
+                tail = 2;
+                self.next_chunk();
+            } else {
+                self.st = St::DataCr;
+            }
+        }
+        let mut piece = buf.split_to(skip + n + tail).freeze();
+        piece.advance(skip);
+        piece.truncate(n);
+        Ok(piece)
     }
 
     /// The common framing lines in one step: the CRLF after chunk data,
@@ -332,22 +411,12 @@ impl Chunked {
                 true
             }
             St::Size if self.digits == 0 => {
-                let digits = buf
-                    .iter()
-                    .take(16)
-                    .take_while(|b| b.is_ascii_hexdigit())
-                    .count();
-                // 15 hex digits cannot overflow; longer sizes take the
-                // checked path.
-                if digits == 0 || digits > 15 || buf.get(digits..digits + 2) != Some(&b"\r\n"[..]) {
+                let Some((used, size)) = plain_size_line(buf) else {
                     return false;
-                }
-                let size = buf[..digits].iter().fold(0u64, |acc, &b| {
-                    acc << 4 | u64::from((b as char).to_digit(16).unwrap_or(0))
-                });
+                };
                 self.size = size;
-                self.digits = digits as u32;
-                buf.advance(digits + 2);
+                self.digits = (used - 2) as u32;
+                buf.advance(used);
                 self.line_done();
                 true
             }
@@ -511,5 +580,88 @@ impl Chunked {
         self.st = St::Done;
         self.lenient.extend(facts.lenient);
         Ok(Decoded::End(Headers::from_index(raw, facts.fields)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-step size line agrees with the byte-at-a-time path on every
+    /// line it accepts, and declines the lines only that path may judge.
+    #[test]
+    fn plain_size_line_agrees_with_line_byte() {
+        // (line, its length with the CRLF and the size when plain)
+        type Row = (&'static [u8], Option<(usize, u64)>);
+        let rows: &[Row] = &[
+            (b"5\r\nHello", Some((3, 5))),
+            (b"0\r\n\r\n", Some((3, 0))),
+            (b"aF\r\n", Some((4, 0xaf))),
+            (b"0000000000000010\r\n", None), // 16 digits: checked path
+            (b"fffffffffffffff\r\n", Some((17, 0xfff_ffff_ffff_ffff))),
+            (b"5;x=y\r\n", None),
+            (b"5 \r\n", None),
+            (b"5\n", None),
+            (b"5\r", None),
+            (b"5", None),
+            (b"\r\n", None),
+            (b"g\r\n", None),
+            (b"", None),
+        ];
+        let config = Config::default();
+        for &(line, want) in rows {
+            assert_eq!(
+                plain_size_line(line),
+                want,
+                "{:?}",
+                line.escape_ascii().to_string()
+            );
+            let Some((used, size)) = want else { continue };
+            let mut slow = Chunked::default();
+            for &b in &line[..used] {
+                let _ = slow.line_byte(b, &config).expect("valid line");
+            }
+            assert_eq!(slow.size, size, "{:?}", line.escape_ascii().to_string());
+            let mut fast = Chunked::default();
+            let mut buf = BytesMut::from(line);
+            assert!(fast.fast_line(&mut buf));
+            assert_eq!(
+                (fast.st, fast.size, fast.digits),
+                (slow.st, slow.size, slow.digits)
+            );
+            assert_eq!(buf.len(), line.len() - used);
+        }
+    }
+
+    /// Data, the CRLF after it and the next size line leave the buffer in
+    /// one step; a CRLF not yet received is waited for, not assumed.
+    #[test]
+    fn next_data_takes_framing_with_the_data() {
+        let config = Config::default();
+        let mut received = 0;
+        let mut c = Chunked::default();
+        let mut buf = BytesMut::from(&b"5\r\nHello\r\n2\r\n, \r"[..]);
+        let d = c.next_data(&mut buf, &config, &mut received);
+        assert_eq!(d, Some(Ok(Bytes::from_static(b"Hello"))));
+        assert_eq!((c.st, &buf[..]), (St::Size, &b"2\r\n, \r"[..]));
+        let d = c.next_data(&mut buf, &config, &mut received);
+        assert_eq!(d, Some(Ok(Bytes::from_static(b", "))));
+        assert_eq!((c.st, &buf[..]), (St::DataCr, &b"\r"[..]));
+        assert_eq!(c.next_data(&mut buf, &config, &mut received), None);
+        buf.extend_from_slice(b"\n0\r\n\r\n");
+        assert_eq!(c.next_data(&mut buf, &config, &mut received), None);
+        assert_eq!(received, 7);
+        let mut fields = HeadScanner::default();
+        let step = c.decode(&mut buf, &config, &mut received, &mut fields);
+        assert!(matches!(step, Ok(Decoded::End(_))));
+        assert!(buf.is_empty());
+
+        // The last chunk with an empty trailer section ends the body here.
+        let mut c = Chunked::default();
+        let mut buf = BytesMut::from(&b"1\r\nx\r\n0\r\n\r\nGET"[..]);
+        let d = c.next_data(&mut buf, &config, &mut received);
+        assert_eq!(d, Some(Ok(Bytes::from_static(b"x"))));
+        assert_eq!(c.next_data(&mut buf, &config, &mut received), None);
+        assert_eq!((c.st, &buf[..]), (St::Done, &b"GET"[..]));
     }
 }

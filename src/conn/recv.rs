@@ -383,29 +383,42 @@ impl Connection {
         }
     }
 
-    /// [`poll_body`](Self::poll_body) for `poll_event`, likewise (and
-    /// without the head path's larger frame).
+    /// The body's part of `poll_event`. Body bytes at hand and the end of
+    /// a chunked body without trailers are answered here, the result built
+    /// where it is returned; the rest goes to [`poll_body`](Self::poll_body),
+    /// out of line so that its larger frame is not paid on this path.
     #[inline(never)]
     fn poll_body_reported(&mut self) -> Result<Recv, RecvError> {
         self.ex.sync_appends(self.buf.len());
-        self.poll_body().map_err(|kind| self.fail_reported(kind))
-    }
-
-    #[inline(always)]
-    fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
-        // Body bytes at hand, handed out without the general decoder's
-        // larger result.
         if !self.ex.is_draining() {
             let piece =
                 self.decoder
                     .next_data(&mut self.buf, &self.config, &mut self.body_received);
-            if let Some(piece) = piece {
-                let data = piece?;
-                self.timers
-                    .arm(TimerKind::BodyProgress, self.config.body_timeout);
-                return Ok(Recv::Event(Event::Data(data)));
+            match piece {
+                Some(Ok(data)) => {
+                    self.timers
+                        .arm(TimerKind::BodyProgress, self.config.body_timeout);
+                    return Ok(Recv::Event(Event::Data(data)));
+                }
+                Some(Err(kind)) => return Err(self.fail_reported(kind)),
+                None => {}
+            }
+            if self.decoder.ended() {
+                // The trailer section was empty: the head parser was not
+                // used and stays fresh.
+                return match self.body_ended() {
+                    Ok(()) => Ok(Recv::Event(Event::End(Headers::empty()))),
+                    Err(kind) => Err(self.fail_reported(kind)),
+                };
             }
         }
+        self.poll_body().map_err(|kind| self.fail_reported(kind))
+    }
+
+    /// The body with the general decoder: framing split across reads,
+    /// extensions, trailers, a drained body, the peer's close.
+    #[inline(never)]
+    fn poll_body(&mut self) -> Result<Recv, RecvErrorKind> {
         loop {
             let step = match self.decoder.decode(
                 &mut self.buf,

@@ -194,9 +194,8 @@ pub(crate) fn body_length(msg: Message<'_>) -> Result<Framing, RecvErrorKind> {
 /// be decoded here.
 fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, RecvErrorKind> {
     // The usual field is one line saying `chunked`: nothing to split.
-    let mut lines = headers.known(Known::TransferEncoding);
-    if let (Some(line), None) = (lines.next(), lines.next()) {
-        if line.eq_ignore_ascii_case(b"chunked") {
+    if let Values::One(Some(line)) = headers.known(Known::TransferEncoding) {
+        if is_chunked(line) {
             return Ok(BodyLength::Chunked);
         }
     }
@@ -212,7 +211,7 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
             .next()
             .map(trim_ows)
             .unwrap_or(b"");
-        let is_chunked = name.eq_ignore_ascii_case(b"chunked");
+        let is_chunked = is_chunked(name);
         if is_chunked {
             // RFC 9112 §7.1: chunked takes no parameters, and a sender
             // MUST NOT apply it more than once (§6.1).
@@ -249,6 +248,20 @@ fn transfer_coding(headers: &Headers, is_request: bool) -> Result<BodyLength, Re
         return Err(RecvErrorKind::UnknownTransferCoding);
     }
     Ok(BodyLength::Chunked)
+}
+
+/// Whether a coding is `chunked`, in any case. Every byte of `chunked` is
+/// a letter, and a byte with its case bit (0x20) set equals a lowercase
+/// letter only if it is that letter in either case: one word compare is an
+/// exact case-insensitive compare.
+#[inline]
+fn is_chunked(coding: &[u8]) -> bool {
+    let Ok(bytes) = <[u8; 7]>::try_from(coding) else {
+        return false;
+    };
+    let mut word = [0; 8];
+    word[..7].copy_from_slice(&bytes);
+    u64::from_le_bytes(word) | 0x0020_2020_2020_2020 == u64::from_le_bytes(*b"chunked\0")
 }
 
 /// Items 5–6: `Content-Length = 1*DIGIT`, possibly repeated as a list of

@@ -234,3 +234,49 @@ fn request_shortcut_agrees_with_body_length() {
         }
     }
 }
+
+/// The word compare of `is_chunked` agrees with `eq_ignore_ascii_case` on
+/// every one-byte change of `chunked` (each position, each byte value), in
+/// every case of its letters, and on lengths around seven.
+#[test]
+fn is_chunked_is_a_case_insensitive_compare() {
+    let check = |c: &[u8]| {
+        assert_eq!(
+            is_chunked(c),
+            c.eq_ignore_ascii_case(b"chunked"),
+            "{}",
+            c.escape_ascii()
+        );
+    };
+    for case in 0u8..128 {
+        let word: Vec<u8> = b"chunked"
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                if case >> i & 1 == 1 {
+                    b.to_ascii_uppercase()
+                } else {
+                    *b
+                }
+            })
+            .collect();
+        check(&word);
+        for at in 0..7 {
+            for b in 0..=255u8 {
+                let mut changed = word.clone();
+                changed[at] = b;
+                check(&changed);
+            }
+        }
+    }
+    for c in [
+        &b"chunke"[..],
+        b"chunkedd",
+        b"chunked ",
+        b" chunked",
+        b"",
+        b"CHUNKED\0",
+    ] {
+        check(c);
+    }
+}
