@@ -928,7 +928,7 @@ fn empty_204_and_304_straight_path_agrees_with_every_rule() {
             // Twice: the second is a misuse both paths must refuse alike.
             for _ in 0..2 {
                 log.push(format!("{:?}", conn.send_response(&response, &mut out)));
-                log.push(format!("{}", esc(&drain(&mut out))));
+                log.push(esc(&drain(&mut out)));
                 log.push(format!("{:?} {:?}", conn.persist(), conn.poll_timeout()));
             }
             log.push(format!("{:?}", conn.send_end(&[], &mut out)));
