@@ -529,6 +529,17 @@ pub(crate) fn status_line(status: u16, reason: &str) -> Result<StatusLine<'_>, S
     Ok(StatusLine::Parts(start, reason))
 }
 
+/// The whole head of a response that has neither fields nor content
+/// (RFC 9110 §15.3.5, §15.4.5) when the caller gave no reason phrase:
+/// one constant, nothing to check.
+#[inline]
+pub(crate) fn bodiless_head(status: u16, reason: &str) -> Option<&'static [u8]> {
+    match status {
+        204 | 304 if reason.is_empty() => common_status_line(status),
+        _ => None,
+    }
+}
+
 /// Whole status lines for the statuses most responses carry, with the
 /// blank line that ends a head without fields (an empty 204 or 304 is one
 /// copy): every response pays for its status line.

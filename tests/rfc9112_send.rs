@@ -880,3 +880,76 @@ fn send_side_framing_and_target_rules() {
         Err(SendError::InvalidHost)
     );
 }
+
+/// An empty 204 or 304 without a reason phrase takes a straight path (one
+/// constant, no rule evaluated when none applies); the same response with
+/// its canonical reason spelled out takes every rule. Both must write the
+/// same bytes and leave the connection in the same state, whatever the
+/// request, the configuration or the order of the calls.
+#[test]
+fn empty_204_and_304_straight_path_agrees_with_every_rule() {
+    const POST_PARTIAL: &[u8] = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab";
+    const BAD: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+    const PIPELINED: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    let requests: [&[u8]; 11] = [
+        GET,
+        HEAD,
+        GET10,
+        GET10_KA,
+        GET_CLOSE,
+        CONNECT,
+        UPGRADE,
+        POST_CONTINUE,
+        POST_PARTIAL,
+        BAD,
+        PIPELINED,
+    ];
+    let mut configs = Vec::new();
+    for advertise in [false, true] {
+        for max_requests in [None, Some(1), Some(2)] {
+            let mut config = Config::default();
+            config.advertise_keep_alive = advertise;
+            config.max_requests = max_requests;
+            configs.push(config);
+        }
+    }
+    let run =
+        |config: &Config, request: &[u8], status: u16, reason: &'static str, discard: bool| {
+            let mut conn = Connection::new(Role::Server, config.clone());
+            let mut out = SendBuf::new();
+            let mut log = Vec::new();
+            conn.receive(request);
+            log.push(format!("{:?}", testkit::poll_all(&mut conn)));
+            if discard {
+                log.push(format!("{:?}", conn.discard_request_body()));
+            }
+            let mut response = Response::new(status, &[]);
+            response.reason = reason;
+            // Twice: the second is a misuse both paths must refuse alike.
+            for _ in 0..2 {
+                log.push(format!("{:?}", conn.send_response(&response, &mut out)));
+                log.push(esc(&drain(&mut out)));
+                log.push(format!("{:?} {:?}", conn.persist(), conn.poll_timeout()));
+            }
+            log.push(format!("{:?}", conn.send_end(&[], &mut out)));
+            log.push(format!("{} {:?}", esc(&drain(&mut out)), conn.persist()));
+            log.push(format!("{:?}", testkit::poll_all(&mut conn)));
+            log.push(format!("{:?} {:?}", conn.persist(), conn.poll_timeout()));
+            log
+        };
+    let mut straight = 0;
+    for config in &configs {
+        for request in requests {
+            for (status, reason) in [(204, "No Content"), (304, "Not Modified")] {
+                for discard in [false, true] {
+                    let fast = run(config, request, status, "", discard);
+                    let general = run(config, request, status, reason, discard);
+                    assert_eq!(fast, general, "{} {status}", esc(request));
+                    straight += usize::from(fast[fast.len() - 1].starts_with("KeepAlive"));
+                }
+            }
+        }
+    }
+    // The rows include connections that stay open (the straight path).
+    assert!(straight > 0);
+}

@@ -219,11 +219,41 @@ impl Connection {
     #[inline(never)]
     fn poll_head_reported(&mut self) -> Result<Recv, RecvError> {
         self.ex.sync_appends(self.buf.len());
-        self.poll_head().map_err(|kind| self.fail_reported(kind))
+        // Each failure is reported where it is found, so the event is
+        // built in the returned value instead of being moved from one
+        // result to another.
+        macro_rules! tri {
+            ($conn:ident, $result:expr) => {
+                match $result {
+                    Ok(value) => value,
+                    Err(kind) => return Err($conn.fail_reported(kind)),
+                }
+            };
+        }
+        let (raw, facts, is_request) = match tri!(self, self.poll_head()) {
+            HeadRead::Whole {
+                raw,
+                facts,
+                is_request,
+            } => (raw, facts, is_request),
+            HeadRead::Not(recv) => return Ok(recv),
+        };
+        if is_request {
+            let head = tri!(self, parse_request(raw, facts, &self.config));
+            Ok(Recv::Event(Event::Request(tri!(
+                self,
+                self.on_request(head)
+            ))))
+        } else {
+            let head = tri!(self, parse_response(raw, facts, &self.config));
+            Ok(tri!(self, self.on_response(head)))
+        }
     }
 
+    /// Reads a head: its bytes and what the scan found, or what to
+    /// answer without one.
     #[inline(always)]
-    fn poll_head(&mut self) -> Result<Recv, RecvErrorKind> {
+    fn poll_head(&mut self) -> Result<HeadRead, RecvErrorKind> {
         let expecting = self.ex.expecting();
         if expecting == Expecting::Response && !self.buf.is_empty() {
             // Bytes appended through `recv_buf` bypass `receive`.
@@ -234,7 +264,7 @@ impl Connection {
             self.skip_empty_lines();
             if self.buf[..] == b"\r"[..] && !self.ex.eof() {
                 // Maybe the first half of another empty line.
-                return Ok(Recv::NeedData);
+                return Ok(HeadRead::Not(Recv::NeedData));
             }
         }
         if self.buf.is_empty() {
@@ -244,10 +274,10 @@ impl Connection {
                 (true, _) => {
                     self.ex.on_peer_closed().map_err(peer)?;
                     self.timers.disarm(TimerKind::Idle);
-                    Ok(Recv::Event(Event::Closed))
+                    Ok(HeadRead::Not(Recv::Event(Event::Closed)))
                 }
-                (false, Expecting::Nothing) => Ok(Recv::Paused),
-                (false, _) => Ok(Recv::NeedData),
+                (false, Expecting::Nothing) => Ok(HeadRead::Not(Recv::Paused)),
+                (false, _) => Ok(HeadRead::Not(Recv::NeedData)),
             };
         }
         if expecting == Expecting::Nothing {
@@ -266,18 +296,18 @@ impl Connection {
             return if self.ex.eof() {
                 Err(RecvErrorKind::IncompleteMessage)
             } else {
-                Ok(Recv::NeedData)
+                Ok(HeadRead::Not(Recv::NeedData))
             };
         };
         // The next head probably needs as much (bounded by the limit).
         self.recv_hint = n.min(self.config.max_head_len) as u32;
         let raw = self.buf.split_to(n).freeze();
         self.timers.disarm(TimerKind::HeadRead);
-        if is_request {
-            self.on_request(parse_request(raw, facts, &self.config)?)
-        } else {
-            self.on_response(parse_response(raw, facts, &self.config)?)
-        }
+        Ok(HeadRead::Whole {
+            raw,
+            facts,
+            is_request,
+        })
     }
 
     /// Between messages with nothing buffered, frees a receive buffer
@@ -314,7 +344,13 @@ impl Connection {
         }
     }
 
-    fn on_request(&mut self, mut head: crate::RequestHead) -> Result<Recv, RecvErrorKind> {
+    /// The machine's part of a received request head; the head, its body
+    /// length set.
+    #[inline(always)]
+    fn on_request(
+        &mut self,
+        mut head: crate::RequestHead,
+    ) -> Result<crate::RequestHead, RecvErrorKind> {
         let headers = head.headers();
         let facts = HeadFacts {
             half: Half::Theirs,
@@ -329,7 +365,7 @@ impl Connection {
         let effects = self.ex.on_head(&facts).map_err(peer)?;
         self.note_keep_alive_hint(head.headers());
         head.body = self.start_body(effects);
-        Ok(Recv::Event(Event::Request(head)))
+        Ok(head)
     }
 
     fn on_response(&mut self, mut head: crate::ResponseHead) -> Result<Recv, RecvErrorKind> {
@@ -451,6 +487,19 @@ impl Connection {
             }
         }
     }
+}
+
+/// What [`Connection::poll_head`] read.
+enum HeadRead {
+    /// A whole head: its bytes (split off the receive buffer) and what the
+    /// scan found in them.
+    Whole {
+        raw: bytes::Bytes,
+        facts: crate::parse::ScanFacts,
+        is_request: bool,
+    },
+    /// No head: the answer to return instead.
+    Not(Recv),
 }
 
 /// The `Connection` options of a received head; most heads have none, and

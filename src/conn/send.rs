@@ -4,14 +4,14 @@ use bytes::Bytes;
 
 use super::{caller, Connection};
 use crate::encode::{
-    check_request_line, field_facts, put_field, put_fields, put_request_line, request_line_len,
-    status_line, Encoder, SendBuf, SentFacts,
+    bodiless_head, check_request_line, field_facts, put_field, put_fields, put_request_line,
+    request_line_len, status_line, Encoder, SendBuf, SentFacts,
 };
 use crate::error::SendError;
 use crate::exchange::{Effects, Fields, HeadFacts, HeadKind, Start};
 use crate::head::{Request, Response};
 use crate::headers::Header;
-use crate::message::{Method, Version};
+use crate::message::{BodyLength, Method, Version};
 use crate::persist::ConnectionOptions;
 use crate::state::Half;
 use crate::timer::TimerKind;
@@ -102,6 +102,21 @@ impl Connection {
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
         self.ex.may_send_response()?;
+        // An empty 204 or 304 the rules add nothing to: one constant.
+        if resp.headers.is_empty() {
+            if let Some(head) = bodiless_head(resp.status, resp.reason) {
+                if self
+                    .ex
+                    .sent_plain_empty_response(resp.status)
+                    .map_err(caller)?
+                {
+                    out.put(head);
+                    self.encoder = Encoder::new(BodyLength::Empty);
+                    self.sending = Some(BodyLength::Empty);
+                    return Ok(());
+                }
+            }
+        }
         // Everything is checked before a byte is written: a refused head
         // leaves `out` as it was.
         let line = status_line(resp.status, resp.reason)?;

@@ -502,6 +502,38 @@ impl Exchange {
         self.sent_response_general(f, status)
     }
 
+    /// Server: the straight path of a response with no field and no
+    /// content (an empty 204 or 304, the commonest bodiless reply): `true`
+    /// when [`plain_response`](Self::plain_response) holds for it, with
+    /// the state moved exactly as [`on_head`](Self::on_head) would move it
+    /// for the same facts; `false` with nothing changed otherwise (take
+    /// the general path). Call after
+    /// [`may_send_response`](Self::may_send_response).
+    #[inline]
+    pub(crate) fn sent_plain_empty_response(&mut self, status: u16) -> Result<bool, Refusal> {
+        let facts = HeadFacts {
+            half: Half::Ours,
+            version: Version::Http11,
+            start: Start::Response(status),
+            connection: ConnectionOptions::default(),
+            upgrade_offered: false,
+            expect_continue: false,
+            fields: Fields::Sent {
+                content_length: None,
+                chunked: false,
+                upgrade_field: false,
+                host_count: 0,
+                keep_alive_field: false,
+            },
+        };
+        if self.plain_response(&facts, status) != Some(BodyLength::Empty) {
+            return Ok(false);
+        }
+        self.machine.apply(Half::Ours, Input::Head)?;
+        self.machine.set_response_closes(false);
+        Ok(true)
+    }
+
     /// The straight path for the common response: a final response with
     /// nothing to add, sent after a complete HTTP/1.1 request that is
     /// neither HEAD nor CONNECT, on a connection that stays open. `Some`
