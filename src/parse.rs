@@ -153,33 +153,58 @@ impl HeadScanner {
     /// Reads `buf` (which starts at the head) up to the blank line ending
     /// the head. `Ok(Some((n, facts)))`: the head is `buf[..n]`.
     /// `Ok(None)`: valid so far, need more.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn scan(&mut self, buf: &[u8], config: &Config, is_request: bool) -> Scanned {
+        let mut facts = ScanFacts::default();
+        let n = self.scan_into(buf, config, is_request, &mut facts)?;
+        Ok(n.map(|n| (n, facts)))
+    }
+
+    /// [`Self::scan`] writing what it found into `facts` (which must be
+    /// [`ScanFacts::default`] on entry) instead of returning it: the
+    /// caller's slot is filled in place, not copied out of a return value.
+    /// `Ok(Some(n))`: the head is `buf[..n]`, described by `facts`.
+    #[inline]
+    pub(crate) fn scan_into(
+        &mut self,
+        buf: &[u8],
+        config: &Config,
+        is_request: bool,
+        facts: &mut ScanFacts,
+    ) -> Result<Option<usize>, RecvErrorKind> {
         let mode = if is_request {
             Mode::Request
         } else {
             Mode::Response
         };
-        if let Some(found) = self.fast(buf, config, mode, config.max_head_len) {
-            return Ok(Some(found));
+        if let Some(n) = self.fast(buf, config, mode, config.max_head_len, facts) {
+            return Ok(Some(n));
         }
-        self.run(buf, config, mode, config.max_head_len)
-            .map_err(|over| over.unwrap_or(RecvErrorKind::HeadTooLarge))
+        match self.run(buf, config, mode, config.max_head_len) {
+            Ok(Some((n, found))) => {
+                *facts = found;
+                Ok(Some(n))
+            }
+            Ok(None) => Ok(None),
+            Err(over) => Err(over.unwrap_or(RecvErrorKind::HeadTooLarge)),
+        }
     }
 
     /// Reads a trailer section (field lines up to a blank line) from `buf`,
     /// bounded by `config.max_trailers_len`.
     pub(crate) fn scan_fields(&mut self, buf: &[u8], config: &Config) -> Scanned {
         let limit = config.max_trailers_len;
-        if let Some(found) = self.fast(buf, config, Mode::Fields, limit) {
-            return Ok(Some(found));
+        let mut facts = ScanFacts::default();
+        if let Some(n) = self.fast(buf, config, Mode::Fields, limit, &mut facts) {
+            return Ok(Some((n, facts)));
         }
         self.run(buf, config, Mode::Fields, limit)
             .map_err(|over| over.unwrap_or(RecvErrorKind::TrailersTooLarge))
     }
 
     /// The fast path, tried once per head, when nothing of it has been
-    /// read yet: a whole, plain head within `limit` is read in one pass.
+    /// read yet: a whole, plain head within `limit` is read in one pass,
+    /// into `facts` (default on entry).
     #[inline]
     fn fast(
         &mut self,
@@ -187,12 +212,13 @@ impl HeadScanner {
         config: &Config,
         mode: Mode,
         limit: usize,
-    ) -> Option<(usize, ScanFacts)> {
+        facts: &mut ScanFacts,
+    ) -> Option<usize> {
         // One test for both: a head begun, or a leniency noted before it.
         if self.pos | u32::from(self.facts.lenient.bits()) != 0 {
             return None;
         }
-        fast::head(self, within(buf, limit), config, mode)
+        fast::head(self, within(buf, limit), config, mode, facts)
     }
 
     /// Takes over from the fast path, which read every line before the

@@ -230,12 +230,10 @@ impl Connection {
                 }
             };
         }
-        let (raw, facts, is_request) = match tri!(self, self.poll_head()) {
-            HeadRead::Whole {
-                raw,
-                facts,
-                is_request,
-            } => (raw, facts, is_request),
+        // Filled in place by the scan, not returned through it.
+        let mut facts = crate::parse::ScanFacts::default();
+        let (raw, is_request) = match tri!(self, self.poll_head(&mut facts)) {
+            HeadRead::Whole { raw, is_request } => (raw, is_request),
             HeadRead::Not(recv) => return Ok(recv),
         };
         if is_request {
@@ -250,10 +248,13 @@ impl Connection {
         }
     }
 
-    /// Reads a head: its bytes and what the scan found, or what to
-    /// answer without one.
+    /// Reads a head: its bytes (what the scan found in them goes to
+    /// `facts`, default on entry), or what to answer without one.
     #[inline(always)]
-    fn poll_head(&mut self) -> Result<HeadRead, RecvErrorKind> {
+    fn poll_head(
+        &mut self,
+        facts: &mut crate::parse::ScanFacts,
+    ) -> Result<HeadRead, RecvErrorKind> {
         let expecting = self.ex.expecting();
         if expecting == Expecting::Response && !self.buf.is_empty() {
             // Bytes appended through `recv_buf` bypass `receive`.
@@ -286,7 +287,10 @@ impl Connection {
         // A head has started: the connection is no longer idle.
         self.timers.disarm(TimerKind::Idle);
         let is_request = expecting == Expecting::Request;
-        let Some((n, facts)) = self.scanner.scan(&self.buf, &self.config, is_request)? else {
+        let Some(n) = self
+            .scanner
+            .scan_into(&self.buf, &self.config, is_request, facts)?
+        else {
             // The head read timer runs from the first poll that found the
             // head incomplete (no clock is read between that and here, so
             // arming it only now changes no deadline, and a head that
@@ -303,11 +307,7 @@ impl Connection {
         self.recv_hint = n.min(self.config.max_head_len) as u32;
         let raw = self.buf.split_to(n).freeze();
         self.timers.disarm(TimerKind::HeadRead);
-        Ok(HeadRead::Whole {
-            raw,
-            facts,
-            is_request,
-        })
+        Ok(HeadRead::Whole { raw, is_request })
     }
 
     /// Between messages with nothing buffered, frees a receive buffer
@@ -491,13 +491,9 @@ impl Connection {
 
 /// What [`Connection::poll_head`] read.
 enum HeadRead {
-    /// A whole head: its bytes (split off the receive buffer) and what the
-    /// scan found in them.
-    Whole {
-        raw: bytes::Bytes,
-        facts: crate::parse::ScanFacts,
-        is_request: bool,
-    },
+    /// A whole head: its bytes (split off the receive buffer); what the
+    /// scan found in them is in the caller's slot.
+    Whole { raw: bytes::Bytes, is_request: bool },
     /// No head: the answer to return instead.
     Not(Recv),
 }

@@ -24,27 +24,31 @@ use crate::syntax::{
 };
 use crate::Config;
 
-/// Reads a whole head (or trailer section) at the start of `d`. `None`:
-/// leave it to the resumable parser `s`, which it hands the field lines it
-/// read (see [`HeadScanner::resume_at`]).
+/// Reads a whole head (or trailer section) at the start of `d` into
+/// `facts`, which must be [`ScanFacts::default`] on entry (written in the
+/// caller's slot, not returned: the facts are not copied out). `Some`:
+/// where the head ends. `None`: leave it to the resumable parser `s`, which
+/// it hands the field lines it read (see [`HeadScanner::resume_at`]);
+/// `facts` is then partly written and means nothing.
 #[inline(never)]
 pub(super) fn head(
     s: &mut HeadScanner,
     d: &[u8],
     config: &Config,
     mode: Mode,
-) -> Option<(usize, ScanFacts)> {
-    let mut facts = ScanFacts::default();
+    facts: &mut ScanFacts,
+) -> Option<usize> {
+    debug_assert_eq!(*facts, ScanFacts::default());
     let start = match mode {
-        Mode::Request => request_line(d, config, &mut facts)?,
-        Mode::Response => status_line(d, &mut facts)?,
+        Mode::Request => request_line(d, config, facts)?,
+        Mode::Response => status_line(d, facts)?,
         Mode::Fields => 0,
     };
     facts.fields.start = start as u32;
-    match fields(d, start, config, &mut facts) {
-        Ok(end) => Some((end, facts)),
+    match fields(d, start, config, facts) {
+        Ok(end) => Some(end),
         Err(at) => {
-            hand_over(s, d, at, &facts);
+            hand_over(s, d, at, facts);
             None
         }
     }

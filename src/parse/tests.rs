@@ -292,9 +292,11 @@ fn scan_in(s: &mut HeadScanner, d: &[u8], config: &Config, mode: Mode) -> Scanne
 /// Checks that the fast path, where it reads `d`, finds exactly what the
 /// resumable parser finds; returns whether it read it.
 fn fast_agrees(d: &[u8], config: &Config, mode: Mode) -> bool {
-    let Some(fast) = fast::head(&mut HeadScanner::default(), d, config, mode) else {
+    let mut facts = ScanFacts::default();
+    let Some(n) = fast::head(&mut HeadScanner::default(), d, config, mode, &mut facts) else {
         return false;
     };
+    let fast = (n, facts);
     assert_eq!(
         resumable(d, config, mode),
         Ok(Some(fast)),
@@ -636,7 +638,13 @@ fn fast_path_hands_over_at_the_line_it_cannot_read() {
             // The fast path alone stops at that line and hands it over.
             let mut s = HeadScanner::default();
             assert_eq!(
-                s.fast(&head[..at + 1], config, *mode, usize::MAX),
+                s.fast(
+                    &head[..at + 1],
+                    config,
+                    *mode,
+                    usize::MAX,
+                    &mut ScanFacts::default()
+                ),
                 None,
                 "{rest:?}"
             );
