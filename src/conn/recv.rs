@@ -237,13 +237,13 @@ impl Connection {
             HeadRead::Not(recv) => return Ok(recv),
         };
         if is_request {
-            let head = tri!(self, parse_request(raw, facts, &self.config));
+            let head = tri!(self, parse_request(raw, &facts, &self.config));
             Ok(Recv::Event(Event::Request(tri!(
                 self,
                 self.on_request(head)
             ))))
         } else {
-            let head = tri!(self, parse_response(raw, facts, &self.config));
+            let head = tri!(self, parse_response(raw, &facts, &self.config));
             Ok(tri!(self, self.on_response(head)))
         }
     }

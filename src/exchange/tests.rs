@@ -13,10 +13,10 @@ fn headers(raw: &'static [u8], request: bool) -> (Headers, Version, u16) {
         .unwrap();
     let raw = Bytes::from_static(&raw[..n]);
     if request {
-        let h = parse_request(raw, facts, &config).unwrap();
+        let h = parse_request(raw, &facts, &config).unwrap();
         (h.headers().clone(), h.version(), 0)
     } else {
-        let h = parse_response(raw, facts, &config).unwrap();
+        let h = parse_response(raw, &facts, &config).unwrap();
         (h.headers().clone(), h.version(), h.status())
     }
 }

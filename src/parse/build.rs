@@ -18,7 +18,7 @@ use crate::Config;
 #[inline(always)]
 pub(crate) fn parse_request(
     raw: Bytes,
-    facts: ScanFacts,
+    facts: &ScanFacts,
     _config: &Config,
 ) -> Result<RequestHead, RecvErrorKind> {
     let raw = if facts.obs_fold {
@@ -42,7 +42,7 @@ pub(crate) fn parse_request(
 /// Builds a complete response head from what [`HeadScanner::scan`] found.
 pub(crate) fn parse_response(
     raw: Bytes,
-    facts: ScanFacts,
+    facts: &ScanFacts,
     _config: &Config,
 ) -> Result<ResponseHead, RecvErrorKind> {
     // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.

@@ -253,7 +253,7 @@ fn folded_known_field_is_one_value() {
         .unwrap()
         .unwrap();
     assert_eq!(n, raw.len());
-    let head = parse_response(raw, facts, &Config::default()).unwrap();
+    let head = parse_response(raw, &facts, &Config::default()).unwrap();
     let values: Vec<_> = head.headers().known(Known::Connection).collect();
     assert_eq!(values, vec![&b"a,    close"[..]]);
     assert_eq!(head.headers().get("x"), Some(&b"y"[..]));
@@ -545,7 +545,7 @@ fn host_rules_near_and_past_the_index_limit() {
                 .unwrap()
                 .unwrap();
             assert_eq!(n, raw.len());
-            let got = parse_request(raw, facts, &config).map(|_| ());
+            let got = parse_request(raw, &facts, &config).map(|_| ());
             assert_eq!(got, want, "{fields:?} far {far}");
         }
     }
@@ -573,7 +573,7 @@ fn method_kind_follows_the_method_bytes() {
                 .scan(&raw, &config, true)
                 .unwrap()
                 .unwrap();
-            let head = parse_request(raw, facts, &config).unwrap();
+            let head = parse_request(raw, &facts, &config).unwrap();
             assert_eq!(head.method_kind(), Method::of(m.as_bytes()), "{m}");
             assert_eq!(head.method(), *m);
         }
