@@ -129,6 +129,25 @@ impl FieldIndex {
         (self.repeated & (1 << i) == 0).then_some(i as u8)
     }
 
+    /// [`Headers::known_once`] answered from the index alone, for the
+    /// head `raw` it indexes; `None` if the value lies past what the index
+    /// holds (then the lines are scanned).
+    #[inline]
+    pub(crate) fn known_once_in<'a>(&self, raw: &'a [u8], field: Known) -> Option<Once<'a>> {
+        let i = field as usize;
+        if self.repeated & (1 << i) != 0 {
+            return Some(Once::Repeated);
+        }
+        match self.known[i] {
+            (ABSENT, _) => Some(Once::Absent),
+            (UNINDEXED, _) => None,
+            (at, len) => {
+                let (at, len) = (usize::from(at), usize::from(len));
+                Some(raw.get(at..at + len).map_or(Once::Absent, Once::One))
+            }
+        }
+    }
+
     /// Records the (trimmed) value of the first line of a known field.
     pub(crate) fn set_value(&mut self, slot: u8, at: u32, len: u32) {
         self.known[usize::from(slot)] = match (u16::try_from(at), u16::try_from(len)) {
@@ -351,18 +370,9 @@ impl Headers {
     /// one line only, answered from the index.
     #[inline]
     pub(crate) fn known_once(&self, field: Known) -> Once<'_> {
-        let i = field as usize;
-        if self.index.repeated & (1 << i) != 0 {
-            return Once::Repeated;
-        }
-        match self.index.known[i] {
-            (ABSENT, _) => Once::Absent,
-            (UNINDEXED, _) => self.known_once_by_scan(field),
-            (at, len) => {
-                let (at, len) = (usize::from(at), usize::from(len));
-                self.raw.get(at..at + len).map_or(Once::Absent, Once::One)
-            }
-        }
+        self.index
+            .known_once_in(&self.raw, field)
+            .unwrap_or_else(|| self.known_once_by_scan(field))
     }
 
     /// [`known_once`](Self::known_once) for a value the index could not

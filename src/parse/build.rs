@@ -26,10 +26,11 @@ pub(crate) fn parse_request(
     } else {
         raw
     };
-    let headers = Headers::from_index(raw, facts.fields);
-    check_host(&headers, facts.version)?;
+    // Checked before the head is built, on the facts: checking built
+    // headers and then moving them into the head copied the index twice.
+    check_host(&raw, &facts.fields, facts.version)?;
     let mut head = RequestHead::new(
-        headers,
+        Headers::from_index(raw, facts.fields),
         facts.first,
         facts.method,
         facts.target,
@@ -102,8 +103,29 @@ fn unfold(raw: &[u8], fields: &FieldIndex) -> Bytes {
 /// code to any HTTP/1.1 request message that lacks a Host header field and
 /// to any request message that contains more than one Host header field
 /// line or a Host header field with an invalid field value."
-fn check_host(headers: &Headers, version: Version) -> Result<(), RecvErrorKind> {
-    match headers.known_once(Known::Host) {
+fn check_host(raw: &Bytes, index: &FieldIndex, version: Version) -> Result<(), RecvErrorKind> {
+    let Some(host) = index.known_once_in(raw, Known::Host) else {
+        return check_host_by_scan(raw, index, version);
+    };
+    host_rule(host, version)
+}
+
+/// [`check_host`] for a `Host` value past what the index holds.
+#[cold]
+#[inline(never)]
+fn check_host_by_scan(
+    raw: &Bytes,
+    index: &FieldIndex,
+    version: Version,
+) -> Result<(), RecvErrorKind> {
+    let headers = Headers::from_index(raw.clone(), *index);
+    host_rule(headers.known_once(Known::Host), version)
+}
+
+/// The RFC 9112 §3.2 rule for the `Host` field found.
+#[inline]
+fn host_rule(host: Once<'_>, version: Version) -> Result<(), RecvErrorKind> {
+    match host {
         Once::Absent if version >= Version::Http11 => Err(RecvErrorKind::MissingHost),
         Once::Absent => Ok(()),
         Once::Repeated => Err(RecvErrorKind::DuplicateHost),
