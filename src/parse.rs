@@ -708,6 +708,8 @@ const CONNECT: u8 = 5;
 mod build;
 mod fast;
 mod lexical;
+pub(crate) use build::{check_request, request_head, response_head, unfolded};
+#[cfg(test)]
 pub(crate) use build::{parse_request, parse_response};
 use lexical::{
     cr_error, empty_line_before_start, find_stop, is_version, request_version, run_of, version_byte,

@@ -10,7 +10,7 @@ use crate::exchange::{Effects, Expecting, Fields, HeadFacts, HeadKind, RecvPhase
 use crate::framing::has;
 use crate::headers::{Headers, Known};
 use crate::message::{BodyLength, Role};
-use crate::parse::{parse_request, parse_response, HeadScanner};
+use crate::parse::{check_request, request_head, response_head, unfolded, HeadScanner};
 use crate::persist::{ConnectionOptions, KeepAliveHint};
 use crate::state::Half;
 use crate::timer::TimerKind;
@@ -236,15 +236,16 @@ impl Connection {
             HeadRead::Whole { raw, is_request } => (raw, is_request),
             HeadRead::Not(recv) => return Ok(recv),
         };
+        let raw = unfolded(raw, &facts);
         if is_request {
-            let head = tri!(self, parse_request(raw, &facts, &self.config));
-            Ok(Recv::Event(Event::Request(tri!(
-                self,
-                self.on_request(head)
-            ))))
+            // Checked, then built and completed in place: no `Result`
+            // carries the head on its way to the event.
+            tri!(self, check_request(&raw, &facts));
+            let mut head = request_head(raw, &facts);
+            tri!(self, self.on_request(&mut head));
+            Ok(Recv::Event(Event::Request(head)))
         } else {
-            let head = tri!(self, parse_response(raw, &facts, &self.config));
-            Ok(tri!(self, self.on_response(head)))
+            Ok(tri!(self, self.on_response(response_head(raw, &facts))))
         }
     }
 
@@ -347,10 +348,7 @@ impl Connection {
     /// The machine's part of a received request head; the head, its body
     /// length set.
     #[inline(always)]
-    fn on_request(
-        &mut self,
-        mut head: crate::RequestHead,
-    ) -> Result<crate::RequestHead, RecvErrorKind> {
+    fn on_request(&mut self, head: &mut crate::RequestHead) -> Result<(), RecvErrorKind> {
         let headers = head.headers();
         let facts = HeadFacts {
             half: Half::Theirs,
@@ -365,7 +363,7 @@ impl Connection {
         let effects = self.ex.on_head(&facts).map_err(peer)?;
         self.note_keep_alive_hint(head.headers());
         head.body = self.start_body(effects);
-        Ok(head)
+        Ok(())
     }
 
     fn on_response(&mut self, mut head: crate::ResponseHead) -> Result<Recv, RecvErrorKind> {

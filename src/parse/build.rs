@@ -10,25 +10,57 @@ use crate::head::{RequestHead, ResponseHead};
 use crate::headers::{line_is_field, FieldIndex, Headers, Known, Once};
 use crate::message::Version;
 use crate::syntax::{is_ows, valid_authority};
+#[cfg(test)]
 use crate::Config;
 
-/// Builds a complete request head from what [`HeadScanner::scan`] found.
-// Inlined into the one head path that calls it: the head is then built
-// where the event is returned instead of being moved out of a call.
-#[inline(always)]
+/// Builds a complete request head from what [`HeadScanner::scan`] found:
+/// [`unfolded`], [`check_request`] and [`request_head`] in turn, which the
+/// head path calls one by one so that no `Result` carries the head.
+#[cfg(test)]
 pub(crate) fn parse_request(
     raw: Bytes,
     facts: &ScanFacts,
     _config: &Config,
 ) -> Result<RequestHead, RecvErrorKind> {
-    let raw = if facts.obs_fold {
+    let raw = unfolded(raw, facts);
+    check_request(&raw, facts)?;
+    Ok(request_head(raw, facts))
+}
+
+/// Builds a complete response head from what [`HeadScanner::scan`] found.
+#[cfg(test)]
+pub(crate) fn parse_response(
+    raw: Bytes,
+    facts: &ScanFacts,
+    _config: &Config,
+) -> Result<ResponseHead, RecvErrorKind> {
+    Ok(response_head(unfolded(raw, facts), facts))
+}
+
+/// The head's bytes with every obs-fold replaced by spaces (RFC 9112
+/// §5.2: a user agent MUST replace obs-fold with SP; a server may, and
+/// this one does, so that every field is one line).
+#[inline(always)]
+pub(crate) fn unfolded(raw: Bytes, facts: &ScanFacts) -> Bytes {
+    if facts.obs_fold {
         unfold(&raw, &facts.fields)
     } else {
         raw
-    };
-    // Checked before the head is built, on the facts: checking built
-    // headers and then moving them into the head copied the index twice.
-    check_host(&raw, &facts.fields, facts.version)?;
+    }
+}
+
+/// The checks a request head needs that the scan could not make: the
+/// `Host` rule, on the (unfolded) head `raw`, before the head is built, so
+/// that the field index is copied once, into the head.
+#[inline(always)]
+pub(crate) fn check_request(raw: &Bytes, facts: &ScanFacts) -> Result<(), RecvErrorKind> {
+    check_host(raw, &facts.fields, facts.version)
+}
+
+/// The request head of the (unfolded, checked) head `raw`. Infallible and
+/// inlined: the head is built where the event is returned.
+#[inline(always)]
+pub(crate) fn request_head(raw: Bytes, facts: &ScanFacts) -> RequestHead {
     let mut head = RequestHead::new(
         Headers::from_index(raw, facts.fields),
         facts.first,
@@ -37,21 +69,12 @@ pub(crate) fn parse_request(
         facts.version,
     );
     head.lenient = facts.lenient;
-    Ok(head)
+    head
 }
 
-/// Builds a complete response head from what [`HeadScanner::scan`] found.
-pub(crate) fn parse_response(
-    raw: Bytes,
-    facts: &ScanFacts,
-    _config: &Config,
-) -> Result<ResponseHead, RecvErrorKind> {
-    // RFC 9112 §5.2: a user agent MUST replace obs-fold with SP.
-    let raw = if facts.obs_fold {
-        unfold(&raw, &facts.fields)
-    } else {
-        raw
-    };
+/// The response head of the (unfolded) head `raw`.
+#[inline(always)]
+pub(crate) fn response_head(raw: Bytes, facts: &ScanFacts) -> ResponseHead {
     let mut head = ResponseHead::new(
         Headers::from_index(raw, facts.fields),
         facts.status,
@@ -59,7 +82,7 @@ pub(crate) fn parse_response(
         facts.version,
     );
     head.lenient = facts.lenient;
-    Ok(head)
+    head
 }
 
 /// Replaces every obs-fold (CRLF or LF followed by SP/HTAB) with spaces of
