@@ -345,8 +345,8 @@ impl Connection {
         }
     }
 
-    /// The machine's part of a received request head; the head, its body
-    /// length set.
+    /// The machine's part of a received request head, which it completes
+    /// in place (its body length set).
     #[inline(always)]
     fn on_request(&mut self, head: &mut crate::RequestHead) -> Result<(), RecvErrorKind> {
         let headers = head.headers();
