@@ -97,14 +97,36 @@ impl Exchange {
             return Ok(None);
         }
         let verdict = self.machine.end_cycle()?;
-        self.cycle = Some(verdict);
-        self.request = RequestFacts::new();
-        self.in_flight = false;
-        self.discard = false;
+        self.cycle_ended(verdict);
         if verdict.is_keep_alive() && self.role == Role::Client {
             self.client_kept(rest)?;
         }
         Ok(Some(verdict))
+    }
+
+    /// Server: the straight path of [`on_sent_end`](Self::on_sent_end)
+    /// for a response that ends after the whole request was read (no
+    /// failure, nothing to drain): the exchange ends here with the same
+    /// state and verdict. `None`, with nothing changed, otherwise (take
+    /// the general path). Call after
+    /// [`may_send_body`](Self::may_send_body) would pass.
+    #[inline]
+    pub(crate) fn sent_end_after_request(&mut self) -> Option<Persist> {
+        if self.role != Role::Server {
+            return None;
+        }
+        let verdict = self.machine.end_ours_after_theirs()?;
+        self.cycle_ended(verdict);
+        Some(verdict)
+    }
+
+    /// The exchange ended with `verdict`: its facts are dropped.
+    #[inline]
+    fn cycle_ended(&mut self, verdict: Persist) {
+        self.cycle = Some(verdict);
+        self.request = RequestFacts::new();
+        self.in_flight = false;
+        self.discard = false;
     }
 
     /// Client: an exchange ended with keep-alive; `rest` is what is
