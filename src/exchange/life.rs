@@ -27,6 +27,15 @@ impl Exchange {
         self.maybe_end_cycle(rest)
     }
 
+    /// Server: the straight path of [`on_received_end`](Self::on_received_end)
+    /// for a request read whole before its response began, the peer still
+    /// open: `true` when it applied (the exchange goes on: the answer
+    /// there would be `Ok(None)`), `false` with nothing changed otherwise.
+    #[inline]
+    pub(crate) fn received_request_end(&mut self) -> bool {
+        self.role == Role::Server && !self.eof && self.machine.end_theirs_before_ours()
+    }
+
     /// Whether body data or an end may be sent now.
     #[inline]
     pub(crate) fn may_send_body(&self) -> Result<(), SendError> {
