@@ -231,8 +231,8 @@ impl Connection {
         trailers: &[Header<'_>],
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
-        // A server's response with nothing left to write: out of line, so
-        // the other ends keep their short frame.
+        // A server's response with nothing left to write (an empty 204,
+        // a length sent whole) after the whole request: one step.
         if self.role == Role::Server
             && trailers.is_empty()
             && self.encoder.ends_silently()

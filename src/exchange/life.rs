@@ -117,8 +117,9 @@ impl Exchange {
     /// for a response that ends after the whole request was read (no
     /// failure, nothing to drain): the exchange ends here with the same
     /// state and verdict. `None`, with nothing changed, otherwise (take
-    /// the general path). Call after
-    /// [`may_send_body`](Self::may_send_body) would pass.
+    /// the general path). The caller has checked that ending the body
+    /// writes nothing and owes nothing (the states checked here are ones
+    /// where [`may_send_body`](Self::may_send_body) passes).
     #[inline]
     pub(crate) fn sent_end_after_request(&mut self) -> Option<Persist> {
         if self.role != Role::Server {
