@@ -658,6 +658,16 @@ impl Encoder {
         Ok(())
     }
 
+    /// Whether [`end`](Self::end) without trailers writes nothing and
+    /// succeeds: no last chunk, no length still owed.
+    #[inline]
+    pub(crate) fn ends_silently(&self) -> bool {
+        matches!(
+            self,
+            Self::Empty | Self::Fixed { remaining: 0 } | Self::UntilClose
+        )
+    }
+
     /// Ends the body; inlined, since most ends write nothing.
     #[inline]
     pub(crate) fn end(

@@ -263,6 +263,38 @@ impl Machine {
                     && matches!(request, HalfState::Body | HalfState::Idle)))
     }
 
+    /// Their message ended before ours began (a request read whole
+    /// before the response): `apply(Theirs, End)` with the exchange
+    /// known not to be over. `false`, with nothing changed, from any
+    /// other pair of states.
+    #[inline]
+    pub(crate) fn end_theirs_before_ours(&mut self) -> bool {
+        let before = matches!((self.ours, self.theirs), (HalfState::Idle, HalfState::Body));
+        if before {
+            self.theirs = HalfState::Done;
+        }
+        before
+    }
+
+    /// Our message ended while theirs is already complete (a server's
+    /// response after the whole request): the end and the cycle in one
+    /// step, both halves moved as `apply(Ours, End)` then
+    /// [`end_cycle`](Self::end_cycle) would move them. `None`, with
+    /// nothing changed, from any other pair of states.
+    #[inline]
+    pub(crate) fn end_ours_after_theirs(&mut self) -> Option<Persist> {
+        if !matches!((self.ours, self.theirs), (HalfState::Body, HalfState::Done)) {
+            return None;
+        }
+        let next = match self.latch.is_close() {
+            false => HalfState::Idle,
+            true => HalfState::MustClose,
+        };
+        (self.ours, self.theirs) = (next, next);
+        self.response_closes = false;
+        Some(self.latch.persist())
+    }
+
     /// Ends the exchange: both halves move on per the latch.
     pub(crate) fn end_cycle(&mut self) -> Result<Persist, Refused> {
         let keep_alive = !self.latch.is_close();
@@ -310,6 +342,63 @@ mod tests {
         // Ours may not cycle from Body: both halves stay where they were.
         assert!(m.apply_both(Input::CycleEnd { keep_alive: true }).is_err());
         assert_eq!((m.ours(), m.theirs()), (Body, Idle));
+    }
+
+    #[test]
+    fn end_of_theirs_before_ours_moves_as_end() {
+        let states = [Idle, Body, Done, MustClose, Closed, Switched, Error];
+        for ours in states {
+            for theirs in states {
+                let mut m = Machine::new();
+                (m.ours, m.theirs) = (ours, theirs);
+                let mut general = m;
+                let ended = general.apply(Half::Theirs, Input::End).is_ok()
+                    && !general.exchange_over(Half::Ours);
+                if m.end_theirs_before_ours() {
+                    assert!(ended, "{ours:?} {theirs:?}");
+                    assert_eq!((m.ours, m.theirs), (general.ours, general.theirs));
+                } else {
+                    assert_eq!((m.ours, m.theirs), (ours, theirs), "nothing moved");
+                }
+                assert_eq!(
+                    (m.ours, m.theirs) != (ours, theirs),
+                    (ours, theirs) == (Idle, Body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn end_after_theirs_moves_as_end_then_cycle() {
+        let states = [Idle, Body, Done, MustClose, Closed, Switched, Error];
+        for ours in states {
+            for theirs in states {
+                for close in [false, true] {
+                    let mut m = Machine::new();
+                    (m.ours, m.theirs) = (ours, theirs);
+                    if close {
+                        m.latch().close(CloseReason::Http10 {
+                            by: crate::message::Role::Client,
+                        });
+                    }
+                    let mut general = m;
+                    let stepped = general
+                        .apply(Half::Ours, Input::End)
+                        .ok()
+                        .filter(|()| general.exchange_over(Half::Ours))
+                        .and_then(|()| general.end_cycle().ok());
+                    let straight = m.end_ours_after_theirs();
+                    if straight.is_some() {
+                        assert_eq!(straight, stepped, "{ours:?} {theirs:?} {close}");
+                        assert_eq!((m.ours, m.theirs), (general.ours, general.theirs));
+                    } else {
+                        assert_eq!((m.ours, m.theirs), (ours, theirs), "nothing moved");
+                    }
+                    // The straight path takes exactly the complete request.
+                    assert_eq!(straight.is_some(), (ours, theirs) == (Body, Done));
+                }
+            }
+        }
     }
 
     #[test]

@@ -241,24 +241,47 @@ impl Connection {
 
     /// Timers after an exchange ended with `verdict`.
     fn after_cycle(&mut self, verdict: Persist) {
+        if self.role == Role::Server {
+            return self.after_server_cycle(verdict);
+        }
         let sending = self.sending.take();
-        self.timers.disarm(TimerKind::HeadRead);
-        self.timers.disarm(TimerKind::BodyProgress);
-        self.timers.disarm(TimerKind::ExpectContinue);
+        self.disarm_exchange_timers();
         if !verdict.is_keep_alive() {
             self.timers
                 .arm(TimerKind::Linger, self.config.linger_timeout);
-        } else if self.role == Role::Server && !is_blank(&self.buf) {
-            // A pipelined head has already started.
-            self.timers
-                .arm(TimerKind::HeadRead, self.config.head_timeout);
         } else if self.ex.awaiting_response() {
-            // Client, pipelining: a later request is current now (its
-            // response awaited: not idle), maybe still sending its body.
+            // Pipelining: a later request is current now (its response
+            // awaited: not idle), maybe still sending its body.
             self.sending = sending;
         } else {
             self.arm_idle();
         }
+    }
+
+    /// [`after_cycle`](Self::after_cycle) of a server, inlined where a
+    /// response's end is known to be a server's.
+    #[inline(always)]
+    fn after_server_cycle(&mut self, verdict: Persist) {
+        self.sending = None;
+        self.disarm_exchange_timers();
+        if !verdict.is_keep_alive() {
+            self.timers
+                .arm(TimerKind::Linger, self.config.linger_timeout);
+        } else if !is_blank(&self.buf) {
+            // A pipelined head has already started.
+            self.timers
+                .arm(TimerKind::HeadRead, self.config.head_timeout);
+        } else {
+            self.timers.arm(TimerKind::Idle, self.config.idle_timeout);
+        }
+    }
+
+    /// The timers of one exchange stop when it ends.
+    #[inline(always)]
+    fn disarm_exchange_timers(&mut self) {
+        self.timers.disarm(TimerKind::HeadRead);
+        self.timers.disarm(TimerKind::BodyProgress);
+        self.timers.disarm(TimerKind::ExpectContinue);
     }
 
     // ----------------------------------------------------------------

@@ -208,6 +208,9 @@ impl Connection {
     #[inline]
     fn body_ended(&mut self) -> Result<(), RecvErrorKind> {
         self.timers.disarm(TimerKind::BodyProgress);
+        if self.ex.received_request_end() {
+            return Ok(());
+        }
         if let Some(verdict) = self.ex.on_received_end(&self.buf).map_err(peer)? {
             self.after_cycle(verdict);
         }

@@ -11,7 +11,7 @@ use crate::error::SendError;
 use crate::exchange::{Effects, Fields, HeadFacts, HeadKind, Start};
 use crate::head::{Request, Response};
 use crate::headers::Header;
-use crate::message::{BodyLength, Method, Version};
+use crate::message::{BodyLength, Method, Role, Version};
 use crate::persist::ConnectionOptions;
 use crate::state::Half;
 use crate::timer::TimerKind;
@@ -231,6 +231,15 @@ impl Connection {
         trailers: &[Header<'_>],
         out: &mut SendBuf,
     ) -> Result<(), SendError> {
+        // A server's response with nothing left to write (an empty 204,
+        // a length sent whole) after the whole request: one step.
+        if self.role == Role::Server
+            && trailers.is_empty()
+            && self.encoder.ends_silently()
+            && self.ended_silent_response()
+        {
+            return Ok(());
+        }
         self.ex.may_send_body()?;
         self.encoder.end(trailers, out)?;
         self.timers.disarm(TimerKind::ExpectContinue);
@@ -242,6 +251,22 @@ impl Connection {
             self.after_cycle(verdict);
         }
         Ok(())
+    }
+
+    /// The straight path of [`send_end`](Self::send_end) for a server's
+    /// response that writes nothing: after the whole request the exchange
+    /// ends in one step (it would pass every check of the general path
+    /// and end the cycle the same way). `false`, with nothing changed,
+    /// when the general path must decide.
+    #[inline(always)]
+    fn ended_silent_response(&mut self) -> bool {
+        match self.ex.sent_end_after_request() {
+            Some(verdict) => {
+                self.after_server_cycle(verdict);
+                true
+            }
+            None => false,
+        }
     }
 }
 

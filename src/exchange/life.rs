@@ -27,6 +27,15 @@ impl Exchange {
         self.maybe_end_cycle(rest)
     }
 
+    /// Server: the straight path of [`on_received_end`](Self::on_received_end)
+    /// for a request read whole before its response began, the peer still
+    /// open: `true` when it applied (the exchange goes on: the answer
+    /// there would be `Ok(None)`), `false` with nothing changed otherwise.
+    #[inline]
+    pub(crate) fn received_request_end(&mut self) -> bool {
+        self.role == Role::Server && !self.eof && self.machine.end_theirs_before_ours()
+    }
+
     /// Whether body data or an end may be sent now.
     #[inline]
     pub(crate) fn may_send_body(&self) -> Result<(), SendError> {
@@ -97,14 +106,37 @@ impl Exchange {
             return Ok(None);
         }
         let verdict = self.machine.end_cycle()?;
-        self.cycle = Some(verdict);
-        self.request = RequestFacts::new();
-        self.in_flight = false;
-        self.discard = false;
+        self.cycle_ended(verdict);
         if verdict.is_keep_alive() && self.role == Role::Client {
             self.client_kept(rest)?;
         }
         Ok(Some(verdict))
+    }
+
+    /// Server: the straight path of [`on_sent_end`](Self::on_sent_end)
+    /// for a response that ends after the whole request was read (no
+    /// failure, nothing to drain): the exchange ends here with the same
+    /// state and verdict. `None`, with nothing changed, otherwise (take
+    /// the general path). The caller has checked that ending the body
+    /// writes nothing and owes nothing (the states checked here are ones
+    /// where [`may_send_body`](Self::may_send_body) passes).
+    #[inline]
+    pub(crate) fn sent_end_after_request(&mut self) -> Option<Persist> {
+        if self.role != Role::Server {
+            return None;
+        }
+        let verdict = self.machine.end_ours_after_theirs()?;
+        self.cycle_ended(verdict);
+        Some(verdict)
+    }
+
+    /// The exchange ended with `verdict`: its facts are dropped.
+    #[inline]
+    fn cycle_ended(&mut self, verdict: Persist) {
+        self.cycle = Some(verdict);
+        self.request = RequestFacts::new();
+        self.in_flight = false;
+        self.discard = false;
     }
 
     /// Client: an exchange ended with keep-alive; `rest` is what is
