@@ -129,6 +129,32 @@ pub(crate) struct HeadFacts<'a> {
     pub(crate) fields: Fields<'a>,
 }
 
+impl HeadFacts<'_> {
+    /// The facts of a response this side sends with no field at all: an
+    /// HTTP/1.1 status line, then the blank line.
+    #[inline]
+    pub(crate) const fn bare_response(status: u16) -> Self {
+        HeadFacts {
+            half: Half::Ours,
+            version: Version::Http11,
+            start: Start::Response(status),
+            connection: ConnectionOptions {
+                close: false,
+                keep_alive: false,
+            },
+            upgrade_offered: false,
+            expect_continue: false,
+            fields: Fields::Sent {
+                content_length: None,
+                chunked: false,
+                upgrade_field: false,
+                host_count: 0,
+                keep_alive_field: false,
+            },
+        }
+    }
+}
+
 /// What kind of head went through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HeadKind {
@@ -511,21 +537,7 @@ impl Exchange {
     /// [`may_send_response`](Self::may_send_response).
     #[inline]
     pub(crate) fn sent_plain_empty_response(&mut self, status: u16) -> Result<bool, Refusal> {
-        let facts = HeadFacts {
-            half: Half::Ours,
-            version: Version::Http11,
-            start: Start::Response(status),
-            connection: ConnectionOptions::default(),
-            upgrade_offered: false,
-            expect_continue: false,
-            fields: Fields::Sent {
-                content_length: None,
-                chunked: false,
-                upgrade_field: false,
-                host_count: 0,
-                keep_alive_field: false,
-            },
-        };
+        let facts = HeadFacts::bare_response(status);
         if self.plain_response(&facts, status) != Some(BodyLength::Empty) {
             return Ok(false);
         }

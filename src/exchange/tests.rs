@@ -213,21 +213,7 @@ fn verdict_orderings() {
 fn a_refused_head_changes_nothing() {
     let mut ex = server(None);
     let before = format!("{ex:?}");
-    let facts = HeadFacts {
-        half: Half::Ours,
-        version: Version::Http11,
-        start: Start::Response(200),
-        connection: ConnectionOptions::default(),
-        upgrade_offered: false,
-        expect_continue: false,
-        fields: Fields::Sent {
-            content_length: None,
-            chunked: false,
-            upgrade_field: false,
-            host_count: 0,
-            keep_alive_field: false,
-        },
-    };
+    let facts = HeadFacts::bare_response(200);
     assert_eq!(
         ex.on_head(&facts),
         Err(Refusal::Caller(SendError::NoRequestToAnswer))
