@@ -137,7 +137,8 @@ impl Connection {
         let effects = self.ex.on_head(&facts).map_err(caller)?;
         out.reserve(line.len() + sent.wire_len + 2);
         if resp.headers.is_empty() && adds_nothing(&effects) {
-            // Status line and blank line: one copy for an empty 204 or 304.
+            // Status line and blank line in one copy: a bodiless head the
+            // straight path above did not take (a reason phrase of its own).
             line.put(out, true);
         } else {
             line.put(out, false);
